@@ -1,0 +1,68 @@
+# DFX user interface. `make sim` and `make test` set up everything they need on a fresh machine.
+
+PYTHON      ?= python3
+VENV        ?= .venv
+VPY         := $(VENV)/bin/python
+STAMP       := $(VENV)/.deps-stamp
+MODEL       ?= models/demo
+PROMPT      ?= def 
+TOKENS      ?= 48
+CORES       ?= 2
+BACKEND     ?= isasim
+JOBS        ?= auto
+
+.PHONY: deps system-deps test sim verilog bench resources demo-model clean help
+
+help:
+	@echo "make sim        generate text on the simulated hardware with the shipped demo model"
+	@echo "make test       run the whole test suite (sets up .venv and simulators first)"
+	@echo "make verilog    elaborate the gateware to Verilog under build/verilog"
+	@echo "make bench      run the benchmarks, writing JSON under build/bench"
+	@echo "make resources  Yosys synth_xilinx resource estimates, JSON under build/resources"
+	@echo "make clean      remove build products and the virtual environment"
+
+deps: $(STAMP)
+
+# The simulators come from Debian; install them when missing (we need root or sudo for that).
+system-deps:
+	@if command -v iverilog >/dev/null 2>&1 && command -v verilator >/dev/null 2>&1; then \
+		exit 0; \
+	fi; \
+	echo "dfx: installing Icarus Verilog and Verilator from Debian (apt-get)"; \
+	if [ "$$(id -u)" = 0 ]; then SUDO=""; \
+	elif command -v sudo >/dev/null 2>&1; then SUDO="sudo"; \
+	else echo "dfx: error: iverilog/verilator are missing and I am not root (no sudo):" \
+		"install the Debian packages 'iverilog' and 'verilator' by hand" >&2; exit 1; fi; \
+	$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq iverilog verilator || { \
+		echo "dfx: error: apt-get could not install iverilog/verilator;" \
+			"install them by hand and run make again" >&2; exit 1; }
+
+$(STAMP): pyproject.toml | system-deps
+	@test -x $(VPY) || $(PYTHON) -m venv $(VENV)
+	$(VPY) -m pip install --quiet --upgrade pip
+	$(VPY) -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+test: deps
+	$(VENV)/bin/pytest -n $(JOBS) -q tests
+
+sim: deps
+	$(VENV)/bin/dfx generate --backend $(BACKEND) --cores $(CORES) --model $(MODEL) \
+		--prompt "$(PROMPT)" --max-new-tokens $(TOKENS)
+
+verilog: deps
+	$(VENV)/bin/dfx verilog --out build/verilog
+
+bench: deps
+	$(VENV)/bin/dfx bench --out build/bench
+
+resources: deps
+	$(VENV)/bin/dfx resources --out build/resources
+
+# Retrain the shipped demo model (PyTorch CPU, offline tooling only; never needed at run time).
+demo-model: deps
+	$(VPY) -m pip install --quiet torch==2.13.0
+	$(VPY) tools/train_demo.py --out $(MODEL)
+
+clean:
+	rm -rf build sim_build .pytest_cache .hypothesis $(VENV) *.egg-info

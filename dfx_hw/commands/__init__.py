@@ -1,0 +1,1 @@
+"""Subcommands of the ``dfx`` command line; see :mod:`dfx_hw.cli`."""
