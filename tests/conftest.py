@@ -1,0 +1,49 @@
+"""Shared fixtures.
+
+``tiny_gpt2_checkpoint``
+    Path of a small random-weight Hugging Face GPT-2 checkpoint written into a temporary
+    directory (byte-level vocabulary of 256, so ``dfx generate`` and the tokenizers accept it).
+``make_gpt2_checkpoint``
+    Factory for checkpoints of other shapes, dtypes and naming variants.
+"""
+
+import numpy as np
+import pytest
+
+from dfx_hw.model.checkpoint import random_weights, save_checkpoint
+from dfx_hw.model.config import GPT2Config
+
+#: Shape of ``tiny_gpt2_checkpoint``: byte vocabulary, 2 layers, 4 heads of 16, context 32.
+TINY_CONFIG = GPT2Config(vocab_size=256, n_positions=32, n_embd=64, n_layer=2, n_head=4)
+#: Seed of the random weights of ``tiny_gpt2_checkpoint``.
+TINY_SEED = 1234
+
+
+def write_gpt2_checkpoint(path, config=TINY_CONFIG, *, seed=TINY_SEED, scale=0.02, prefix=True,
+                          dtype=np.float32, lm_head=False):
+    """Write a random-weight (:func:`~dfx_hw.model.checkpoint.random_weights`) Hugging Face
+    GPT-2 checkpoint (``config.json`` + ``model.safetensors``) to ``path``; return ``path``."""
+    weights = random_weights(config, seed=seed, scale=scale)
+    return save_checkpoint(path, config, weights, prefix=prefix, dtype=dtype, lm_head=lm_head)
+
+
+@pytest.fixture
+def tiny_gpt2_checkpoint(tmp_path):
+    """Path of a directory holding a small random-weight GPT-2 checkpoint in Hugging Face format
+    (``TINY_CONFIG``, seed ``TINY_SEED``, float32, ``transformer.`` prefix, no ``lm_head``).
+
+    A fresh copy per test, so a test may modify or break it.
+    """
+    return write_gpt2_checkpoint(tmp_path / "tiny-gpt2")
+
+
+@pytest.fixture
+def make_gpt2_checkpoint(tmp_path):
+    """Factory ``make(name="ckpt", config=TINY_CONFIG, **options) -> Path`` writing a random-weight
+    checkpoint under the test's temporary directory; ``options`` are those of
+    ``write_gpt2_checkpoint`` (``seed``, ``scale``, ``prefix``, ``dtype``, ``lm_head``)."""
+
+    def make(name="ckpt", config=TINY_CONFIG, **options):
+        return write_gpt2_checkpoint(tmp_path / name, config, **options)
+
+    return make
