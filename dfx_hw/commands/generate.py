@@ -1,0 +1,72 @@
+"""``dfx generate``: continue a prompt with GPT-2 on a chosen backend.
+
+Prints the prompt and its continuation on stdout; on stderr, a progress bar while tokens are
+produced and a final summary line (backend, tokens, tokens/s, and the backend's own figures such
+as cycles). ``--quiet`` leaves only the text.
+"""
+
+import sys
+import time
+
+from tqdm import tqdm
+
+from ..backends import BACKENDS, get_backend
+from ..model.sampling import Sampler
+from ..model.tokenizer import load_tokenizer
+
+__all__ = ["register", "run"]
+
+DEFAULT_MODEL = "models/demo"
+
+
+def register(subparsers):
+    parser = subparsers.add_parser(
+        "generate", help="generate text from a prompt",
+        description="Continue a prompt with a GPT-2 checkpoint (Hugging Face format) on a "
+                    "backend: greedy by default, or seeded temperature/top-k sampling.")
+    parser.add_argument("--model", default=DEFAULT_MODEL, metavar="DIR",
+                        help="checkpoint directory with config.json + model.safetensors "
+                             "(default: %(default)s)")
+    parser.add_argument("--prompt", default="def ", help="text to continue (default: %(default)r)")
+    parser.add_argument("--max-new-tokens", type=int, default=64, metavar="N",
+                        help="tokens to generate (default: %(default)s)")
+    parser.add_argument("--seed", type=int, default=0, help="sampling seed (default: %(default)s)")
+    parser.add_argument("--temperature", type=float, default=0.0,
+                        help="0 = greedy argmax (default); > 0 samples from softmax(logits / T)")
+    parser.add_argument("--top-k", type=int, default=None, metavar="K",
+                        help="sample among the K most likely tokens only (needs --temperature)")
+    parser.add_argument("--backend", default="reference", metavar="NAME",
+                        help=f"one of: {', '.join(BACKENDS)} (default: %(default)s)")
+    parser.add_argument("--cores", type=int, default=None, metavar="N",
+                        help="number of DFX cores, for backends that simulate them")
+    parser.add_argument("--quiet", action="store_true",
+                        help="print only the text: no progress bar, no summary")
+    parser.set_defaults(func=run)
+
+
+def run(args) -> int:
+    sampler = Sampler(temperature=args.temperature, top_k=args.top_k, seed=args.seed)
+    backend = get_backend(args.backend, args.model, cores=args.cores)
+    tokenizer = load_tokenizer(args.model, backend.config)
+    prompt_ids = tokenizer.encode(args.prompt)
+    # Validate (context length, vocabulary, sampling support) before any work.
+    backend.check_request(prompt_ids, args.max_new_tokens, sampler)
+
+    tokens = []
+    start = time.perf_counter()
+    with tqdm(total=args.max_new_tokens, desc=backend.name, unit="tok", file=sys.stderr,
+              disable=args.quiet, leave=False, dynamic_ncols=True) as bar:
+        for token in backend.generate(prompt_ids, args.max_new_tokens, sampler):
+            tokens.append(token)
+            bar.update(1)
+    elapsed = time.perf_counter() - start
+
+    sys.stdout.write(tokenizer.decode(prompt_ids + tokens) + "\n")
+    sys.stdout.flush()
+    if not args.quiet:
+        rate = len(tokens) / elapsed if elapsed > 0 else float("inf")
+        fields = [f"backend={backend.name}", f"tokens={len(tokens)}",
+                  f"seconds={elapsed:.3f}", f"tokens/s={rate:.1f}"]
+        fields += [f"{key}={value}" for key, value in backend.stats().items()]
+        print("dfx generate: " + " ".join(fields), file=sys.stderr)
+    return 0

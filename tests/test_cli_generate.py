@@ -1,0 +1,88 @@
+"""``dfx generate`` end to end on a tiny random checkpoint: output, determinism, and each user
+error printed as one line with exit status 2."""
+
+import re
+import subprocess
+import sys
+
+import pytest
+import safetensors.numpy
+
+from dfx_hw.cli import main
+
+
+def _run(capsys, *argv):
+    status = main(["generate", *map(str, argv)])
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def test_greedy_text_and_summary(capsys, tiny_gpt2_checkpoint):
+    status, out, err = _run(capsys, "--model", tiny_gpt2_checkpoint, "--prompt", "abc",
+                            "--max-new-tokens", 10)
+    assert status == 0
+    assert out.startswith("abc") and out.endswith("\n")
+    summary = err.strip().splitlines()[-1]
+    assert summary.startswith("dfx generate: backend=reference tokens=10 ")
+    assert "tokens/s=" in summary and "prefill_ms=" in summary
+    again = _run(capsys, "--model", tiny_gpt2_checkpoint, "--prompt", "abc",
+                 "--max-new-tokens", 10, "--quiet")
+    assert again == (0, out, "")                    # greedy is deterministic; quiet = text only
+
+
+def test_seeded_sampling(capsys, tiny_gpt2_checkpoint):
+    def text(seed):
+        status, out, _ = _run(capsys, "--model", tiny_gpt2_checkpoint, "--prompt", "x",
+                              "--max-new-tokens", 24, "--temperature", 1.0, "--top-k", 100,
+                              "--seed", seed, "--quiet")
+        assert status == 0
+        return out
+
+    assert text(1) == text(1)
+    assert text(1) != text(2)
+
+
+@pytest.mark.parametrize("change, args, message", [
+    ("missing", [], r"checkpoint directory '.*' does not exist"),
+    ("bad-json", [], r"config\.json is not valid JSON"),
+    ("bad-shape", [], r"tensor 'transformer\.wpe\.weight' has shape \(31, 64\), expected "
+                      r"\(32, 64\)"),
+    (None, ["--backend", "fpga"], r"unknown backend 'fpga'; known backends: reference"),
+    (None, ["--cores", "2"], r"backend 'reference' does not take the option cores=2"),
+    (None, ["--prompt", "p" * 30, "--max-new-tokens", "5"],
+     r"prompt \(30 tokens\) \+ max_new_tokens \(5\) = 35 tokens, more than the model's context "
+     r"of 32 positions"),
+    (None, ["--prompt", ""], r"the prompt is empty"),
+    (None, ["--top-k", "3"], r"top_k=3 needs sampling \(temperature > 0\)"),
+    (None, ["--temperature", "-1"], r"temperature must be a finite number >= 0"),
+])
+def test_errors_are_one_line_with_status_2(capsys, tiny_gpt2_checkpoint, change, args, message):
+    path = tiny_gpt2_checkpoint
+    if change == "missing":
+        path = path.parent / "no-such-model"
+    elif change == "bad-json":
+        (path / "config.json").write_text("{")
+    elif change == "bad-shape":
+        file = path / "model.safetensors"
+        tensors = safetensors.numpy.load_file(str(file))
+        tensors["transformer.wpe.weight"] = tensors["transformer.wpe.weight"][:31]
+        safetensors.numpy.save_file(tensors, str(file))
+    argv = ["--model", path, "--max-new-tokens", 4, *args]
+    status, out, err = _run(capsys, *argv)
+    assert status == 2 and out == ""
+    lines = err.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("dfx: error: "), err
+    assert re.search(message, lines[0]), lines[0]
+
+
+def test_entry_point_process(tiny_gpt2_checkpoint):
+    """The installed command path (``python -m dfx_hw.cli``) in a separate process."""
+    ok = subprocess.run([sys.executable, "-m", "dfx_hw.cli", "generate", "--model",
+                         str(tiny_gpt2_checkpoint), "--prompt", "hi", "--max-new-tokens", "3",
+                         "--quiet"], capture_output=True, text=True, timeout=60)
+    assert ok.returncode == 0 and ok.stdout.startswith("hi") and ok.stderr == ""
+    bad = subprocess.run([sys.executable, "-m", "dfx_hw.cli", "generate", "--model",
+                          str(tiny_gpt2_checkpoint), "--prompt", "hi", "--max-new-tokens", "40"],
+                         capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 2 and bad.stdout == ""
+    assert bad.stderr.count("\n") == 1 and "more than the model's context of 32" in bad.stderr

@@ -1,0 +1,91 @@
+"""Tokenizers: the byte tokenizer, GPT-2 byte-level BPE from tiny vocab/merges files written
+here, and the choice made for a checkpoint directory."""
+
+import json
+
+import pytest
+from tokenizers import pre_tokenizers
+
+from dfx_hw.model.config import GPT2Config
+from dfx_hw.model.tokenizer import (BPETokenizer, ByteTokenizer, TokenizerError,
+                                    load_tokenizer)
+
+TEXT = "def héllo(x):\n    return x ✓ the end"
+
+
+def test_byte_tokenizer():
+    tok = ByteTokenizer()
+    ids = tok.encode(TEXT)
+    assert ids == list(TEXT.encode("utf-8")) and tok.vocab_size == 256
+    assert tok.decode(ids) == TEXT
+    assert tok.decode([0x68, 0xC3]) == "h\ufffd"        # a cut UTF-8 sequence is replaced
+    with pytest.raises(ValueError, match=r"token id 256 is outside the byte vocabulary"):
+        tok.decode([256])
+
+
+def _write_bpe(directory):
+    """A GPT-2-style byte-level BPE: the 256 byte symbols plus three merges."""
+    alphabet = sorted(pre_tokenizers.ByteLevel.alphabet())
+    assert len(alphabet) == 256
+    vocab = {symbol: index for index, symbol in enumerate(alphabet)}
+    merges = [("Ġ", "t"), ("h", "e"), ("Ġt", "he")]
+    for left, right in merges:
+        vocab[left + right] = len(vocab)
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "vocab.json").write_text(json.dumps(vocab), encoding="utf-8")
+    (directory / "merges.txt").write_text(
+        "#version: 0.2\n" + "".join(f"{a} {b}\n" for a, b in merges), encoding="utf-8")
+    return vocab
+
+
+def test_bpe_from_files(tmp_path):
+    vocab = _write_bpe(tmp_path)
+    tok = BPETokenizer.from_files(tmp_path / "vocab.json", tmp_path / "merges.txt")
+    assert tok.vocab_size == 259
+    ids = tok.encode(" the theme")
+    # " the" merges fully; " theme" -> "Ġthe" + "m" + "e".
+    assert ids == [vocab["Ġthe"], vocab["Ġthe"], vocab["m"], vocab["e"]]
+    assert tok.decode(tok.encode(TEXT)) == TEXT
+    with pytest.raises(ValueError, match=r"token id 300 is outside the tokenizer's vocabulary "
+                                         r"\(0\.\.258\)"):
+        tok.decode([300])
+
+
+def test_load_tokenizer_choices(tmp_path):
+    byte_config = GPT2Config(vocab_size=256, n_positions=8, n_embd=8, n_layer=1, n_head=2)
+    bpe_config = GPT2Config(vocab_size=259, n_positions=8, n_embd=8, n_layer=1, n_head=2)
+    assert isinstance(load_tokenizer(tmp_path, byte_config), ByteTokenizer)
+    with pytest.raises(TokenizerError, match=r"no tokenizer for .*: vocab_size=259 is not the "
+                                             r"byte vocabulary \(256\) and there is no vocab"):
+        load_tokenizer(tmp_path, bpe_config)
+    _write_bpe(tmp_path)
+    assert isinstance(load_tokenizer(tmp_path, bpe_config), BPETokenizer)
+    with pytest.raises(TokenizerError, match=r"has 259 tokens, more than the model's "
+                                             r"vocab_size=256"):
+        load_tokenizer(tmp_path, byte_config)
+    (tmp_path / "merges.txt").unlink()
+    with pytest.raises(TokenizerError, match=r"vocab\.json needs merges\.txt next to it"):
+        load_tokenizer(tmp_path, bpe_config)
+
+
+def test_bpe_bad_files(tmp_path):
+    with pytest.raises(TokenizerError, match=r"tokenizer file '.*vocab\.json' does not exist"):
+        BPETokenizer.from_files(tmp_path / "vocab.json", tmp_path / "merges.txt")
+    (tmp_path / "vocab.json").write_text("{not json")
+    (tmp_path / "merges.txt").write_text("#version: 0.2\n")
+    with pytest.raises(TokenizerError, match=r"cannot read BPE files"):
+        BPETokenizer.from_files(tmp_path / "vocab.json", tmp_path / "merges.txt")
+
+
+def test_tokenizer_json(tmp_path):
+    _write_bpe(tmp_path)
+    tok = BPETokenizer.from_files(tmp_path / "vocab.json", tmp_path / "merges.txt")
+    tok._tokenizer.save(str(tmp_path / "tokenizer.json"))
+    (tmp_path / "vocab.json").unlink()
+    (tmp_path / "merges.txt").unlink()
+    config = GPT2Config(vocab_size=259, n_positions=8, n_embd=8, n_layer=1, n_head=2)
+    loaded = load_tokenizer(tmp_path, config)
+    assert loaded.encode(TEXT) == tok.encode(TEXT)
+    (tmp_path / "tokenizer.json").write_text("[]")
+    with pytest.raises(TokenizerError, match=r"cannot read tokenizer file"):
+        load_tokenizer(tmp_path, config)
