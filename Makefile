@@ -46,8 +46,10 @@ $(STAMP): pyproject.toml | system-deps
 test: deps
 	$(VENV)/bin/pytest -n $(JOBS) -q tests
 
+# The reference backend has no cores (it refuses --cores): pass CORES only to the others.
 sim: deps
-	$(VENV)/bin/dfx generate --backend $(BACKEND) --cores $(CORES) --model $(MODEL) \
+	$(VENV)/bin/dfx generate --backend $(BACKEND) --model $(MODEL) \
+		$(if $(filter reference,$(BACKEND)),,--cores $(CORES)) \
 		--prompt "$(PROMPT)" --max-new-tokens $(TOKENS)
 
 verilog: deps

@@ -7,11 +7,18 @@
     Factory for checkpoints of other shapes, dtypes and naming variants.
 """
 
-import numpy as np
-import pytest
+import os
 
-from dfx_hw.model.checkpoint import random_weights, save_checkpoint
-from dfx_hw.model.config import GPT2Config
+# One BLAS thread per test process, set before NumPy loads: under `pytest -n auto` on a small
+# machine OpenBLAS's own threads oversubscribe the cores (measured on the 2-core machine: GPT-2
+# 124M decoding 2.5x slower with the library default).
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from dfx_hw.model.checkpoint import random_weights, save_checkpoint  # noqa: E402
+from dfx_hw.model.config import GPT2Config  # noqa: E402
 
 #: Shape of ``tiny_gpt2_checkpoint``: byte vocabulary, 2 layers, 4 heads of 16, context 32.
 TINY_CONFIG = GPT2Config(vocab_size=256, n_positions=32, n_embd=64, n_layer=2, n_head=4)

@@ -7,8 +7,11 @@ from .checkpoint import (CheckpointError, GPT2Weights, LayerWeights, load_checkp
                          random_weights, save_checkpoint)
 from .config import GPT2Config
 from .reference import ReferenceGPT2
+from .sampling import Sampler, greedy
+from .tokenizer import BPETokenizer, ByteTokenizer, TokenizerError, load_tokenizer
 
 __all__ = [
     "GPT2Config", "GPT2Weights", "LayerWeights", "CheckpointError", "load_checkpoint",
-    "save_checkpoint", "random_weights", "ReferenceGPT2",
+    "save_checkpoint", "random_weights", "ReferenceGPT2", "Sampler", "greedy", "ByteTokenizer",
+    "BPETokenizer", "TokenizerError", "load_tokenizer",
 ]
