@@ -1,0 +1,207 @@
+"""Instruction programs: summarization of an ``n``-token prompt, then the generation loop.
+
+Each core runs its own program (its heads and column ranges differ); the cores meet at the ring
+syncs, five per token and layer-loop iteration: after the attention heads, after ``proj``, after
+``fc1 + GELU``, after ``fc2`` (tags 0-3), and after the LM head's local argmax (tag 4).
+
+Structure (``TOKEN`` is the position of the token being processed)::
+
+    setup:     SETR HBM_STRIDE / DDR_STRIDE; SETS the recipe constants; SETR TOKEN 0
+    summarize: (only when n >= 2)  embed, layers;  LOOP TOKEN < n-1
+    generate:  embed, layers, head;                LOOP TOKEN < n-1+new
+    END
+
+``embed`` reads the token id at ``tokens[TOKEN]`` from DDR and fetches ``WTE[id] + WPE[TOKEN]``;
+``layers`` is one decoder layer looped over ``LAYER``; ``head`` is the final LayerNorm, this core's
+slice of the logits, the local argmax, the ring agreement on the global argmax and the store of
+the next token id at ``tokens[TOKEN+1]`` -- so the host only writes the prompt, starts the cores
+and reads the token buffer back. LayerNorm and softmax are emitted step by step from
+:mod:`dfx_hw.model.bittrue.recipes`.
+"""
+
+import numpy as np
+
+from ..isa.encoding import Instruction
+from ..isa.layouts import Opcode, Register
+from ..model.bittrue.fp16 import to_bits
+from ..model.bittrue.recipes import LAYERNORM_STEPS, SOFTMAX_STEPS, layernorm_constants
+from ..model.bittrue.vector_ops import VECTOR_PRIMITIVES
+from .memmap import RECIPE_SREG, SREG, CoreMemoryMap, recipe_registers
+
+__all__ = ["build_program", "SYNC_TAGS"]
+
+#: Ring sync tags, in the order a token meets them.
+SYNC_TAGS = {"attention": 0, "proj": 1, "fc1": 2, "fc2": 3, "argmax": 4}
+
+
+class _Emitter:
+    def __init__(self, mm: CoreMemoryMap):
+        self.mm = mm
+        self.code = []
+
+    @property
+    def pc(self):
+        return len(self.code)
+
+    def __call__(self, op, *flags, **fields):
+        self.code.append(Instruction(Opcode[op], fields, frozenset(flags)))
+
+    def v(self, name):
+        return self.mm.vrf[name].addr
+
+    def tile(self, addr):
+        assert addr % self.mm.tile == 0
+        return addr // self.mm.tile
+
+
+def _recipe(emit, prefix, steps, bind, length, flags=(), skip=()):
+    """Emit ``steps`` one instruction each; vector names are VRF buffers ``prefix.name`` unless
+    ``bind`` maps them to an address; scalar names use :data:`RECIPE_SREG`."""
+    vectors, _ = recipe_registers(steps)
+    vaddr = {name: bind.get(name, emit.mm.vrf.get(f"{prefix}.{name}")) for name in vectors}
+    vaddr = {name: (a.addr if hasattr(a, "addr") else a) for name, a in vaddr.items()}
+    for step in steps:
+        if step.dst in skip:
+            continue
+        primitive = VECTOR_PRIMITIVES[step.op]
+        fields = {}
+        operands = list(zip(step.srcs, primitive.operands))
+        vsrcs = [vaddr[n] for n, k in operands if k == "v"]
+        ssrcs = [RECIPE_SREG[f"{prefix}.{n}"] for n, k in operands if k == "s"]
+        if vsrcs:
+            fields["vsrc"] = vsrcs[0]
+        if len(vsrcs) > 1:
+            fields["vsrc2"] = vsrcs[1]
+        if primitive.operands == "vs":
+            fields["ssrc"] = ssrcs[0]
+        elif ssrcs:
+            fields["ssrc"] = ssrcs[0]
+            if len(ssrcs) > 1:
+                fields["ssrc2"] = ssrcs[1]
+        if primitive.result == "v":
+            fields["vdst"] = vaddr[step.dst]
+        else:
+            fields["sdst"] = RECIPE_SREG[f"{prefix}.{step.dst}"]
+        step_flags = ()
+        if "v" in primitive.operands:
+            fields["len"] = length
+            step_flags = flags
+        emit(step.op, *step_flags, **fields)
+
+
+def _embed(emit):
+    mm, e = emit.mm, emit.mm.config.n_embd
+    emit("LDTOK", "token", sdst=SREG["token"], ddr=mm.ddr["tokens"].addr)
+    emit("LDD", "index", vdst=emit.v("x"), ddr=mm.ddr["wte"].addr, len=e, stride=e,
+         ssrc=SREG["token"])
+    emit("LDD", "token", vdst=emit.v("t0"), ddr=mm.ddr["wpe"].addr, len=e, stride=e, ssrc=0)
+    emit("VADD", vdst=emit.v("x"), vsrc=emit.v("x"), vsrc2=emit.v("t0"), len=e)
+
+
+def _layernorm(emit, src, dst, gamma_addr, beta_addr, flags):
+    e = emit.mm.config.n_embd
+    emit("LDD", *flags, vdst=emit.v("ln.gamma"), ddr=gamma_addr, len=e, stride=0, ssrc=0)
+    emit("LDD", *flags, vdst=emit.v("ln.beta"), ddr=beta_addr, len=e, stride=0, ssrc=0)
+    _recipe(emit, "ln", LAYERNORM_STEPS, {"x": emit.v(src), "out": emit.v(dst)}, e)
+
+
+def _sync(emit, tag, src, dst, length, total):
+    emit("SYNC", vdst=emit.v(dst), vsrc=emit.v(src), len=length, total=total,
+         tag=SYNC_TAGS[tag])
+
+
+def _layers(emit):
+    mm, cfg, g = emit.mm, emit.mm.config, emit.mm.geometry
+    e, hd, nh = cfg.n_embd, cfg.head_dim, mm.local_heads
+    s = mm.slices
+    nproj, nfc1, nfc2 = s.size(s.proj), s.size(s.fc1), s.size(s.fc2)
+    lay = mm.hbm_layer
+    par = mm.ddr_layer
+    pbase = mm.ddr["layers"].addr
+
+    emit("SETR", reg=Register.LAYER, imm32=0)
+    top = emit.pc
+    _layernorm(emit, "x", "h", pbase + par["ln1_g"].addr, pbase + par["ln1_b"].addr, ("layer",))
+    emit("CONV1D", "layer", vdst=emit.v("qkv"), vsrc=emit.v("h"), hbm=emit.tile(lay["qkv"].addr),
+         ddr=pbase + par["attn_b"].addr, k=e, n=3 * nh * hd)
+    for j in range(nh):
+        q, k, v = (emit.v("qkv") + (part * nh + j) * hd for part in range(3))
+        # V first, transposed on write; then the key as a column of K^T.
+        emit("STHT", "layer", "token", hbm=emit.tile(lay[f"v{j}"].addr), vsrc=v, len=hd)
+        emit("STH", "layer", "token", hbm=emit.tile(lay[f"k{j}"].addr), vsrc=k, len=hd,
+             stride=g.d)
+        emit("MASKEDMM", "layer", "token", vdst=emit.v("sm.s"), vsrc=q,
+             hbm=emit.tile(lay[f"k{j}"].addr), sdst=RECIPE_SREG["sm.m"], k=hd, n=1)
+        # The row maximum comes from MaskedMM (SFU_M), so the recipe's VMAX step is skipped.
+        _recipe(emit, "sm", SOFTMAX_STEPS, {}, 1, flags=("token",), skip=("m",))
+        emit("MM", "layer", "token", vdst=emit.v("att") + j * hd, vsrc=emit.v("sm.p"),
+             hbm=emit.tile(lay[f"v{j}"].addr), k=1, n=hd)
+    _sync(emit, "attention", "att", "att_full", nh * hd, e)
+    emit("CONV1D", "layer", vdst=emit.v("proj"), vsrc=emit.v("att_full"),
+         hbm=emit.tile(lay["proj"].addr), ddr=pbase + par["proj_b"].addr, k=e, n=nproj)
+    _sync(emit, "proj", "proj", "proj_full", nproj, e)
+    emit("VADD", vdst=emit.v("x"), vsrc=emit.v("x"), vsrc2=emit.v("proj_full"), len=e)
+    _layernorm(emit, "x", "h", pbase + par["ln2_g"].addr, pbase + par["ln2_b"].addr, ("layer",))
+    emit("CONV1D", "layer", "gelu", vdst=emit.v("fc1"), vsrc=emit.v("h"),
+         hbm=emit.tile(lay["fc1"].addr), ddr=pbase + par["fc1_b"].addr, k=e, n=nfc1)
+    _sync(emit, "fc1", "fc1", "fc1_full", nfc1, 4 * e)
+    emit("CONV1D", "layer", vdst=emit.v("fc2"), vsrc=emit.v("fc1_full"),
+         hbm=emit.tile(lay["fc2"].addr), ddr=pbase + par["fc2_b"].addr, k=4 * e, n=nfc2)
+    _sync(emit, "fc2", "fc2", "fc2_full", nfc2, e)
+    emit("VADD", vdst=emit.v("x"), vsrc=emit.v("x"), vsrc2=emit.v("fc2_full"), len=e)
+    emit("LOOP", reg=Register.LAYER, limit=cfg.n_layer, target=top)
+
+
+def _head(emit, capture_logits, cores):
+    mm, cfg = emit.mm, emit.mm.config
+    e, vocab = cfg.n_embd, cfg.vocab_size
+    start, stop = mm.slices.vocab
+    _layernorm(emit, "x", "h", mm.ddr["lnf_g"].addr, mm.ddr["lnf_b"].addr, ())
+    emit("CONV1D", "nobias", vdst=emit.v("logits"), vsrc=emit.v("h"),
+         hbm=emit.tile(mm.hbm["lm_head"].addr), ddr=0, k=e, n=stop - start)
+    if capture_logits:
+        emit("STD", "token", ddr=mm.ddr["logits"].addr + start, vsrc=emit.v("logits"),
+             len=stop - start, stride=vocab)
+    emit("ARGMAX", sdst=SREG["local"], vsrc=emit.v("logits"), len=stop - start, base=start)
+    emit("SYNCS", vdst=emit.v("pairs"), ssrc=SREG["local"], tag=SYNC_TAGS["argmax"])
+    emit("ARGMAXP", sdst=SREG["global"], vsrc=emit.v("pairs"), len=cores)
+    emit("STTOK", "token", ddr=mm.ddr["tokens"].addr + 1, ssrc=SREG["global"] + 1)
+
+
+def build_program(mm: CoreMemoryMap, *, n_prompt, n_new, cores, capture_logits=False):
+    """The instruction list of the core of ``mm`` for a prompt of ``n_prompt`` tokens continued
+    by ``n_new`` tokens.
+
+    Raises
+    ------
+    ValueError
+        If ``n_prompt < 1``, ``n_new < 1`` or ``n_prompt + n_new`` exceeds the context.
+    """
+    cfg = mm.config
+    for name, value in (("n_prompt", n_prompt), ("n_new", n_new)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+            raise ValueError(f"{name} must be a positive integer, not {value!r}")
+    if n_prompt + n_new > cfg.n_positions:
+        raise ValueError(f"n_prompt ({n_prompt}) + n_new ({n_new}) exceeds the context of "
+                         f"{cfg.n_positions} positions")
+    if capture_logits and mm.ddr["logits"].size == 0:
+        raise ValueError("capture_logits needs images built with capture_logits=True")
+    emit = _Emitter(mm)
+    emit("SETR", reg=Register.HBM_STRIDE, imm32=mm.hbm_layer_stride)
+    emit("SETR", reg=Register.DDR_STRIDE, imm32=mm.ddr_layer_stride)
+    constants = layernorm_constants(cfg.n_embd, cfg.layer_norm_epsilon)
+    for name, value in constants.items():
+        emit("SETS", sdst=RECIPE_SREG[f"ln.{name}"], imm16=int(to_bits(np.float16(value))))
+    emit("SETR", reg=Register.TOKEN, imm32=0)
+    if n_prompt >= 2:
+        top = emit.pc
+        _embed(emit)
+        _layers(emit)
+        emit("LOOP", reg=Register.TOKEN, limit=n_prompt - 1, target=top)
+    top = emit.pc
+    _embed(emit)
+    _layers(emit)
+    _head(emit, capture_logits, cores)
+    emit("LOOP", reg=Register.TOKEN, limit=n_prompt - 1 + n_new, target=top)
+    emit("END")
+    return emit.code
