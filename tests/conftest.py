@@ -5,7 +5,12 @@
     directory (byte-level vocabulary of 256, so ``dfx generate`` and the tokenizers accept it).
 ``make_gpt2_checkpoint``
     Factory for checkpoints of other shapes, dtypes and naming variants.
+
+Helpers (import them with ``from conftest import ...``): ``TINY_CONFIG``, ``TINY_SEED``,
+``write_gpt2_checkpoint`` and ``write_tiny_bpe`` (GPT-2-style ``vocab.json`` + ``merges.txt``).
 """
+
+import json
 
 import os
 
@@ -32,6 +37,24 @@ def write_gpt2_checkpoint(path, config=TINY_CONFIG, *, seed=TINY_SEED, scale=0.0
     GPT-2 checkpoint (``config.json`` + ``model.safetensors``) to ``path``; return ``path``."""
     weights = random_weights(config, seed=seed, scale=scale)
     return save_checkpoint(path, config, weights, prefix=prefix, dtype=dtype, lm_head=lm_head)
+
+
+def write_tiny_bpe(directory):
+    """Write a GPT-2-style byte-level BPE (``vocab.json`` + ``merges.txt``) into ``directory``:
+    the 256 byte symbols (ids 0..255, sorted) plus the merges ``Ġ t``, ``h e``, ``Ġt he``
+    (ids 256..258). Returns the vocabulary (symbol -> id)."""
+    from tokenizers import pre_tokenizers
+
+    alphabet = sorted(pre_tokenizers.ByteLevel.alphabet())
+    vocab = {symbol: index for index, symbol in enumerate(alphabet)}
+    merges = [("Ġ", "t"), ("h", "e"), ("Ġt", "he")]
+    for left, right in merges:
+        vocab[left + right] = len(vocab)
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "vocab.json").write_text(json.dumps(vocab), encoding="utf-8")
+    (directory / "merges.txt").write_text(
+        "#version: 0.2\n" + "".join(f"{a} {b}\n" for a, b in merges), encoding="utf-8")
+    return vocab
 
 
 @pytest.fixture

@@ -9,6 +9,9 @@ import pytest
 import safetensors.numpy
 
 from dfx_hw.cli import main
+from dfx_hw.model.config import GPT2Config
+
+from conftest import write_tiny_bpe
 
 
 def _run(capsys, *argv):
@@ -40,6 +43,22 @@ def test_seeded_sampling(capsys, tiny_gpt2_checkpoint):
 
     assert text(1) == text(1)
     assert text(1) != text(2)
+
+
+def test_bpe_model(capsys, make_gpt2_checkpoint):
+    config = GPT2Config(vocab_size=259, n_positions=32, n_embd=64, n_layer=2, n_head=4)
+    path = make_gpt2_checkpoint("bpe", config)
+    write_tiny_bpe(path)
+    status, out, err = _run(capsys, "--model", path, "--prompt", " the the", "--max-new-tokens",
+                            8)
+    assert status == 0 and out.startswith(" the the")
+    # " the the" is two BPE tokens: prompt + 8 tokens fit a context of 10.
+    config_10 = GPT2Config(vocab_size=259, n_positions=10, n_embd=64, n_layer=2, n_head=4)
+    path = make_gpt2_checkpoint("bpe10", config_10)
+    write_tiny_bpe(path)
+    assert _run(capsys, "--model", path, "--prompt", " the the", "--max-new-tokens", 8)[0] == 0
+    status, _, err = _run(capsys, "--model", path, "--prompt", " the the", "--max-new-tokens", 9)
+    assert status == 2 and "prompt (2 tokens) + max_new_tokens (9) = 11 tokens" in err
 
 
 @pytest.mark.parametrize("change, args, message", [

@@ -1,14 +1,13 @@
 """Tokenizers: the byte tokenizer, GPT-2 byte-level BPE from tiny vocab/merges files written
 here, and the choice made for a checkpoint directory."""
 
-import json
-
 import pytest
-from tokenizers import pre_tokenizers
 
 from dfx_hw.model.config import GPT2Config
 from dfx_hw.model.tokenizer import (BPETokenizer, ByteTokenizer, TokenizerError,
                                     load_tokenizer)
+
+from conftest import write_tiny_bpe
 
 TEXT = "def héllo(x):\n    return x ✓ the end"
 
@@ -23,23 +22,8 @@ def test_byte_tokenizer():
         tok.decode([256])
 
 
-def _write_bpe(directory):
-    """A GPT-2-style byte-level BPE: the 256 byte symbols plus three merges."""
-    alphabet = sorted(pre_tokenizers.ByteLevel.alphabet())
-    assert len(alphabet) == 256
-    vocab = {symbol: index for index, symbol in enumerate(alphabet)}
-    merges = [("Ġ", "t"), ("h", "e"), ("Ġt", "he")]
-    for left, right in merges:
-        vocab[left + right] = len(vocab)
-    directory.mkdir(parents=True, exist_ok=True)
-    (directory / "vocab.json").write_text(json.dumps(vocab), encoding="utf-8")
-    (directory / "merges.txt").write_text(
-        "#version: 0.2\n" + "".join(f"{a} {b}\n" for a, b in merges), encoding="utf-8")
-    return vocab
-
-
 def test_bpe_from_files(tmp_path):
-    vocab = _write_bpe(tmp_path)
+    vocab = write_tiny_bpe(tmp_path)
     tok = BPETokenizer.from_files(tmp_path / "vocab.json", tmp_path / "merges.txt")
     assert tok.vocab_size == 259
     ids = tok.encode(" the theme")
@@ -58,7 +42,7 @@ def test_load_tokenizer_choices(tmp_path):
     with pytest.raises(TokenizerError, match=r"no tokenizer for .*: vocab_size=259 is not the "
                                              r"byte vocabulary \(256\) and there is no vocab"):
         load_tokenizer(tmp_path, bpe_config)
-    _write_bpe(tmp_path)
+    write_tiny_bpe(tmp_path)
     assert isinstance(load_tokenizer(tmp_path, bpe_config), BPETokenizer)
     with pytest.raises(TokenizerError, match=r"has 259 tokens, more than the model's "
                                              r"vocab_size=256"):
@@ -78,7 +62,7 @@ def test_bpe_bad_files(tmp_path):
 
 
 def test_tokenizer_json(tmp_path):
-    _write_bpe(tmp_path)
+    write_tiny_bpe(tmp_path)
     tok = BPETokenizer.from_files(tmp_path / "vocab.json", tmp_path / "merges.txt")
     tok._tokenizer.save(str(tmp_path / "tokenizer.json"))
     (tmp_path / "vocab.json").unlink()
