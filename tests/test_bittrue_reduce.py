@@ -1,0 +1,175 @@
+"""Reduction orders of the bit-true model: adder tree, tile accumulation, VPU accumulation,
+reduce-max/argmax. Each order test has a case where another order gives different bits."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from dfx_hw.model.bittrue import fp16
+from dfx_hw.model.bittrue.reduce import (argmax, mfu_matmul, mfu_matvec, tree_sum, vpu_amax,
+                                         vpu_max, vpu_sum)
+
+F16 = np.float16
+
+
+def f16(values):
+    return np.array(values, F16)
+
+
+def bits(x):
+    return fp16.to_bits(x)
+
+
+def slow_tree(values):
+    """Op-by-op numpy.float16 pairwise tree (independent of the module's float32 path)."""
+    level = [F16(v) for v in values]
+    size = 1 << (len(level) - 1).bit_length()
+    level += [F16(0.0)] * (size - len(level))
+    with np.errstate(over="ignore", invalid="ignore"):
+        while len(level) > 1:
+            level = [F16(level[2 * i] + level[2 * i + 1]) for i in range(len(level) // 2)]
+    return level[0]
+
+
+def slow_matvec(x, w, bias, d):
+    k, n = w.shape
+    tiles = -(-k // d)
+    out = []
+    for col in range(n):
+        acc = F16(0.0) if bias is None else bias[col]
+        for t in range(tiles):
+            rows = range(t * d, min(k, (t + 1) * d))
+            acc = F16(acc + slow_tree([F16(x[r] * w[r, col]) for r in rows] +
+                                      [F16(0.0)] * (d - len(rows))))
+        out.append(acc)
+    return fp16.canonical_nan(np.array(out, F16))
+
+
+def test_tree_order_pairs_neighbours():
+    # Pairs (0,1),(2,3): (2048+1 -> 2048 tie-to-even) + (1+1) = 2050; a sequential chain gives 2048.
+    assert tree_sum(f16([2048, 1, 1, 1])) == 2050
+    assert F16(F16(F16(F16(2048) + F16(1)) + F16(1)) + F16(1)) == 2048
+    # Pairing (0,2),(1,3) would give (2048-2048) + (1+1) = 2; the neighbour tree gives 2048-2047.
+    assert tree_sum(f16([2048, 1, -2048, 1])) == 1
+
+
+def test_tree_pads_with_positive_zero():
+    assert bits(tree_sum(f16([-0.0]))) == 0x8000           # one element: unchanged
+    assert bits(tree_sum(f16([-0.0, -0.0]))) == 0x8000
+    assert bits(tree_sum(f16([-0.0, -0.0, -0.0]))) == 0x0000  # padded with +0
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.floats(-60000, 60000, width=16), min_size=1, max_size=40))
+def test_tree_equals_op_by_op(values):
+    assert bits(tree_sum(f16(values))) == bits(fp16.canonical_nan(slow_tree(values)))
+
+
+def test_tree_sum_axis():
+    x = np.random.default_rng(2).standard_normal((5, 7, 3)).astype(F16)
+    got = tree_sum(x, axis=1)
+    assert got.shape == (5, 3)
+    assert bits(got[4, 2]) == bits(slow_tree(x[4, :, 2]))
+
+
+@pytest.mark.parametrize("k,n,d", [(1, 1, 4), (13, 5, 4), (64, 3, 64), (130, 17, 64), (9, 2, 1)])
+def test_mfu_matvec_equals_op_by_op(k, n, d):
+    rng = np.random.default_rng(k * 100 + n)
+    x = rng.standard_normal(k).astype(F16)
+    w = (rng.standard_normal((k, n)) * 3).astype(F16)
+    bias = rng.standard_normal(n).astype(F16)
+    assert np.array_equal(bits(mfu_matvec(x, w, bias, d=d)), bits(slow_matvec(x, w, bias, d)))
+    assert np.array_equal(bits(mfu_matvec(x, w, d=d)), bits(slow_matvec(x, w, None, d)))
+
+
+def test_tile_accumulation_order_is_ascending():
+    # Tiles of d=2: sums 2048, 1, 1 -> ascending from bias 0: 2048+1=2048 (tie to even), +1=2048;
+    # descending order would give (1+1)+2048 = 2050.
+    x = f16([1, 0, 1, 0, 1, 0])
+    w = f16([[2048], [0], [1], [0], [1], [0]])
+    assert mfu_matvec(x, w, d=2)[0] == 2048
+    # Bias starts the accumulator: 2048 + 1 (tile 0) -> 2048 (tie to even), then +1 +1 ...
+    w2 = f16([[1], [0], [1], [0], [0], [0]])
+    assert mfu_matvec(x, w2, f16([2048]), d=2)[0] == 2048
+    # ... whereas adding the bias last would give 2048 + 2 = 2050.
+    assert F16(F16(1 + 1) + 2048) == 2050
+
+
+def test_batched_equals_row_by_row_and_column_split():
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((6, 100)).astype(F16)
+    w = rng.standard_normal((100, 40)).astype(F16)
+    bias = rng.standard_normal(40).astype(F16)
+    batched = mfu_matmul(x, w, bias, d=16)
+    for r in range(6):
+        assert np.array_equal(bits(batched[r]), bits(mfu_matvec(x[r], w, bias, d=16)))
+    # Splitting columns over cores/lanes changes no bit.
+    left = mfu_matmul(x, w[:, :13], bias[:13], d=16)
+    right = mfu_matmul(x, w[:, 13:], bias[13:], d=16)
+    assert np.array_equal(bits(np.concatenate([left, right], axis=1)), bits(batched))
+
+
+def test_mfu_nan_is_canonical():
+    x = f16([np.inf, 1.0])
+    w = f16([[0.0], [1.0]])
+    assert bits(mfu_matvec(x, w, d=2))[0] == fp16.CANONICAL_NAN_BITS
+
+
+def test_vpu_sum_order():
+    # lanes=2: chunk sums 1+1 = 2 and 2048+1 = 2048 (tie to even); acc 0 + 2 + 2048 = 2050.
+    # lanes=1 (pure sequential): 0+1+1+2048 = 2050, +1 = 2051 -> 2052 (tie to even).
+    x = f16([1, 1, 2048, 1])
+    assert vpu_sum(x, lanes=2) == 2050
+    assert vpu_sum(x, lanes=1) == 2052
+    assert bits(vpu_sum(f16([-0.0]), lanes=4)) == 0x0000  # accumulator starts at +0
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.floats(-1000, 1000, width=16), min_size=1, max_size=70),
+       st.sampled_from([1, 2, 4, 16]))
+def test_vpu_sum_equals_op_by_op(values, lanes):
+    chunks = [values[i:i + lanes] for i in range(0, len(values), lanes)]
+    acc = F16(0.0)
+    for chunk in chunks:
+        with np.errstate(over="ignore", invalid="ignore"):
+            acc = F16(acc + slow_tree(chunk + [0.0] * (lanes - len(chunk))))
+    assert bits(vpu_sum(f16(values), lanes=lanes)) == bits(acc)
+
+
+def test_vpu_sum_batched_rows():
+    x = np.random.default_rng(4).standard_normal((3, 37)).astype(F16)
+    got = vpu_sum(x, lanes=8)
+    for r in range(3):
+        assert bits(got[r]) == bits(vpu_sum(x[r], lanes=8))
+
+
+def test_argmax_rules():
+    value, index = argmax(f16([1, 3, -2, 3, 0]), lanes=2)
+    assert value == 3 and index == 1
+    value, index = argmax(f16([-0.0, 0.0, -0.0]))
+    assert bits(value) == 0 and index == 1
+    value, index = argmax(f16([-np.inf, -np.inf]))
+    assert value == -np.inf and index == 0
+    value, index = argmax(np.concatenate([f16([1, np.inf]), fp16.from_bits(np.array([0xFD00]))]))
+    assert bits(value) == fp16.CANONICAL_NAN_BITS and index == 2
+    assert vpu_max(f16([[1, 2], [4, 3]])).tolist() == [2, 4]
+    assert vpu_amax(f16([1, -5, 4])) == 5
+
+
+def test_bad_arguments():
+    with pytest.raises(ValueError, match="d must be a positive power of two, not 48"):
+        mfu_matvec(f16([1]), f16([[1]]), d=48)
+    with pytest.raises(ValueError, match="lanes must be a positive power of two, not 0"):
+        vpu_sum(f16([1]), lanes=0)
+    with pytest.raises(ValueError, match=r"x has 3 elements per row but w has 2 rows"):
+        mfu_matvec(f16([1, 2, 3]), f16([[1], [2]]))
+    with pytest.raises(ValueError, match=r"bias must have shape \(1,\)"):
+        mfu_matvec(f16([1, 2]), f16([[1], [2]]), f16([1, 2]))
+    with pytest.raises(ValueError, match="w must be a \\(K, N\\) matrix"):
+        mfu_matvec(f16([1, 2]), f16([1, 2]))
+    with pytest.raises(ValueError, match="tree_sum of an empty axis"):
+        tree_sum(f16([]))
+    with pytest.raises(ValueError, match="vpu_sum of an empty vector"):
+        vpu_sum(f16([]))
+    with pytest.raises(ValueError, match="w has float32 values that are not exactly"):
+        mfu_matvec(f16([1]), np.array([[0.1]], np.float32))

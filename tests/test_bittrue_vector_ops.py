@@ -1,0 +1,47 @@
+"""Vector-unit primitives of the bit-true model: element-wise ops equal numpy.float16 op by op,
+operand checks, SPOW2INV."""
+
+import numpy as np
+import pytest
+
+from dfx_hw.model.bittrue import fp16, vector_ops as vo
+
+F16 = np.float16
+
+
+def test_elementwise_equal_numpy_float16():
+    rng = np.random.default_rng(10)
+    a = (rng.standard_normal((2, 33)) * 300).astype(F16)
+    b = (rng.standard_normal((2, 33)) * 300).astype(F16)
+    s = np.array([3.5, -0.0], F16)
+    with np.errstate(all="ignore"):
+        cases = [(vo.vadd(a, b), a + b), (vo.vsub(a, b), a - b), (vo.vmul(a, b), a * b),
+                 (vo.vsquare(a), a * a), (vo.vadd_s(a, s), a + s[:, None]),
+                 (vo.vsub_s(a, s), a - s[:, None]), (vo.vmul_s(a, s), a * s[:, None])]
+    for got, expected in cases:
+        assert np.array_equal(fp16.to_bits(got), fp16.to_bits(fp16.canonical_nan(expected)))
+
+
+def test_primitive_table():
+    assert set(vo.VECTOR_PRIMITIVES) == {
+        "VADD", "VSUB", "VMUL", "VSQUARE", "VADDS", "VSUBS", "VMULS", "VEXP", "ACCUM", "VMAX",
+        "VAMAX", "SRECIP", "SRSQRT", "SMUL", "SADD", "SMAX", "SPOW2INV"}
+    for mnemonic, primitive in vo.VECTOR_PRIMITIVES.items():
+        assert primitive.mnemonic == mnemonic and set(primitive.operands) <= {"v", "s"}
+
+
+def test_spow2inv():
+    s = np.array([0.5, 1, 1.5, 2, 65504, -3, 0, 6e-8, 2.0 ** -14], F16)
+    expected = [1.0, 0.5, 0.5, 0.25, 2.0 ** -16, 0.25, 2.0 ** 13, 2.0 ** 13, 2.0 ** 13]
+    assert vo.spow2inv(s).tolist() == expected
+    assert fp16.to_bits(vo.spow2inv(F16(np.inf))) == fp16.CANONICAL_NAN_BITS
+
+
+def test_operand_errors():
+    with pytest.raises(ValueError, match=r"vector operands must have the same shape, got \(3,\) "
+                                         r"and \(4,\)"):
+        vo.vadd(np.ones(3, F16), np.ones(4, F16))
+    with pytest.raises(ValueError, match=r"the scalar operand must have shape \(2,\)"):
+        vo.vmul_s(np.ones((2, 3), F16), np.ones(3, F16))
+    with pytest.raises(ValueError, match="at least one axis"):
+        vo.vsquare(F16(1))
