@@ -24,14 +24,23 @@ import numpy as np
 from ..isa.encoding import Instruction
 from ..isa.layouts import Opcode, Register
 from ..model.bittrue.fp16 import to_bits
-from ..model.bittrue.recipes import LAYERNORM_STEPS, SOFTMAX_STEPS, layernorm_constants
+from ..model.bittrue.recipes import (ATTENTION_SCALE, LAYERNORM_STEPS, SOFTMAX_STEPS,
+                                     layernorm_constants)
 from ..model.bittrue.vector_ops import VECTOR_PRIMITIVES
 from .memmap import RECIPE_SREG, SREG, CoreMemoryMap, recipe_registers
 
-__all__ = ["build_program", "SYNC_TAGS"]
+__all__ = ["build_program", "SYNC_TAGS", "attention_scale"]
 
 #: Ring sync tags, in the order a token meets them.
 SYNC_TAGS = {"attention": 0, "proj": 1, "fc1": 2, "fc2": 3, "argmax": 4}
+
+
+def attention_scale(config):
+    """The head scale ``fp16(1 / sqrt(head_dim))`` (GPT-2's ``1/8``:
+    :data:`~dfx_hw.model.bittrue.recipes.ATTENTION_SCALE`)."""
+    if config.head_dim == 64:
+        return ATTENTION_SCALE
+    return np.float16(1.0 / np.sqrt(config.head_dim))
 
 
 class _Emitter:
@@ -119,6 +128,7 @@ def _layers(emit):
     par = mm.ddr_layer
     pbase = mm.ddr["layers"].addr
 
+    scale = int(to_bits(attention_scale(cfg)))
     emit("SETR", reg=Register.LAYER, imm32=0)
     top = emit.pc
     _layernorm(emit, "x", "h", pbase + par["ln1_g"].addr, pbase + par["ln1_b"].addr, ("layer",))
@@ -131,7 +141,8 @@ def _layers(emit):
         emit("STH", "layer", "token", hbm=emit.tile(lay[f"k{j}"].addr), vsrc=k, len=hd,
              stride=g.d)
         emit("MASKEDMM", "layer", "token", vdst=emit.v("sm.s"), vsrc=q,
-             hbm=emit.tile(lay[f"k{j}"].addr), sdst=RECIPE_SREG["sm.m"], k=hd, n=1)
+             hbm=emit.tile(lay[f"k{j}"].addr), sdst=RECIPE_SREG["sm.m"], k=hd, n=1,
+             imm16=scale)
         # The row maximum comes from MaskedMM (SFU_M), so the recipe's VMAX step is skipped.
         _recipe(emit, "sm", SOFTMAX_STEPS, {}, 1, flags=("token",), skip=("m",))
         emit("MM", "layer", "token", vdst=emit.v("att") + j * hd, vsrc=emit.v("sm.p"),

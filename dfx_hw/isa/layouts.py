@@ -116,7 +116,7 @@ FIELD_DOCS = {
     "total": "length of the gathered vector (sum of every core's `len`); all cores must agree",
     "base": "added to the local index (this core's first vocabulary row)",
     "tag": "sync sequence tag; all cores must agree",
-    "imm16": "16-bit immediate (FP16 bit pattern)",
+    "imm16": "16-bit immediate (FP16 bit pattern; MaskedMM: the head scale)",
     "imm32": "32-bit immediate",
     "limit": "loop bound: jump while the stepped register is below it",
     "target": "program counter jumped to",
@@ -184,8 +184,10 @@ OPS = {info.opcode: info for info in [
            ("layer", "gelu", "nobias"),
            doc="v[vdst:+n] = x @ W + b: x = v[vsrc:+k], W (k x n) streamed from HBM as zig-zag "
                "tiles, b = ddr[ddr:+n]; MFU order; optional GELU"),
-    OpInfo(Opcode.MASKEDMM, _M, ("vdst", "vsrc", "hbm", "sdst", "k", "n"), ("layer", "token"),
-           doc="scores v[vdst:+n] = mask(scale * q K^T), q = v[vsrc:+k], K^T (k x n) from HBM "
+    OpInfo(Opcode.MASKEDMM, _M, ("vdst", "vsrc", "hbm", "sdst", "k", "n", "imm16"),
+           ("layer", "token"),
+           doc="scores v[vdst:+n] = mask(imm16 * q K^T), q = v[vsrc:+k] (k <= d), K^T (k x n) "
+               "from HBM "
                "(one band); columns >= n (n + TOKEN with `token`) up to the tile edge are "
                "masked to -inf; s[sdst] = row maximum"),
     OpInfo(Opcode.MM, _M, ("vdst", "vsrc", "hbm", "k", "n"), ("layer", "token"),
