@@ -16,6 +16,7 @@ __all__ = ["Backend", "BACKENDS", "backend_class", "get_backend"]
 #: Registered backends: name -> "module (relative to this package):class".
 BACKENDS = {
     "reference": "reference:ReferenceBackend",
+    "isasim": "isasim:IsaSimBackend",
 }
 
 
