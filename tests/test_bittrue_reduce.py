@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from dfx_hw.model.bittrue import fp16
+from dfx_hw.model.bittrue import reduce
 from dfx_hw.model.bittrue.reduce import (argmax, mfu_matmul, mfu_matvec, tree_sum, vpu_amax,
                                          vpu_max, vpu_sum)
 
@@ -173,3 +174,34 @@ def test_bad_arguments():
         vpu_sum(f16([]))
     with pytest.raises(ValueError, match="w has float32 values that are not exactly"):
         mfu_matvec(f16([1]), np.array([[0.1]], np.float32))
+
+
+SPECIAL_BITS = [0x0000, 0x8000, 0x0001, 0x8001, 0x03FF, 0x0400, 0x7BFF, 0xFBFF, 0x7C00, 0xFC00,
+                0x7E00, 0x3C00, 0xBC00, 0x1400, 0x9400]
+
+
+@pytest.mark.parametrize("scale", [1e-4, 1.0, 40.0, 300.0])
+def test_compiled_kernel_equals_numpy_definition(scale):
+    """The Numba kernel (default path) gives the numpy definition's bits, including subnormal
+    products, overflow to inf, inf - inf = NaN and signed zeros."""
+    assert reduce._kernel() is not None, "numba is a pinned dependency: the kernel must load"
+    rng = np.random.default_rng(int(scale * 1000))
+    x = (rng.standard_normal((3, 150)) * scale).astype(F16)
+    w = (rng.standard_normal((150, 300)) * scale).astype(F16)
+    bias = (rng.standard_normal(300) * scale).astype(F16)
+    x[0, :15] = fp16.from_bits(np.array(SPECIAL_BITS))
+    w[:15, 0] = fp16.from_bits(np.array(SPECIAL_BITS[::-1]))
+    w[20, 5] = F16(-0.0)
+    for d in (1, 16, 64):
+        expected = reduce.mfu_matmul_numpy(x, w, bias, d=d)
+        assert np.array_equal(bits(mfu_matmul(x, w, bias, d=d)), bits(expected))
+    assert np.array_equal(bits(mfu_matmul(x, w, d=16)), bits(reduce.mfu_matmul_numpy(x, w, d=16)))
+
+
+def test_negative_zero_results():
+    x = f16([-0.0, 1.0])
+    w = f16([[1.0], [-0.0]])
+    # products -0 and -0; tree (-0 + -0) = -0; accumulator starts at +0 -> +0 + -0 = +0.
+    assert bits(mfu_matvec(x, w, d=2))[0] == 0x0000
+    assert bits(mfu_matvec(x, w, f16([-0.0]), d=2))[0] == 0x8000
+    assert bits(reduce.mfu_matmul_numpy(x[None], w, f16([-0.0]), d=2))[0, 0] == 0x8000

@@ -19,7 +19,7 @@ from ...geometry import U280
 from .fp16 import as_fp16, canonical_nan, order_key
 
 __all__ = [
-    "check_power_of_two", "tree_sum", "mfu_matvec", "mfu_matmul", "vpu_sum", "vpu_max",
+    "check_power_of_two", "tree_sum", "mfu_matvec", "mfu_matmul", "mfu_matmul_numpy", "vpu_sum", "vpu_max",
     "vpu_amax", "argmax",
 ]
 
@@ -119,9 +119,9 @@ def _check_matrix_operands(x, w, bias, d):
 
 
 @_quiet
-def mfu_matmul(x, w, bias=None, *, d=U280.d):
-    """``y = x @ w + bias`` for several input rows (prefill), bit-identical to :func:`mfu_matvec`
-    applied to each row of ``x`` separately (rows never interact).
+def mfu_matmul_numpy(x, w, bias=None, *, d=U280.d):
+    """:func:`mfu_matmul` in NumPy only: the readable definition the compiled kernel is tested
+    against (and the fallback when Numba is missing).
 
     Parameters
     ----------
@@ -164,6 +164,53 @@ def mfu_matmul(x, w, bias=None, *, d=U280.d):
                 acc = _round(acc + sums[:, t])
             out[r0:r1, c0:c1] = acc
     return canonical_nan(out.astype(_F16))
+
+
+def mfu_matmul(x, w, bias=None, *, d=U280.d):
+    """``y = x @ w + bias`` for several input rows (prefill), bit-identical to :func:`mfu_matvec`
+    applied to each row of ``x`` separately (rows never interact).
+
+    Runs the compiled kernel (:mod:`._kernels`, several hundred M MAC/s) when Numba is available,
+    else :func:`mfu_matmul_numpy`; both give the same bits.
+
+    Parameters
+    ----------
+    x : (M, K) float16
+    w : (K, N) float16
+    bias : (N,) float16 or None
+    d : int
+        Tile height = inputs of one lane's adder tree (power of two).
+
+    Returns
+    -------
+    (M, N) float16
+    """
+    kernel = _kernel()
+    if kernel is None:
+        return mfu_matmul_numpy(x, w, bias, d=d)
+    x, w, bias, d = _check_matrix_operands(x, w, bias, d)
+    if x.ndim != 2:
+        raise ValueError(f"x must be an (M, K) matrix for mfu_matmul, got shape {x.shape}")
+    from ._kernels import FP16_TO_F32
+    start = np.zeros(w.shape[1], _F32) if bias is None else bias.astype(_F32)
+    out = np.empty((x.shape[0], w.shape[1]), _F32)
+    kernel(np.ascontiguousarray(x).view(np.uint16), np.ascontiguousarray(w).view(np.uint16),
+           start, d, FP16_TO_F32, out)
+    return canonical_nan(out.astype(_F16))
+
+
+_KERNEL = []
+
+
+def _kernel():
+    """The compiled MFU kernel, or None without Numba (imported once)."""
+    if not _KERNEL:
+        try:
+            from ._kernels import mfu_kernel
+        except ImportError:
+            mfu_kernel = None
+        _KERNEL.append(mfu_kernel)
+    return _KERNEL[0]
 
 
 def mfu_matvec(x, w, bias=None, *, d=U280.d):
