@@ -1,0 +1,206 @@
+"""The matrix operand collector: turns one matrix-operation descriptor into the MFU's tile
+sequence."""
+
+from amaranth.hdl import Module, Mux, Signal
+from amaranth.lib import stream, wiring
+from amaranth.lib.memory import Memory
+from amaranth.lib.wiring import In, Out
+
+from .adder_tree import _check_power_of_two
+from .layouts import (
+    DIM_BITS, MatOp, collector_payload_layout, descriptor_layout, tile_layout, vector_layout,
+)
+
+__all__ = ["OperandCollector"]
+
+
+class OperandCollector(wiring.Component):
+    """Walks the tiles of each accepted descriptor in the zig-zag order of
+    :func:`dfx_hw.mpu.walk.tile_order` and hands the MFU one beat per clock: the input slice
+    (broadcast to every lane), the weight tile (column ``j`` to lane ``j``) and the bookkeeping
+    (accumulator slot, first/last row, the column tile's bias, the post-processing flags).
+
+    The input slices arrive once, during the first band, and are kept in an input buffer (a
+    block RAM of ``ceil(max_rows / d)`` slices) from which the later bands re-read them; the read
+    is issued one clock ahead, so every walk step takes one clock. The next descriptor is
+    accepted on the clock that issues the current one's last tile, so back-to-back operations
+    leave no gap. A tile is issued when the output register is free and every operand it needs
+    is valid: the weight tile always, the input slice in the first band's first column tile of
+    each row, the bias beat in the first row tile when ``bias`` is set.
+
+    Parameters
+    ----------
+    d, l : int
+        Tile shape (powers of two).
+    band : int
+        Column tiles per band (accumulator entries).
+    max_rows : int
+        Largest ``rows`` (``K``) a descriptor may have; sizes the input buffer.
+    serpentine : bool
+        Walk odd row tiles of a band right to left (see :mod:`dfx_hw.mpu.walk`).
+
+    Members
+    -------
+    desc : In(stream.Signature(descriptor_layout()))
+    x : In(stream.Signature(ArrayLayout(16, d)))
+        Input slices, ``ceil(rows / d)`` per descriptor, zero-padded past ``rows``.
+    weights : In(stream.Signature(tile_layout))
+        Weight tiles in walk order, zero-padded past ``rows``/``cols``.
+    bias : In(stream.Signature(ArrayLayout(16, l)))
+        Bias beats, one per column tile in ascending order, only for descriptors with ``bias``.
+    o : Out(stream.Signature(collector_payload_layout))
+    busy : Out(1)
+        A descriptor is being walked.
+    """
+
+    def __init__(self, *, d, l, band, max_rows, serpentine=False):
+        self._d = _check_power_of_two("d", d)
+        self._l = _check_power_of_two("l", l)
+        if isinstance(band, bool) or not isinstance(band, int) or band < 1:
+            raise ValueError(f"band must be a positive integer, not {band!r}")
+        if (isinstance(max_rows, bool) or not isinstance(max_rows, int)
+                or not 1 <= max_rows < 2 ** DIM_BITS):
+            raise ValueError(f"max_rows must be an integer in [1, {2 ** DIM_BITS - 1}], "
+                             f"not {max_rows!r}")
+        self._band = band
+        self._max_rows = max_rows
+        self._serpentine = bool(serpentine)
+        super().__init__({
+            "desc": In(stream.Signature(descriptor_layout())),
+            "x": In(stream.Signature(vector_layout(d))),
+            "weights": In(stream.Signature(tile_layout(d=d, l=l))),
+            "bias": In(stream.Signature(vector_layout(l))),
+            "o": Out(stream.Signature(collector_payload_layout(d=d, l=l, band=band))),
+            "busy": Out(1),
+        })
+
+    @property
+    def row_tiles_max(self):
+        """Depth of the input buffer: ``ceil(max_rows / d)``."""
+        return -(-self._max_rows // self._d)
+
+    def elaborate(self, platform):
+        m = Module()
+        d, l, band = self._d, self._l, self._band
+        log_d, log_l = d.bit_length() - 1, l.bit_length() - 1
+        depth = self.row_tiles_max
+
+        m.submodules.xbuf = xbuf = Memory(shape=vector_layout(d), depth=depth, init=[])
+        xwr = xbuf.write_port()
+        xrd = xbuf.read_port(transparent_for=(xwr,))
+
+        # The operation being walked.
+        active = Signal()
+        cur = Signal(descriptor_layout())
+        last_row_tile = Signal(DIM_BITS)     # row tiles - 1
+        col_tiles = Signal(DIM_BITS + 1)
+        # Walk position.
+        band_start = Signal(DIM_BITS + 1)    # first column tile of the band
+        band_width = Signal(range(band + 1))
+        first_band = Signal()
+        r = Signal(DIM_BITS)
+        s = Signal(range(band))
+
+        en = ~self.o.valid | self.o.ready
+        reverse = Signal()
+        m.d.comb += reverse.eq(r[0] if self._serpentine else 0)
+        start_of_row = Mux(reverse, s == band_width - 1, s == 0)
+        end_of_row = Mux(reverse, s == 0, s == band_width - 1)
+        need_x = first_band & start_of_row
+        need_bias = (r == 0) & cur.bias
+        can_issue = (active & self.weights.valid & (~need_x | self.x.valid)
+                     & (~need_bias | self.bias.valid))
+        issue = Signal()
+        end_of_band = end_of_row & (r == last_row_tile)
+        end_of_op = end_of_band & (band_start + band_width == col_tiles)
+        take_desc = Signal()
+
+        m.d.comb += [
+            issue.eq(can_issue & en),
+            take_desc.eq(~active | (issue & end_of_op)),
+            self.desc.ready.eq(take_desc),
+            self.weights.ready.eq(issue),
+            self.x.ready.eq(issue & need_x),
+            self.bias.ready.eq(issue & need_bias),
+            self.busy.eq(active),
+            xwr.en.eq(issue & need_x),
+            xwr.addr.eq(r),
+            xwr.data.eq(self.x.payload),
+        ]
+
+        # Input-buffer read one clock ahead: the address is the next state's row tile.
+        r_next = Signal(DIM_BITS)
+        m.d.comb += r_next.eq(r)
+        with m.If(issue & end_of_row):
+            m.d.comb += r_next.eq(Mux(r == last_row_tile, 0, r + 1))
+        with m.If(take_desc & self.desc.valid):
+            m.d.comb += r_next.eq(0)
+        m.d.comb += xrd.addr.eq(r_next)
+
+        # The beat to the MFU.
+        col_tile = Signal(DIM_BITS + 1)
+        remaining = Signal(DIM_BITS + 1)
+        out = self.o.payload
+        m.d.comb += [
+            col_tile.eq(band_start + s),
+            remaining.eq(cur.cols - (col_tile << log_l)),
+        ]
+        with m.If(en):
+            m.d.sync += self.o.valid.eq(can_issue)
+        with m.If(issue):
+            m.d.sync += [
+                out.w.eq(self.weights.payload),
+                out.meta.slot.eq(s),
+                out.meta.first.eq(r == 0),
+                out.meta.last_row.eq(r == last_row_tile),
+                out.meta.bias.eq(Mux(need_bias, self.bias.payload, 0)),
+                out.meta.column.col_tile.eq(col_tile),
+                out.meta.column.lanes.eq(Mux(remaining >= l, l, remaining)),
+                out.meta.column.last.eq(end_of_op),
+                out.meta.column.mask.eq(cur.op == MatOp.MASKED_MM),
+                out.meta.column.token.eq(cur.token),
+                out.meta.column.scale_en.eq(cur.scale_en),
+                out.meta.column.scale.eq(cur.scale),
+                out.meta.column.gelu.eq(cur.gelu),
+                out.meta.column.reduce_max.eq(cur.reduce_max),
+            ]
+            with m.If(start_of_row):
+                m.d.sync += out.x.eq(Mux(first_band, self.x.payload, xrd.data))
+            # Advance the walk.
+            with m.If(end_of_row):
+                m.d.sync += s.eq(0)
+                with m.If(r == last_row_tile):
+                    m.d.sync += [
+                        r.eq(0),
+                        first_band.eq(0),
+                        band_start.eq(band_start + band),
+                        band_width.eq(Mux(col_tiles - band_start - band >= band, band,
+                                          col_tiles - band_start - band)),
+                    ]
+                with m.Else():
+                    m.d.sync += r.eq(r + 1)
+                    if self._serpentine:
+                        with m.If(~r[0]):
+                            m.d.sync += s.eq(band_width - 1)
+            with m.Elif(reverse):
+                m.d.sync += s.eq(s - 1)
+            with m.Else():
+                m.d.sync += s.eq(s + 1)
+            with m.If(end_of_op):
+                m.d.sync += active.eq(0)
+
+        with m.If(take_desc & self.desc.valid):
+            new = self.desc.payload
+            n_col_tiles = (new.cols + l - 1) >> log_l
+            m.d.sync += [
+                active.eq(1),
+                cur.eq(new),
+                last_row_tile.eq(((new.rows + d - 1) >> log_d) - 1),
+                col_tiles.eq(n_col_tiles),
+                band_start.eq(0),
+                band_width.eq(Mux(n_col_tiles >= band, band, n_col_tiles)),
+                first_band.eq(1),
+                r.eq(0),
+                s.eq(0),
+            ]
+        return m
