@@ -15,8 +15,9 @@ Fast exact paths (proved equal to ``numpy.float16`` op-by-op arithmetic in
   sum computed in float32 and then rounded to FP16 gives the same bits because 24 >= 2*11 + 2
   (double rounding is innocuous, Figueroa 1995); this is also how numpy itself adds float16.
 
-All functions take array-likes (anything :func:`numpy.asarray` accepts with dtype float16) and
-broadcast like numpy; they return ``numpy.float16`` arrays (0-d for scalar inputs).
+All functions take float16 arrays, or numbers/arrays whose values are exactly representable in
+FP16 (:func:`as_fp16`; anything else is refused rather than rounded silently), broadcast like
+numpy and return ``numpy.float16`` arrays (0-d for scalar inputs).
 """
 
 import numpy as np
