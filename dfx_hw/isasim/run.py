@@ -33,6 +33,8 @@ class GenerationResult:
         Core 0's estimated clocks for each generated token.
     seconds : float
         Wall-clock time of the simulation.
+    token_seconds : list of float
+        Wall-clock time from the start at which each token was read back.
     """
 
     tokens: list
@@ -42,6 +44,7 @@ class GenerationResult:
     cycles: int = 0
     token_cycles: list = field(default_factory=list)
     seconds: float = 0.0
+    token_seconds: list = field(default_factory=list)
 
 
 class Session:
@@ -76,14 +79,14 @@ class Session:
         """Generator of the new token ids, each yielded as soon as the cores have stored it."""
         start = time.perf_counter()
         lead = self.ring.cores[0]
-        produced = 0
+        times = []
         for _ in self.ring.steps():
-            while produced < len(lead.token_marks):
-                yield self._token(produced)
-                produced += 1
-        while produced < len(lead.token_marks):
-            yield self._token(produced)
-            produced += 1
+            while len(times) < len(lead.token_marks):
+                times.append(time.perf_counter() - start)
+                yield self._token(len(times) - 1)
+        while len(times) < len(lead.token_marks):
+            times.append(time.perf_counter() - start)
+            yield self._token(len(times) - 1)
         seconds = time.perf_counter() - start
         marks = lead.token_marks
         token_counts, token_cycles, previous = [], [], (Counter(), 0)
@@ -94,7 +97,7 @@ class Session:
         self.result = GenerationResult(
             tokens=[self._token(i) for i in range(len(marks))], logits=self._logits(),
             counts=self.ring.counts, token_counts=token_counts, cycles=self.ring.cycles,
-            token_cycles=token_cycles, seconds=seconds)
+            token_cycles=token_cycles, seconds=seconds, token_seconds=times)
 
     def _logits(self):
         if not self.model.capture_logits:
