@@ -17,7 +17,8 @@ def ulp_at(exact):
     (``2**-24`` for zero and for the subnormal range)."""
     magnitude = np.abs(np.asarray(exact, np.float64))
     with np.errstate(divide="ignore"):
-        exponent = np.floor(np.log2(np.where(magnitude > 0, magnitude, 1.0)))
+        exponent = np.where(magnitude > 0, np.floor(np.log2(np.where(magnitude > 0, magnitude,
+                                                                       1.0))), -14.0)
     return np.ldexp(1.0, (np.maximum(exponent, -14) - 10).astype(np.int64))
 
 
