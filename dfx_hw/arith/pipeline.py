@@ -1,0 +1,91 @@
+"""Latency checking and pipeline-register placement shared by the FP16 units.
+
+A unit describes its datapath as a chain of combinational steps separated by named *cut points*
+and lists those cut points in the order in which they should receive a register (the cuts that
+shorten the longest path most come first). A latency of ``L`` puts one register on each of the
+first ``L`` cuts of that list; a latency larger than the number of cuts puts the extra registers
+on the unit's last cut (the output), where a retiming synthesis tool can move them.
+"""
+
+from types import SimpleNamespace
+
+from amaranth.hdl import Signal, Value
+
+__all__ = ["check_latency", "register_counts", "Pipeline"]
+
+
+def check_latency(latency):
+    """Return ``latency`` if it is a non-negative integer, else raise :class:`ValueError`."""
+    if isinstance(latency, bool) or not isinstance(latency, int) or latency < 0:
+        raise ValueError(f"latency must be a non-negative integer, not {latency!r}")
+    return latency
+
+
+def register_counts(priority, *, output, latency):
+    """How many registers each cut point gets for ``latency``.
+
+    Parameters
+    ----------
+    priority : sequence of str
+        Every cut point of the unit, in the order in which they receive registers.
+    output : str
+        The cut point that takes the registers beyond ``len(priority)``.
+    latency : int
+        Total number of registers on every path from input to output.
+
+    Returns
+    -------
+    dict of str to int
+    """
+    if output not in priority:
+        raise ValueError(f"output cut {output!r} is not one of the cut points {priority!r}")
+    counts = {cut: 0 for cut in priority}
+    for cut in priority[:latency]:
+        counts[cut] += 1
+    counts[output] += max(0, latency - len(priority))
+    return counts
+
+
+class Pipeline:
+    """Places pipeline registers, all enabled by one ``en`` signal, at named cut points.
+
+    Parameters
+    ----------
+    m : Module
+        The module the registers are added to (``sync`` domain).
+    counts : dict of str to int
+        Registers per cut point (see :func:`register_counts`).
+    en : Value
+        Clock enable of every register: when low, the whole pipeline holds its state.
+    """
+
+    def __init__(self, m, *, counts, en):
+        self._m = m
+        self._counts = dict(counts)
+        self._en = en
+
+    def cut(self, name, **values):
+        """Pass ``values`` through the registers of cut point ``name``.
+
+        Returns
+        -------
+        SimpleNamespace
+            By keyword, the values after the cut's registers (a plain named net when the cut has
+            no register).
+        """
+        count = self._counts[name]
+        out = {}
+        for key, value in values.items():
+            value = Value.cast(value)
+            # A named signal even without a register: later stages then refer to a net, not to
+            # a copy of the whole expression tree.
+            net = Signal(value.shape(), name=f"{name}_{key}_d")
+            self._m.d.comb += net.eq(value)
+            value = net
+            for index in range(count):
+                reg = Signal(value.shape(), name=f"{name}_{key}" + (f"_{index}" if index else ""))
+                with self._m.If(self._en):
+                    self._m.d.sync += reg.eq(value)
+                value = reg
+            out[key] = value
+        return SimpleNamespace(**out)

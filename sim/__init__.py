@@ -1,0 +1,1 @@
+"""Simulation support: the cocotb harness (:mod:`sim.harness`) and the benches (:mod:`sim.benches`)."""

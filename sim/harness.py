@@ -1,0 +1,294 @@
+"""Run a cocotb bench against the Verilog of an Amaranth component, from one pytest call.
+
+Writing a new bench
+-------------------
+1. Write the bench module under ``sim/benches/`` (e.g. ``sim/benches/my_unit.py``) with
+   ``@cocotb.test()`` coroutines taking ``dut``. Each port of the component is a top-level
+   signal of ``dut`` named after its signature member; members of nested signatures are joined
+   with ``__`` (a port ``sink.payload`` is ``dut.sink__payload``, ``m_axi.awaddr`` is
+   ``dut.m_axi__awaddr``). A component with synchronous logic has ``dut.clk`` and ``dut.rst``
+   (active high); a purely combinational one has neither. Struct payloads are one flat vector:
+   slice it with the layout's field offsets.
+2. Read the parameters of the run with :func:`bench_params` (a dict: the component's parameters
+   under ``"component"`` plus whatever the pytest test passed as ``bench``). Precompute stimulus
+   and expected values with NumPy and keep the per-clock Python work to writing ports, one
+   ``await`` and reading ports; compare in bulk at the end.
+3. From a pytest test::
+
+       from sim.harness import run_cocotb
+
+       def test_my_unit_matches_model():
+           run_cocotb(MyUnit, {"width": 8}, test_module="sim.benches.my_unit",
+                      testcase="stream_random", bench={"count": 1000, "seed": 1})
+
+   The call elaborates ``MyUnit(width=8)`` to Verilog (cached under ``build/verilog/``), builds
+   it with Icarus (cached under ``build/sim/``), runs the selected cocotb tests and raises
+   ``AssertionError`` (with the tail of the simulator log) when any of them fails or when the
+   simulation ends without results.
+
+Caching and parallel runs
+-------------------------
+The Verilog cache key is the component's class, its parameters, the Amaranth version and a hash
+of the source of every ``dfx_hw`` module the class's module imports (transitively), so editing a
+unit invalidates exactly the designs that use it. Files are written to a temporary name and
+moved into place with :func:`os.replace`; the Icarus build of one design is guarded by a file
+lock, and every test run gets its own directory, so ``pytest -n auto`` workers can share the
+caches safely.
+"""
+
+import ast
+import fcntl
+import hashlib
+import importlib.util
+import inspect
+import json
+import os
+import re
+import sys
+import tempfile
+import xml.etree.ElementTree as ElementTree
+from contextlib import contextmanager
+from pathlib import Path
+
+__all__ = ["REPO_ROOT", "BUILD_DIR", "PARAMS_ENV", "verilog_for", "run_cocotb", "bench_params"]
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+BUILD_DIR = REPO_ROOT / "build"
+PARAMS_ENV = "DFX_BENCH_PARAMS"
+_PACKAGE = "dfx_hw"
+_LOG_TAIL_LINES = 60
+
+
+def _module_file(name):
+    try:
+        spec = importlib.util.find_spec(name)
+    except (ImportError, ValueError):        # `from module import name`: not a module
+        return None
+    if spec is None or spec.origin is None or not spec.origin.endswith(".py"):
+        return None
+    return Path(spec.origin)
+
+
+def _imported_modules(name, path):
+    """Names of the ``dfx_hw`` modules imported by module ``name`` (stored at ``path``)."""
+    tree = ast.parse(path.read_text(), filename=str(path))
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")
+                base = base[:len(base) - (node.level - 1)]
+                module = ".".join(base + ([node.module] if node.module else []))
+            else:
+                module = node.module or ""
+            found.add(module)
+            # `from pkg import mod` may name a submodule.
+            found.update(f"{module}.{alias.name}" for alias in node.names)
+    return {n for n in found if n == _PACKAGE or n.startswith(_PACKAGE + ".")}
+
+
+def source_hash(module_name):
+    """SHA-256 over the sources of ``module_name`` and every ``dfx_hw`` module it imports."""
+    seen, todo = {}, [module_name]
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        path = _module_file(name)
+        seen[name] = path
+        if path is None:
+            continue
+        # A package's __init__ runs on import of any of its submodules.
+        parent = name.rpartition(".")[0]
+        if parent:
+            todo.append(parent)
+        todo.extend(_imported_modules(name, path))
+    digest = hashlib.sha256()
+    for name in sorted(seen):
+        if seen[name] is not None:
+            digest.update(name.encode() + b"\0" + seen[name].read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def _slug(text):
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", text).strip("-")[:80]
+
+
+def _design_key(factory, params, toplevel):
+    import amaranth
+    module = inspect.getmodule(factory)
+    if module is None:
+        raise ValueError(f"cannot find the module that defines {factory!r}")
+    identity = json.dumps({
+        "factory": f"{module.__name__}.{factory.__qualname__}",
+        "params": params,
+        "toplevel": toplevel,
+        "amaranth": amaranth.__version__,
+        "source": source_hash(module.__name__),
+    }, sort_keys=True, default=repr)
+    digest = hashlib.sha256(identity.encode()).hexdigest()[:16]
+    readable = _slug(factory.__qualname__ + "-" + "-".join(f"{k}{v}" for k, v in
+                                                         sorted(params.items())))
+    return f"{readable}-{digest}"
+
+
+def _write_atomic(path, data):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as file:
+            file.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        with _suppress_oserror():
+            os.unlink(tmp)
+        raise
+
+
+@contextmanager
+def _suppress_oserror():
+    try:
+        yield
+    except OSError:
+        pass
+
+
+@contextmanager
+def _locked(path):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def verilog_for(factory, params=None, *, toplevel="top"):
+    """Elaborate ``factory(**params)`` to Verilog, cached; return the path of the ``.v`` file.
+
+    Parameters
+    ----------
+    factory : callable
+        Returns a :class:`amaranth.lib.wiring.Component` when called with ``**params``
+        (usually the component class itself).
+    params : dict, optional
+        Keyword parameters of ``factory``; JSON-serialisable values (they are part of the cache
+        key).
+    toplevel : str
+        Name of the top Verilog module.
+    """
+    from amaranth.back import verilog
+
+    params = dict(params or {})
+    key = _design_key(factory, params, toplevel)
+    path = BUILD_DIR / "verilog" / f"{key}.v"
+    if not path.exists():
+        component = factory(**params)
+        _write_atomic(path, verilog.convert(component, name=toplevel))
+    return path
+
+
+def bench_params():
+    """Inside a cocotb bench: the parameters :func:`run_cocotb` passed (a dict).
+
+    Keys: ``"component"`` (the component's parameters), ``"bench"`` (the ``bench`` argument of
+    :func:`run_cocotb`).
+    """
+    path = os.environ.get(PARAMS_ENV)
+    if path is None:
+        raise RuntimeError(f"{PARAMS_ENV} is not set: run this bench through "
+                           "sim.harness.run_cocotb")
+    return json.loads(Path(path).read_text())
+
+
+def _failures(results_xml):
+    """(number of tests, list of 'name: message' for failed ones) from a cocotb results file."""
+    root = ElementTree.parse(results_xml).getroot()
+    total, failed = 0, []
+    for case in root.iter("testcase"):
+        total += 1
+        for bad in list(case.findall("failure")) + list(case.findall("error")):
+            failed.append(f"{case.get('name')}: {bad.get('message') or bad.text or ''}".strip())
+    return total, failed
+
+
+def _log_tail(path):
+    if not path.exists():
+        return "(no simulator log)"
+    lines = path.read_text(errors="replace").splitlines()
+    return "\n".join(lines[-_LOG_TAIL_LINES:])
+
+
+def run_cocotb(factory, params=None, *, test_module, testcase=None, bench=None,
+               toplevel="top"):
+    """Build the Verilog of ``factory(**params)`` with Icarus and run cocotb tests on it.
+
+    Parameters
+    ----------
+    factory, params
+        As for :func:`verilog_for`.
+    test_module : str
+        Dotted name of the cocotb test module (e.g. ``"sim.benches.fp16_units"``).
+    testcase : str or list of str, optional
+        The cocotb tests to run; all tests of the module when omitted.
+    bench : dict, optional
+        JSON-serialisable parameters for the bench, read there with :func:`bench_params`.
+    toplevel : str
+        Name of the top Verilog module.
+
+    Raises
+    ------
+    AssertionError
+        When a cocotb test fails or the simulation produces no results.
+
+    Returns
+    -------
+    int
+        Number of cocotb tests that ran (all passed).
+    """
+    from cocotb_tools.runner import get_runner
+
+    params = dict(params or {})
+    source = verilog_for(factory, params, toplevel=toplevel)
+    key = source.stem
+    build_dir = BUILD_DIR / "sim" / key
+    runner = get_runner("icarus")
+    stamp = build_dir / "built.stamp"
+    with _locked(BUILD_DIR / "sim" / f"{key}.lock"):
+        if not (stamp.exists() and (build_dir / "sim.vvp").exists()):
+            runner.build(sources=[source], hdl_toplevel=toplevel, build_dir=build_dir,
+                         timescale=("1ns", "1ps"), always=True, log_file=build_dir / "build.log")
+            _write_atomic(stamp, str(source))
+    # One directory per run: parallel runs on the same design never share files.
+    run_dir = Path(tempfile.mkdtemp(prefix=_slug(test_module.rpartition(".")[2]) + ".",
+                                    dir=build_dir))
+    params_file = run_dir / "params.json"
+    params_file.write_text(json.dumps({"component": params, "bench": bench or {}},
+                                      sort_keys=True, default=repr))
+    results_xml = run_dir / "results.xml"
+    log_file = run_dir / "sim.log"
+    env = {PARAMS_ENV: str(params_file)}
+    try:
+        runner.test(test_module=test_module, hdl_toplevel=toplevel, hdl_toplevel_lang="verilog",
+                    testcase=testcase,
+                    build_dir=build_dir, test_dir=run_dir, results_xml=str(results_xml),
+                    extra_env=env, timescale=("1ns", "1ps"), log_file=log_file)
+    except (SystemExit, RuntimeError) as error:
+        if not results_xml.exists():
+            raise AssertionError(f"simulation of {key} ended without results ({error}); "
+                                 f"log {log_file}:\n{_log_tail(log_file)}") from None
+    if not results_xml.exists():
+        raise AssertionError(f"simulation of {key} wrote no results; log {log_file}:\n"
+                             f"{_log_tail(log_file)}")
+    total, failed = _failures(results_xml)
+    if total == 0:
+        raise AssertionError(f"no cocotb test ran in {test_module} (testcase={testcase!r}); "
+                             f"log {log_file}:\n{_log_tail(log_file)}")
+    if failed:
+        raise AssertionError(f"{len(failed)} of {total} cocotb tests failed on {key}:\n"
+                             + "\n".join(failed) + f"\nlog {log_file}:\n{_log_tail(log_file)}")
+    return total
