@@ -1,0 +1,304 @@
+"""Vector operand collector: decodes VPU micro-ops into per-word beats over the register files,
+the load stream (DMA/router buffers) and the store stream, and resolves data hazards."""
+
+from amaranth import *
+from amaranth.lib import data, stream, wiring
+from amaranth.lib.wiring import In, Out
+
+from .layouts import OP_CONTROL, ASource, AluOp, BSource, Opcode, Sink, Unary
+from .regfile import read_port_signature
+
+__all__ = ["OperandCollector", "control_layout", "beat_layout", "decode"]
+
+#: Decoded control of a micro-op (the fields of :class:`~dfx_hw.vpu.layouts.OpControl`).
+control_layout = data.StructLayout({
+    "a": ASource, "b": BSource, "alu": AluOp, "unary": Unary, "sink": Sink,
+})
+
+
+def beat_layout(config):
+    """One word of work for the datapath, one clock after the register-file reads it names.
+
+    ``dst`` is the destination word (vector sink) or scalar register (scalar sinks); ``mask``
+    the lanes holding elements (the tail of a vector is partial); ``first``/``last`` delimit a
+    micro-op.
+    """
+    return data.StructLayout({
+        "valid": 1,
+        "ctrl": control_layout,
+        "mask": config.lanes,
+        "first": 1,
+        "last": 1,
+        "dst": max(config.word_addr_width, config.srf_addr_width),
+        "imm": 16,
+    })
+
+
+def decode(m, opcode, ctrl):
+    """Drive the :data:`control_layout` view ``ctrl`` from ``opcode`` (combinational), by
+    :data:`~dfx_hw.vpu.layouts.OP_CONTROL`."""
+    with m.Switch(opcode):
+        for name, control in OP_CONTROL.items():
+            with m.Case(Opcode[name]):
+                m.d.comb += ctrl.eq(control_layout.const({
+                    "a": control.a, "b": control.b, "alu": control.alu,
+                    "unary": control.unary, "sink": control.sink,
+                }))
+
+
+class OperandCollector(wiring.Component):
+    """Turns VPU micro-ops into beats, one register-file word per clock.
+
+    A micro-op (``instr`` stream, :func:`~dfx_hw.vpu.layouts.micro_op_layout`) of ``length``
+    elements becomes ``ceil(length / lanes)`` beats (scalar micro-ops: one). On the clock a beat
+    is issued the collector drives the vector register file read ports (``vrf_a`` with word
+    ``src1 / lanes + i``, ``vrf_b`` with ``src2 / lanes + i``), the scalar register file read
+    ports (registers ``src1``, ``src2``) and, for loads, takes one word from ``load``; on the next
+    clock ``beat`` (and ``beat_load``) describe that word to the datapath.
+
+    Hazards: every micro-op that writes a register file holds a *slot* (the written word range or
+    scalar register) from its acceptance until its last write is done, which is
+    ``vector_write_latency`` (or ``scalar_write_latency``) clocks after its last beat. A micro-op
+    is accepted only when none of the words or scalars it reads is in an active slot, so a
+    dependent micro-op waits exactly until its operands are written; independent micro-ops follow
+    back to back (one idle clock between micro-ops). Writes leave the pipeline in issue order
+    (every beat has the same latency), so there are no write-after-write or write-after-read
+    hazards. A micro-op whose destination overlaps its own source other than exactly (same start)
+    is not supported.
+
+    Reductions: beats of ``ACCUM`` are issued every ``sum_interval`` clocks, of ``VMAX``/``VAMAX``
+    every ``max_interval`` clocks (the accumulating unit's latency). Stores: at most
+    ``store_depth`` beats are in the store buffer or on their way to it (``store_pop`` returns a
+    credit).
+
+    Illegal micro-ops (a vector address that is not a multiple of ``lanes``, a vector range past
+    the end of the register file, a scalar register past the end, a zero length) are consumed
+    without effect and set the sticky ``error`` output.
+
+    Parameters
+    ----------
+    config : VPUConfig
+    vector_write_latency, scalar_write_latency : int
+        Clocks from a beat's issue to the write of its result (>= 2).
+    sum_interval, max_interval : int
+        Clocks between reduction beats (>= 1).
+    store_depth : int
+        Store buffer depth (credits).
+    slots : int
+        Hazard slots (micro-ops that may be in flight).
+    """
+
+    def __init__(self, *, config, vector_write_latency, scalar_write_latency, sum_interval,
+                 max_interval, store_depth, slots):
+        for name, value, low in (("vector_write_latency", vector_write_latency, 2),
+                                 ("scalar_write_latency", scalar_write_latency, 2),
+                                 ("sum_interval", sum_interval, 1),
+                                 ("max_interval", max_interval, 1),
+                                 ("store_depth", store_depth, 1), ("slots", slots, 1)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < low:
+                raise ValueError(f"{name} must be an integer of at least {low}, not {value!r}")
+        self._config = config
+        self._w_vec = vector_write_latency
+        self._w_scalar = scalar_write_latency
+        self._sum_interval = sum_interval
+        self._max_interval = max_interval
+        self._store_depth = store_depth
+        self._slots = slots
+        lanes = config.lanes
+        super().__init__({
+            "instr": In(stream.Signature(config.micro_op_layout)),
+            "load": In(stream.Signature(16 * lanes)),
+            "vrf_a": Out(read_port_signature(addr_width=config.word_addr_width,
+                                             data_width=16 * lanes)),
+            "vrf_b": Out(read_port_signature(addr_width=config.word_addr_width,
+                                             data_width=16 * lanes)),
+            "srf_a": Out(read_port_signature(addr_width=config.srf_addr_width, data_width=16)),
+            "srf_b": Out(read_port_signature(addr_width=config.srf_addr_width, data_width=16)),
+            "beat": Out(beat_layout(config)),
+            "beat_load": Out(16 * lanes),
+            "store_pop": In(1),
+            "busy": Out(1),
+            "error": Out(1),
+        })
+
+    @property
+    def config(self):
+        return self._config
+
+    def elaborate(self, platform):
+        m = Module()
+        cfg = self._config
+        lanes = cfg.lanes
+        shift = (lanes - 1).bit_length()
+        wbits = cfg.word_addr_width + 1              # word counts and ends (no wrap-around)
+        tbits = max(self._w_vec, self._w_scalar).bit_length()
+
+        # ---- decode of the micro-op offered on `instr` -------------------------------------
+        op = self.instr.payload
+        ctrl = Signal(control_layout)
+        decode(m, op.opcode, ctrl)
+        a_vec = ctrl.a == ASource.VECTOR
+        a_scalar = ctrl.a == ASource.SCALAR
+        b_vec = ctrl.b == BSource.VECTOR
+        b_scalar = ctrl.b == BSource.SCALAR
+        sink_vec = ctrl.sink == Sink.VECTOR
+        sink_store = ctrl.sink == Sink.STORE
+        writes = Signal()
+        m.d.comb += writes.eq(~sink_store)
+        # Scalar micro-ops (a scalar or an immediate in, or a single stream word to a scalar).
+        one_word = (ctrl.a == ASource.SCALAR) | (ctrl.a == ASource.IMM) | \
+            ((ctrl.a == ASource.STREAM) & (ctrl.sink == Sink.SCALAR))
+        words = Signal(wbits + 1)
+        m.d.comb += words.eq(Mux(one_word, 1, (op.length + lanes - 1) >> shift))
+        src1_w = op.src1 >> shift
+        src2_w = op.src2 >> shift
+        dst_w = op.dst >> shift
+        misaligned = ((a_vec & (op.src1[:shift] != 0)) | (b_vec & (op.src2[:shift] != 0)) |
+                      (sink_vec & (op.dst[:shift] != 0))) if shift else C(0, 1)
+        past_end = ((a_vec & (src1_w + words > cfg.vrf_words)) |
+                    (b_vec & (src2_w + words > cfg.vrf_words)) |
+                    (sink_vec & (dst_w + words > cfg.vrf_words)) |
+                    (a_scalar & (op.src1 >= cfg.srf_words)) |
+                    (b_scalar & (op.src2 >= cfg.srf_words)) |
+                    (~sink_vec & writes & (op.dst >= cfg.srf_words)))
+        illegal = Signal()
+        m.d.comb += illegal.eq(misaligned | past_end | (~one_word & (op.length == 0)))
+
+        # ---- hazard slots ------------------------------------------------------------------
+        slot_valid = [Signal(name=f"slot{k}_valid") for k in range(self._slots)]
+        slot_issuing = [Signal(name=f"slot{k}_issuing") for k in range(self._slots)]
+        slot_scalar = [Signal(name=f"slot{k}_scalar") for k in range(self._slots)]
+        slot_lo = [Signal(wbits, name=f"slot{k}_lo") for k in range(self._slots)]
+        slot_hi = [Signal(wbits, name=f"slot{k}_hi") for k in range(self._slots)]
+        slot_timer = [Signal(tbits, name=f"slot{k}_timer") for k in range(self._slots)]
+        active = [Signal(name=f"slot{k}_active") for k in range(self._slots)]
+        for k in range(self._slots):
+            m.d.comb += active[k].eq(slot_valid[k] & (slot_issuing[k] | (slot_timer[k] != 0)))
+
+        def overlaps(k, scalar, lo, hi):
+            return active[k] & (slot_scalar[k] == scalar) & (slot_lo[k] <= hi) & (lo <= slot_hi[k])
+
+        conflicts = []
+        for k in range(self._slots):
+            conflicts.append(a_vec & overlaps(k, 0, src1_w, src1_w + words - 1))
+            conflicts.append(b_vec & overlaps(k, 0, src2_w, src2_w + words - 1))
+            conflicts.append(a_scalar & overlaps(k, 1, op.src1, op.src1))
+            conflicts.append(b_scalar & overlaps(k, 1, op.src2, op.src2))
+        hazard = Signal()
+        m.d.comb += hazard.eq(Cat(*conflicts).any())
+        free = Signal(self._slots)
+        m.d.comb += free.eq(Cat(*(~a for a in active)))
+        # Lowest free slot, as one expression (no process: Icarus never evaluates an `always @*`
+        # block whose inputs keep their initial values).
+        free_index = Signal(range(self._slots))
+        lowest = C(0, len(free_index))
+        for k in reversed(range(self._slots)):
+            lowest = Mux(free[k], k, lowest)
+        m.d.comb += free_index.eq(lowest)
+        has_free = free.any()
+
+        # ---- the micro-op being issued -----------------------------------------------------
+        busy_issuing = Signal()
+        cur = Signal(control_layout)
+        cur_words = Signal(wbits + 1)
+        cur_length = Signal(cfg.length_width)
+        cur_src1 = Signal(len(op.src1))
+        cur_src2 = Signal(len(op.src2))
+        cur_dst = Signal(len(op.dst))
+        cur_imm = Signal(16)
+        cur_slot = Signal(range(self._slots))
+        cur_has_slot = Signal()
+        index = Signal(wbits + 1)                    # beat number
+        wait = Signal(max(self._sum_interval, self._max_interval).bit_length())
+        store_out = Signal(range(self._store_depth + 1))
+        error = Signal()
+        m.d.comb += self.error.eq(error)
+
+        accept = Signal()
+        m.d.comb += self.instr.ready.eq(~busy_issuing & (illegal | (~hazard & has_free)))
+        m.d.comb += accept.eq(self.instr.valid & self.instr.ready)
+        with m.If(accept):
+            with m.If(illegal):
+                m.d.sync += error.eq(1)
+            with m.Else():
+                m.d.sync += [
+                    busy_issuing.eq(1), cur.eq(ctrl), cur_words.eq(words),
+                    cur_length.eq(op.length), cur_src1.eq(op.src1), cur_src2.eq(op.src2),
+                    cur_dst.eq(op.dst), cur_imm.eq(op.imm), cur_slot.eq(free_index),
+                    cur_has_slot.eq(writes), index.eq(0), wait.eq(0),
+                ]
+
+        # Issue one beat when its operands can be taken this clock.
+        is_stream = cur.a == ASource.STREAM
+        is_store = cur.sink == Sink.STORE
+        last = index == cur_words - 1
+        can_issue = busy_issuing & (wait == 0) & (~is_stream | self.load.valid) & \
+            (~is_store | (store_out < self._store_depth))
+        issue = Signal()
+        m.d.comb += issue.eq(can_issue)
+        m.d.comb += self.load.ready.eq(can_issue & is_stream)
+        interval = Mux(cur.sink == Sink.SUM, self._sum_interval - 1,
+                       Mux((cur.sink == Sink.MAX) | (cur.sink == Sink.AMAX),
+                           self._max_interval - 1, 0))
+        with m.If(wait != 0):
+            m.d.sync += wait.eq(wait - 1)
+        with m.If(issue):
+            m.d.sync += [index.eq(index + 1), wait.eq(interval)]
+            with m.If(last):
+                m.d.sync += busy_issuing.eq(0)
+        pop = self.store_pop
+        with m.If(issue & is_store & ~pop):
+            m.d.sync += store_out.eq(store_out + 1)
+        with m.Elif(~(issue & is_store) & pop):
+            m.d.sync += store_out.eq(store_out - 1)
+
+        # Slot bookkeeping.
+        cur_scalar_sink = ~(cur.sink == Sink.VECTOR) & ~is_store
+        for k in range(self._slots):
+            with m.If(slot_valid[k] & ~slot_issuing[k] & (slot_timer[k] != 0)):
+                m.d.sync += slot_timer[k].eq(slot_timer[k] - 1)
+            with m.If(accept & ~illegal & writes & (free_index == k)):
+                m.d.sync += [
+                    slot_valid[k].eq(1), slot_issuing[k].eq(1), slot_scalar[k].eq(~sink_vec),
+                    slot_lo[k].eq(Mux(sink_vec, dst_w, op.dst)),
+                    slot_hi[k].eq(Mux(sink_vec, dst_w + words - 1, op.dst)),
+                ]
+            with m.If(issue & last & cur_has_slot & (cur_slot == k)):
+                m.d.sync += [
+                    slot_issuing[k].eq(0),
+                    slot_timer[k].eq(Mux(cur_scalar_sink, self._w_scalar - 1, self._w_vec - 1)),
+                ]
+
+        # Register-file reads for the beat.
+        m.d.comb += [
+            self.vrf_a.addr.eq((cur_src1 >> shift) + index),
+            self.vrf_a.en.eq(issue),
+            self.vrf_b.addr.eq((cur_src2 >> shift) + index),
+            self.vrf_b.en.eq(issue),
+            self.srf_a.addr.eq(cur_src1),
+            self.srf_a.en.eq(issue),
+            self.srf_b.addr.eq(cur_src2),
+            self.srf_b.en.eq(issue),
+        ]
+
+        # The beat, one clock later (aligned with the read data).
+        tail = cur_length[:shift] if shift else C(0, 1)
+        full = C((1 << lanes) - 1, lanes)
+        one_word_cur = (cur.a == ASource.SCALAR) | (cur.a == ASource.IMM) | \
+            (is_stream & (cur.sink == Sink.SCALAR))
+        mask = Mux(one_word_cur, 1,
+                   Mux(last & (tail != 0), (C(1, lanes + 1) << tail) - 1, full))
+        beat = self.beat
+        m.d.sync += beat.valid.eq(issue)
+        with m.If(issue):
+            m.d.sync += [
+                beat.ctrl.eq(cur), beat.mask.eq(mask), beat.first.eq(index == 0),
+                beat.last.eq(last),
+                beat.dst.eq(Mux(cur.sink == Sink.VECTOR, (cur_dst >> shift) + index, cur_dst)),
+                beat.imm.eq(cur_imm),
+            ]
+            with m.If(is_stream):
+                m.d.sync += self.beat_load.eq(self.load.payload)
+
+        m.d.comb += self.busy.eq(busy_issuing | Cat(*active).any())
+        return m

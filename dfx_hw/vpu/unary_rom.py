@@ -1,0 +1,309 @@
+"""SFU_V table functions: ``exp``, ``recip``, ``rsqrt`` (table + interpolation) and ``pow2inv``.
+
+Each function is built from the step-by-step recipe of :mod:`dfx_hw.model.bittrue.functions`
+(``exp_recipe``, ``recip_recipe``, ``rsqrt_recipe``) and :func:`~dfx_hw.model.bittrue.vector_ops.
+spow2inv`; the ROM contents are the arrays of :mod:`dfx_hw.model.bittrue.tables`, imported, never
+recomputed. The interpolation ``T + f * D`` and the ``M + M * g`` step of ``exp`` use
+:class:`~dfx_hw.arith.FP16Multiplier` and :class:`~dfx_hw.arith.FP16Adder`; only the input split,
+the exponent arithmetic and the final ``ldexp`` rounding are integer logic here.
+"""
+
+import numpy as np
+
+from amaranth import *
+from amaranth.lib import wiring
+from amaranth.lib.memory import Memory
+from amaranth.lib.wiring import In, Out
+
+from ..arith import FP16Adder, FP16Multiplier
+from ..arith.bits import leading_zeros
+from ..arith.format import INF, QNAN
+from ..arith.rounding import round_pack
+from ..model.bittrue import tables, vector_ops
+from ..model.bittrue.fp16 import from_bits
+from .delay import delay
+from .layouts import Unary
+
+__all__ = ["UnaryUnit", "TABLE_FUNCTIONS"]
+
+#: The functions a :class:`UnaryUnit` may hold.
+TABLE_FUNCTIONS = (Unary.EXP, Unary.RECIP, Unary.RSQRT, Unary.POW2INV)
+
+_E_BITS = 6          # signed exponent of the exp coarse table (-26 .. 15)
+_N_BITS = 7          # signed ldexp amount
+
+
+def _bits(array):
+    return [int(v) for v in np.atleast_1d(np.asarray(array, dtype=np.float16)).view(np.uint16)]
+
+
+def _fp16_of_integer(m, value, exp_offset):
+    """FP16 bits of the exact value ``value * 2**(exp_offset - 15)`` for an 11-bit unsigned
+    integer ``value`` (combinational; +0 for 0). The caller guarantees a normal result:
+    biased exponent = (position of the leading one) + ``exp_offset``."""
+    lz = leading_zeros(m, value, name="f_lz")     # 0 .. 11
+    top = 10 - lz                                  # position of the leading one
+    sig = (value << lz)[:11]                       # leading one at bit 10
+    exp_field = top + exp_offset
+    return Mux(value == 0, 0, Cat(sig[:10], exp_field[:5], C(0, 1)))
+
+
+def _pow2inv_table():
+    """``spow2inv`` of one input per exponent field (the function reads nothing else)."""
+    inputs = from_bits(np.arange(32, dtype=np.uint16) << 10)
+    return _bits(vector_ops.spow2inv(inputs))
+
+
+class UnaryUnit(wiring.Component):
+    """One lane of SFU_V's table functions.
+
+    ``result = f(x)`` for the function ``fn`` selects, bit for bit the bit-true recipe;
+    ``fn = NONE`` passes ``x`` through unchanged. Fully pipelined: ``x`` and ``fn`` applied on one
+    clock give ``result`` exactly :attr:`latency` clocks later, whatever the function.
+
+    Pipeline: input split and ROM addresses (combinational into the synchronous ROMs, 1 clock);
+    ``f * D`` (multiplier) and ``T + f * D`` (adder); for ``exp`` ``M * g`` and ``M + M * g``
+    (the other functions wait in a delay line); ``ldexp`` with round-to-nearest-even for
+    subnormal results, sign and special values (1 clock).
+
+    Parameters
+    ----------
+    functions : tuple of Unary
+        Functions this lane computes (the others give unspecified results).
+    add_latency, mul_latency : int or None
+        Latencies of the FP16 units (``None``: their defaults).
+
+    Members
+    -------
+    x : In(16)
+    fn : In(Unary)
+    result : Out(16)
+    """
+
+    x: In(16)
+    fn: In(Unary)
+    result: Out(16)
+
+    def __init__(self, *, functions, add_latency=None, mul_latency=None):
+        functions = tuple(functions)
+        for function in functions:
+            if function not in TABLE_FUNCTIONS:
+                raise ValueError(f"functions must be drawn from {TABLE_FUNCTIONS}, not "
+                                 f"{function!r}")
+        self._functions = functions
+        self._add_latency = FP16Adder.DEFAULT_LATENCY if add_latency is None else add_latency
+        self._mul_latency = FP16Multiplier.DEFAULT_LATENCY if mul_latency is None else mul_latency
+        super().__init__()
+
+    @property
+    def functions(self):
+        return self._functions
+
+    @property
+    def latency(self):
+        return 2 + 2 * (self._add_latency + self._mul_latency)
+
+    def elaborate(self, platform):
+        m = Module()
+        la, lm = self._add_latency, self._mul_latency
+        x = self.x
+        sign, exp, frac = x[15], x[10:15], x[:10]
+        is_nan = (exp == 31) & (frac != 0)
+        is_inf = (exp == 31) & (frac == 0)
+        is_zero = x[:15] == 0
+        normal = exp != 0
+        exp_eff = Mux(normal, exp, 1)
+        sig = Cat(frac, normal)                          # 11 bits
+
+        # Normalised split x = (-1)**s * m * 2**e (subnormals via a leading-zero count).
+        lz = leading_zeros(m, frac, name="x_lz")         # 0..10
+        norm_frac = Mux(normal, frac, (frac << (lz + 1))[:10])
+        e = Signal(signed(7))
+        m.d.comb += e.eq(Mux(normal, Cat(exp, C(0, 1)).as_signed() - 15, -15 - lz))
+        j7 = norm_frac[3:10]
+        f8 = Signal(16)                                  # (F & 7) / 8, exact
+        with m.Switch(norm_frac[:3]):
+            for k in range(8):
+                with m.Case(k):
+                    m.d.comb += f8.eq(_bits(np.float16(k / 8))[0])
+
+        # exp: a = trunc(16 x); |16 x| = sig * 2**(exp_eff - 21).
+        big = exp_eff >= 21
+        shift = Signal(5)
+        m.d.comb += shift.eq(21 - exp_eff)               # 1 .. 20 when not big
+        a_mag = Signal(11)
+        m.d.comb += a_mag.eq(sig >> shift)
+        rest = Signal(11)                                # bits of sig below 2**-4 (|b|)
+        m.d.comb += rest.eq(sig & ((C(1, 21) << shift) - 1))
+        # u = |b| * 2**10 = rest * 2**(exp_eff - 15); j = floor(u), f = u - j.
+        j6 = Signal(6)
+        fbits = Signal(11)
+        with m.If(exp_eff >= 15):
+            m.d.comb += [j6.eq(rest << (exp_eff - 15)[:3]), fbits.eq(0)]
+        with m.Else():
+            low = Signal(4)
+            m.d.comb += low.eq(15 - exp_eff)
+            m.d.comb += [j6.eq(rest >> low), fbits.eq(rest & ((C(1, 16) << low) - 1))]
+        f_exp = _fp16_of_integer(m, fbits, exp_eff)
+        too_high = ~sign & (big | (a_mag > tables.EXP_A_MAX))
+        too_low = sign & (big | (a_mag > -tables.EXP_A_MIN))
+        coarse_addr = Mux(sign, -tables.EXP_A_MIN - a_mag, -tables.EXP_A_MIN + a_mag)
+
+        # ROMs (synchronous read: data one clock after the address).
+        def rom(name, words, width, addr):
+            mem = Memory(shape=unsigned(width), depth=len(words), init=words)
+            m.submodules[name] = mem
+            port = mem.read_port()
+            m.d.comb += port.addr.eq(addr)
+            return port.data
+
+        sel_fn = self.fn
+        t = Signal(16)
+        d = Signal(16)
+        f = Signal(16)
+        n = Signal(signed(_N_BITS))                      # ldexp amount (RECIP, RSQRT)
+        coarse = None
+        fn1 = Signal(Unary)
+        m.d.sync += fn1.eq(sel_fn)
+        if Unary.EXP in self._functions:
+            table_m, table_e, table_t, table_d = tables.exp_table()
+            td = rom("expm1_rom", [tt | (dd << 16) for tt, dd in zip(_bits(table_t),
+                                                                     _bits(table_d))],
+                     32, Cat(j6, sign))
+            me = rom("exp_rom", [mm | ((int(ee) & 0x3F) << 16) for mm, ee in
+                                 zip(_bits(table_m), table_e)], 16 + _E_BITS,
+                     Mux(too_high | too_low, 0, coarse_addr))
+            coarse = me
+        t_d = {}
+        if Unary.EXP in self._functions:
+            t_d[Unary.EXP] = td
+        if Unary.RECIP in self._functions:
+            rt, rd = tables.recip_table()
+            t_d[Unary.RECIP] = rom("recip_rom", [tt | (dd << 16) for tt, dd in
+                                                 zip(_bits(rt), _bits(rd))], 32, j7)
+        if Unary.RSQRT in self._functions:
+            st, sd = tables.rsqrt_table()
+            t_d[Unary.RSQRT] = rom("rsqrt_rom", [tt | (dd << 16) for tt, dd in
+                                                 zip(_bits(st), _bits(sd))], 32,
+                                   Cat(j7, e[0]))
+        # Side information registered to line up with the ROM data.
+        f1 = Signal(16)
+        n1 = Signal(signed(_N_BITS))
+        q = Signal(signed(7))
+        m.d.comb += q.eq(e >> 1)                          # (e - p) / 2, arithmetic
+        with m.Switch(sel_fn):
+            with m.Case(Unary.EXP):
+                m.d.sync += f1.eq(f_exp)
+            with m.Case(Unary.RECIP):
+                m.d.sync += [f1.eq(f8), n1.eq(-e)]
+            with m.Case(Unary.RSQRT):
+                m.d.sync += [f1.eq(f8), n1.eq(-q)]
+        with m.Switch(fn1):
+            for function, data in t_d.items():
+                with m.Case(function):
+                    m.d.comb += [t.eq(data[:16]), d.eq(data[16:32])]
+
+        # Interpolation: g = T + f * D.
+        m.submodules.mul_fd = mul_fd = FP16Multiplier(latency=lm)
+        m.submodules.add_t = add_t = FP16Adder(latency=la)
+        m.d.comb += [mul_fd.a.eq(f1), mul_fd.b.eq(d)]
+        t_late = delay(m, t, lm, name="t")
+        m.d.comb += [add_t.a.eq(t_late), add_t.b.eq(mul_fd.result)]
+        g = add_t.result                                 # at clock 1 + lm + la
+        if coarse is not None:
+            m.submodules.mul_mg = mul_mg = FP16Multiplier(latency=lm)
+            m.submodules.add_m = add_m = FP16Adder(latency=la)
+            coarse_late = delay(m, coarse, lm + la, name="coarse")
+            m.d.comb += [mul_mg.a.eq(coarse_late[:16]), mul_mg.b.eq(g)]
+            m_late = delay(m, coarse_late[:16], lm, name="mant")
+            m.d.comb += [add_m.a.eq(m_late), add_m.b.eq(mul_mg.result)]
+            y_exp = add_m.result                         # at clock 1 + 2 (lm + la)
+            e_late = delay(m, coarse_late[16:], lm + la, name="exp_e")
+        y_other = delay(m, g, lm + la, name="y")
+        n_late = delay(m, n1, 2 * (lm + la), name="n")
+
+        # Special cases and pass-through, from the input (1 + 2 (lm + la) clocks late).
+        span = 1 + 2 * (lm + la)
+        x_late = delay(m, x, span, name="x")
+        fn_late = delay(m, sel_fn, span, name="fn")
+        flags = Cat(is_nan, is_inf, is_zero, sign, too_high, too_low)
+        flags_late = delay(m, flags, span, name="flags")
+        nan_l, inf_l, zero_l, sign_l, high_l, low_l = (flags_late[i] for i in range(6))
+
+        y = Signal(16)
+        amount = Signal(signed(_N_BITS))
+        with m.Switch(fn_late):
+            if coarse is not None:
+                with m.Case(Unary.EXP):
+                    m.d.comb += [y.eq(y_exp), amount.eq(e_late.as_signed())]
+            with m.Default():
+                m.d.comb += [y.eq(y_other), amount.eq(n_late)]
+        scaled = self._ldexp(m, y, amount)
+
+        out = Signal(16)
+        with m.Switch(fn_late):
+            with m.Case(Unary.EXP):
+                with m.If(nan_l):
+                    m.d.comb += out.eq(QNAN)
+                with m.Elif(high_l | (inf_l & ~sign_l)):
+                    m.d.comb += out.eq(INF)
+                with m.Elif(low_l | inf_l):
+                    m.d.comb += out.eq(0)
+                with m.Else():
+                    m.d.comb += out.eq(scaled)
+            with m.Case(Unary.RECIP):
+                with m.If(nan_l):
+                    m.d.comb += out.eq(QNAN)
+                with m.Elif(zero_l):
+                    m.d.comb += out.eq(Cat(C(INF, 15), sign_l))
+                with m.Elif(inf_l):
+                    m.d.comb += out.eq(Cat(C(0, 15), sign_l))
+                with m.Else():
+                    m.d.comb += out.eq(Cat(scaled[:15], sign_l))
+            with m.Case(Unary.RSQRT):
+                with m.If(nan_l | (sign_l & ~zero_l)):
+                    m.d.comb += out.eq(QNAN)
+                with m.Elif(zero_l):
+                    m.d.comb += out.eq(Cat(C(INF, 15), sign_l))
+                with m.Elif(inf_l):
+                    m.d.comb += out.eq(0)
+                with m.Else():
+                    m.d.comb += out.eq(scaled)
+            with m.Case(Unary.POW2INV):
+                # A function of the exponent field alone: 32 entries from the bit-true model.
+                with m.Switch(x_late[10:15]):
+                    for field, value in enumerate(_pow2inv_table()):
+                        with m.Case(field):
+                            m.d.comb += out.eq(value)
+            with m.Default():
+                m.d.comb += out.eq(x_late)
+        m.d.sync += self.result.eq(out)
+        return m
+
+    @staticmethod
+    def _ldexp(m, y, amount):
+        """``fp16(y * 2**amount)`` for a positive normal ``y``: exponent add, or a right shift
+        with round-to-nearest-even when the result is subnormal; overflow gives inf."""
+        y_exp = y[10:15]
+        new = Signal(signed(9))
+        m.d.comb += new.eq(y_exp + amount)
+        sig = Cat(y[:10], C(1, 1))                       # 11 bits
+        # Subnormal: shift right by 1 - new (clamped to 12: everything below the guard bit).
+        sh = Signal(4)
+        m.d.comb += sh.eq(Mux(new >= 1, 0, Mux(1 - new > 12, 12, 1 - new)))
+        wide = Cat(C(0, 12), sig)                        # 23 bits: sig << 12
+        shifted = Signal(23)
+        m.d.comb += shifted.eq(wide >> sh)
+        kept = shifted[12:23]                            # sig >> sh
+        guard = shifted[11]
+        sticky = shifted[:11] != 0
+        sub_mag = round_pack(frac=kept[:10], exp_field=C(0, 5), guard=guard, sticky=sticky,
+                             overflow=C(0, 1))
+        result = Signal(16)
+        with m.If(new >= 31):
+            m.d.comb += result.eq(INF)
+        with m.Elif(new >= 1):
+            m.d.comb += result.eq(Cat(y[:10], new[:5], C(0, 1)))
+        with m.Else():
+            m.d.comb += result.eq(Cat(sub_mag, C(0, 1)))
+        return result

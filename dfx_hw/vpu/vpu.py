@@ -1,0 +1,192 @@
+"""The vector processing unit: register files, operand collector, VFU, SFU_V (DESIGN.md, 4)."""
+
+from amaranth import *
+from amaranth.lib import stream, wiring
+from amaranth.lib.fifo import SyncFIFOBuffered
+from amaranth.lib.wiring import In, Out
+
+from ..arith import FP16Adder
+from .accumulator import Accumulator
+from .delay import delay
+from .layouts import ASource, BSource, Sink, VPUConfig
+from .operand_collector import OperandCollector
+from .regfile import RegisterFile
+from .sfu_v import SFUV
+from .vfu import VFU
+
+__all__ = ["VPU", "STORE_DEPTH", "make_vpu"]
+
+#: Store buffer depth (words in flight towards the DMA/router).
+STORE_DEPTH = 4
+
+
+class VPU(wiring.Component):
+    """Vector processing unit.
+
+    Executes the micro-ops of :data:`~dfx_hw.vpu.layouts.OP_CONTROL` (every bit-true vector
+    primitive of :mod:`dfx_hw.model.bittrue.vector_ops`, plus loads, stores, copies and scalar
+    constants) over its vector and scalar register files, bit for bit the bit-true model.
+
+    Datapath, one register-file word (``lanes`` elements) per clock: operand collector (register
+    file reads) -> VFU (``lanes`` add/sub/mul/max ALUs, bypass) -> SFU_V table functions
+    (``exp`` per lane, ``recip``/``rsqrt``/``pow2inv`` in lane 0) -> vector register file write,
+    or SFU_V accumulator (sum/max/amax) -> scalar register file, or (lane 0) scalar register file.
+    Stores leave from the register-file read (bypass) through a :data:`STORE_DEPTH`-word buffer.
+
+    Parameters
+    ----------
+    config : VPUConfig
+
+    Members
+    -------
+    instr : In(stream.Signature(config.micro_op_layout))
+        Micro-ops.
+    load : In(stream.Signature(16 * lanes))
+        Words for ``LOAD``/``SLOAD`` (DMA or router buffer), element ``i`` of a word in bits
+        ``16 i .. 16 i + 15``; a vector's last word may be partial (extra lanes ignored).
+    store : Out(stream.Signature(16 * lanes))
+        Words of ``STORE``/``SSTORE`` (a partial last word carries unspecified extra lanes).
+    busy : Out(1)
+        A micro-op is being issued or has writes outstanding.
+    error : Out(1)
+        Sticky: an illegal micro-op was dropped (see :class:`OperandCollector`).
+    """
+
+    def __init__(self, *, config=VPUConfig()):
+        if not isinstance(config, VPUConfig):
+            raise ValueError(f"config must be a VPUConfig, not {config!r}")
+        self._config = config
+        lanes = config.lanes
+        self._vfu = VFU(lanes=lanes, add_latency=config.add_latency,
+                        mul_latency=config.mul_latency, max_latency=config.max_latency)
+        self._sfu = SFUV(lanes=lanes, add_latency=config.add_latency,
+                         mul_latency=config.mul_latency)
+        self._acc = Accumulator(lanes=lanes, add_latency=config.add_latency,
+                                max_latency=config.max_latency, acc_latency=config.acc_latency)
+        super().__init__({
+            "instr": In(stream.Signature(config.micro_op_layout)),
+            "load": In(stream.Signature(16 * lanes)),
+            "store": Out(stream.Signature(16 * lanes)),
+            "busy": Out(1),
+            "error": Out(1),
+        })
+
+    @property
+    def config(self):
+        return self._config
+
+    @property
+    def vector_write_latency(self):
+        """Clocks from a beat's issue to its vector register-file write."""
+        return 1 + self._vfu.latency + self._sfu.latency
+
+    @property
+    def scalar_write_latency(self):
+        """Clocks from a beat's issue (the last, for a reduction) to its scalar write."""
+        return self.vector_write_latency + self._acc.latency
+
+    @property
+    def sum_interval(self):
+        return self._acc.sum_interval
+
+    @property
+    def max_interval(self):
+        return self._acc.max_interval
+
+    @property
+    def slots(self):
+        """Hazard slots: enough for back-to-back one-beat micro-ops (two clocks each)."""
+        return (self.scalar_write_latency + 1) // 2 + 1
+
+    def elaborate(self, platform):
+        m = Module()
+        cfg = self._config
+        lanes = cfg.lanes
+        m.submodules.vrf = vrf = RegisterFile(lanes=lanes, depth=cfg.vrf_words, read_ports=2)
+        m.submodules.srf = srf = RegisterFile(lanes=1, depth=cfg.srf_words, read_ports=2)
+        m.submodules.collector = col = OperandCollector(
+            config=cfg, vector_write_latency=self.vector_write_latency,
+            scalar_write_latency=self.scalar_write_latency, sum_interval=self.sum_interval,
+            max_interval=self.max_interval, store_depth=STORE_DEPTH, slots=self.slots)
+        m.submodules.vfu = vfu = self._vfu
+        m.submodules.sfu = sfu = self._sfu
+        m.submodules.acc = acc = self._acc
+        m.submodules.store_fifo = fifo = SyncFIFOBuffered(width=16 * lanes, depth=STORE_DEPTH)
+
+        wiring.connect(m, wiring.flipped(self.instr), col.instr)
+        wiring.connect(m, wiring.flipped(self.load), col.load)
+        wiring.connect(m, col.vrf_a, vrf.read[0])
+        wiring.connect(m, col.vrf_b, vrf.read[1])
+        wiring.connect(m, col.srf_a, srf.read[0])
+        wiring.connect(m, col.srf_b, srf.read[1])
+        m.d.comb += [self.busy.eq(col.busy), self.error.eq(col.error)]
+
+        # Operand selection (the clock after the reads).
+        beat = col.beat
+        a = Signal(16 * lanes)
+        b = Signal(16 * lanes)
+        with m.Switch(beat.ctrl.a):
+            with m.Case(ASource.VECTOR):
+                m.d.comb += a.eq(vrf.read[0].data)
+            with m.Case(ASource.SCALAR):
+                m.d.comb += a.eq(srf.read[0].data.replicate(lanes))
+            with m.Case(ASource.STREAM):
+                m.d.comb += a.eq(col.beat_load)
+            with m.Case(ASource.IMM):
+                m.d.comb += a.eq(beat.imm.replicate(lanes))
+        with m.Switch(beat.ctrl.b):
+            with m.Case(BSource.VECTOR):
+                m.d.comb += b.eq(vrf.read[1].data)
+            with m.Case(BSource.SCALAR):
+                m.d.comb += b.eq(srf.read[1].data.replicate(lanes))
+            with m.Case(BSource.A):
+                m.d.comb += b.eq(a)
+        m.d.comb += [vfu.a.eq(a), vfu.b.eq(b), vfu.op.eq(beat.ctrl.alu)]
+
+        # Store bypass: straight from the register-file read to the store buffer.
+        m.d.comb += [
+            fifo.w_en.eq(beat.valid & (beat.ctrl.sink == Sink.STORE)),
+            fifo.w_data.eq(a),
+            self.store.payload.eq(fifo.r_data),
+            self.store.valid.eq(fifo.r_rdy),
+            fifo.r_en.eq(self.store.ready),
+            col.store_pop.eq(fifo.r_rdy & self.store.ready),
+        ]
+
+        # VFU -> SFU_V.
+        at_sfu = delay(m, beat, vfu.latency, name="b_sfu")
+        m.d.comb += [sfu.data.eq(vfu.result), sfu.fn.eq(at_sfu.ctrl.unary)]
+        done = delay(m, at_sfu, sfu.latency, name="b_out")
+        result = sfu.result
+        sink = done.ctrl.sink
+
+        # Vector register-file write.
+        m.d.comb += [
+            vrf.write[0].addr.eq(done.dst),
+            vrf.write[0].data.eq(result),
+            vrf.write[0].en.eq(Mux(done.valid & (sink == Sink.VECTOR), done.mask, 0)),
+        ]
+
+        # Reductions and lane-0 scalars, aligned to the same scalar write latency.
+        m.d.comb += [
+            acc.valid.eq(done.valid & ((sink == Sink.SUM) | (sink == Sink.MAX) |
+                                       (sink == Sink.AMAX))),
+            acc.data.eq(result), acc.mask.eq(done.mask),
+            acc.first.eq(done.first), acc.last.eq(done.last),
+            acc.is_max.eq(sink != Sink.SUM), acc.absolute.eq(sink == Sink.AMAX),
+        ]
+        scalar_valid = delay(m, done.valid & (sink == Sink.SCALAR), acc.latency, name="s_valid")
+        scalar_value = delay(m, result[:16], acc.latency, name="s_value")
+        scalar_dst = delay(m, done.dst, acc.latency, name="s_dst")
+        m.d.comb += [
+            srf.write[0].addr.eq(scalar_dst),
+            srf.write[0].data.eq(Mux(acc.result_valid, acc.result, scalar_value)),
+            srf.write[0].en.eq(acc.result_valid | scalar_valid),
+        ]
+        return m
+
+
+def make_vpu(**fields):
+    """``VPU(config=VPUConfig(**fields))``: the keyword form that :mod:`sim.harness` elaborates
+    (its parameters must be JSON values)."""
+    return VPU(config=VPUConfig(**fields))

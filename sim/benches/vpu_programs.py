@@ -1,0 +1,318 @@
+"""cocotb bench of the VPU: runs micro-op programs and compares every stored word, bit for bit,
+with the bit-true model.
+
+Bench parameters (``sim.harness.bench_params()["bench"]``):
+
+``scenario``
+    ``"ops"``: every vector primitive (and the transfer micro-ops) on random vectors of each
+    length in ``lengths``, every scalar primitive on random scalars; ``"chain"``: back-to-back
+    dependent micro-ops; ``"layernorm"`` / ``"softmax"``: the recipes of
+    :mod:`dfx_hw.model.bittrue.recipes` on GPT-2-sized rows with extreme values.
+``lengths``, ``seed``
+    Vector lengths and the random seed.
+``idle``, ``backpressure``
+    Idle clocks on the load stream / back-pressure on the store stream (about 1 clock in 4).
+``cycles_out``
+    Optional path: write the clock counts of the run (JSON) there.
+
+The expectation is :func:`dfx_hw.vpu.programs.execute` (the bit-true primitives of
+:mod:`dfx_hw.model.bittrue.vector_ops`, micro-op by micro-op); the LayerNorm and Softmax
+scenarios are also compared with :func:`~dfx_hw.model.bittrue.recipes.layernorm` and
+:func:`~dfx_hw.model.bittrue.recipes.softmax` themselves.
+"""
+
+import json
+
+import cocotb
+import numpy as np
+from cocotb.clock import Clock
+from cocotb.triggers import FallingEdge, ReadOnly, RisingEdge
+
+from dfx_hw.model.bittrue import recipes
+from dfx_hw.model.bittrue.fp16 import bits_equal
+from dfx_hw.model.bittrue.vector_ops import VECTOR_PRIMITIVES
+from dfx_hw.vpu.layouts import VPUConfig
+from dfx_hw.vpu.programs import (Allocation, MicroOp, VPUState, encode, execute,
+                                 recipe_program, words_of)
+from sim.harness import bench_params
+
+_TIMEOUT_PER_WORD = 200
+
+
+def random_fp16(rng, n, *, specials=True):
+    """Awkward FP16 values: mostly moderate normals, some large, tiny/subnormal, zeros and (with
+    ``specials``) any bit pattern (inf, NaN)."""
+    kind = rng.integers(0, 10, n)
+    values = (rng.standard_normal(n) * 2).astype(np.float16)
+    large = (rng.choice([-1, 1], n) * rng.uniform(1e3, 6e4, n)).astype(np.float16)
+    tiny = (rng.choice([-1, 1], n) * rng.uniform(0, 1e-4, n)).astype(np.float16)
+    anything = rng.integers(0, 1 << 16, n).astype(np.uint16).view(np.float16)
+    values = np.where(kind == 7, large, values)
+    values = np.where(kind == 8, tiny, values)
+    values = np.where(kind == 9, anything if specials else np.float16(0), values)
+    return values.astype(np.float16)
+
+
+def _words(vector, lanes):
+    padded = np.zeros(-(-len(vector) // lanes) * lanes, np.float16)
+    padded[:len(vector)] = vector
+    return [padded[i:i + lanes] for i in range(0, len(padded), lanes)]
+
+
+class Program:
+    """Micro-ops, load-stream words and named checks of one bench run."""
+
+    def __init__(self, config):
+        self.config = config
+        self.ops = []
+        self.loads = []
+        self.checks = []             # (label, index of the store)
+        self.stores = 0
+
+    def load_vector(self, address, vector):
+        self.ops.append(MicroOp("LOAD", dst=address, length=len(vector)))
+        self.loads += _words(vector, self.config.lanes)
+
+    def set_scalar(self, register, value):
+        self.ops.append(MicroOp("SETS", dst=register,
+                                imm=int(np.float16(value).view(np.uint16))))
+
+    def store_vector(self, label, address, length):
+        self.ops.append(MicroOp("STORE", src1=address, length=length))
+        self.checks.append((label, self.stores))
+        self.stores += 1
+
+    def store_scalar(self, label, register):
+        self.ops.append(MicroOp("SSTORE", src1=register))
+        self.checks.append((label, self.stores))
+        self.stores += 1
+
+
+def scenario_ops(cfg, bench, rng):
+    prog = Program(cfg)
+    vector_ops = [name for name, p in VECTOR_PRIMITIVES.items() if "v" in p.operands]
+    scalar_ops = [name for name, p in VECTOR_PRIMITIVES.items() if "v" not in p.operands]
+    for n in bench["lengths"]:
+        stride = -(-n // cfg.lanes) * cfg.lanes
+        a, b, out, copy = 0, stride, 2 * stride, 3 * stride
+        prog.load_vector(a, random_fp16(rng, n))
+        prog.load_vector(b, random_fp16(rng, n))
+        prog.set_scalar(0, random_fp16(rng, 1)[0])
+        for name in vector_ops:
+            p = VECTOR_PRIMITIVES[name]
+            if p.result == "v":
+                prog.ops.append(MicroOp(name, dst=out, src1=a, src2=b if p.operands == "vv"
+                                        else 0, length=n))
+                prog.store_vector(f"{name} n={n}", out, n)
+            else:
+                prog.ops.append(MicroOp(name, dst=1, src1=a, length=n))
+                prog.store_scalar(f"{name} n={n}", 1)
+        prog.ops.append(MicroOp("VCOPY", dst=copy, src1=b, length=n))
+        prog.store_vector(f"VCOPY n={n}", copy, n)
+    # Scalar primitives on scalar pairs (specials included); SLOAD from the stream.
+    values = random_fp16(rng, 2 * bench.get("scalars", 8))
+    values[:6] = [0.0, -0.0, np.inf, -np.inf, np.nan, 2.0 ** -20]
+    for i in range(0, len(values), 2):
+        prog.set_scalar(2, values[i])
+        prog.ops.append(MicroOp("SLOAD", dst=3))
+        prog.loads += _words(np.array([values[i + 1]], np.float16), cfg.lanes)
+        for name in scalar_ops:
+            prog.ops.append(MicroOp(name, dst=4, src1=2, src2=3))
+            prog.store_scalar(f"{name} {values[i]!r},{values[i + 1]!r}", 4)
+    return prog, []
+
+
+def scenario_chain(cfg, bench, rng):
+    """Dependent micro-ops back to back: each reads what the previous one wrote, vectors of
+    several lengths, scalar chains through reductions."""
+    prog = Program(cfg)
+    for n in bench["lengths"]:
+        stride = -(-n // cfg.lanes) * cfg.lanes
+        x, y, z = 0, stride, 2 * stride
+        prog.load_vector(x, random_fp16(rng, n, specials=False))
+        prog.load_vector(y, random_fp16(rng, n, specials=False))
+        prog.ops += [
+            MicroOp("VADD", dst=z, src1=x, src2=y, length=n),       # z = x + y
+            MicroOp("VMUL", dst=x, src1=z, src2=y, length=n),       # x = z * y   (RAW on z)
+            MicroOp("VSUB", dst=z, src1=x, src2=z, length=n),       # z = x - z   (RAW, WAR)
+            MicroOp("VMAX", dst=0, src1=z, length=n),               # s0 = max z
+            MicroOp("VSUBS", dst=y, src1=z, src2=0, length=n),      # y = z - s0  (scalar RAW)
+            MicroOp("VEXP", dst=y, src1=y, length=n),               # in place
+            MicroOp("ACCUM", dst=1, src1=y, length=n),              # s1 = sum y
+            MicroOp("SRECIP", dst=2, src1=1),                       # s2 = 1 / s1
+            MicroOp("SMUL", dst=3, src1=2, src2=2),                 # s3 = s2 * s2
+            MicroOp("VMULS", dst=z, src1=y, src2=3, length=n),      # z = y * s3
+            MicroOp("VSQUARE", dst=z, src1=z, length=n),            # in place
+        ]
+        prog.store_vector(f"chain z n={n}", z, n)
+        prog.store_vector(f"chain x n={n}", x, n)
+        for register in range(4):
+            prog.store_scalar(f"chain s{register} n={n}", register)
+    return prog, []
+
+
+def _recipe(cfg, steps, inputs, constants, length):
+    """Program running ``steps`` on ``inputs`` (loaded) and ``constants`` (``SETS``)."""
+    prog = Program(cfg)
+    alloc = Allocation(cfg, length)
+    for name, vector in inputs.items():
+        prog.load_vector(alloc.vector(name), vector)
+    for name, value in constants.items():
+        prog.set_scalar(alloc.scalar(name), value)
+    prog.ops += recipe_program(steps, alloc)
+    return prog, alloc
+
+
+def scenario_layernorm(cfg, bench, rng):
+    """LayerNorm of rows of ``n`` (GPT-2 sizes) with large activations, tiny and constant rows."""
+    n = bench["lengths"][0]
+    rows = [
+        ("random", (rng.standard_normal(n) * 3).astype(np.float16)),
+        ("large", (rng.uniform(-6e4, 6e4, n)).astype(np.float16)),
+        ("constant", np.full(n, 123.5, np.float16)),
+        ("tiny", (rng.standard_normal(n) * 1e-6).astype(np.float16)),
+    ][:bench.get("rows", 4)]
+    gamma = (1 + 0.1 * rng.standard_normal(n)).astype(np.float16)
+    beta = (0.1 * rng.standard_normal(n)).astype(np.float16)
+    progs = []
+    direct = []
+    total = Program(cfg)
+    for label, x in rows:
+        prog, alloc = _recipe(cfg, recipes.LAYERNORM_STEPS, {"x": x, "gamma": gamma, "beta": beta},
+                              recipes.layernorm_constants(n, 1e-5), n)
+        total.ops += prog.ops
+        total.loads += prog.loads
+        total.store_vector(f"layernorm {label} n={n}", alloc.vector("out"), n)
+        direct.append(recipes.layernorm(x, gamma, beta, 1e-5, lanes=cfg.lanes))
+    return total, direct
+
+
+def scenario_softmax(cfg, bench, rng):
+    """Softmax of score rows: random, masked (-inf tail), all equal, large."""
+    n = bench["lengths"][0]
+    rows = [
+        ("random", (rng.standard_normal(n) * 20).astype(np.float16), n),
+        ("masked", (rng.standard_normal(n) * 20).astype(np.float16), max(1, n // 3)),
+        ("all equal", np.full(n, 7.0, np.float16), n),
+        ("large", (rng.uniform(-6e4, 6e4, n)).astype(np.float16), n - 1),
+    ][:bench.get("rows", 4)]
+    total = Program(cfg)
+    direct = []
+    for label, raw, valid in rows:
+        s = recipes.attention_scores(raw, valid)
+        prog, alloc = _recipe(cfg, recipes.SOFTMAX_STEPS, {"s": s}, {}, n)
+        total.ops += prog.ops
+        total.loads += prog.loads
+        total.store_vector(f"softmax {label} n={n} valid={valid}", alloc.vector("p"), n)
+        direct.append(recipes.softmax(raw, valid, lanes=cfg.lanes))
+    return total, direct
+
+
+SCENARIOS = {"ops": scenario_ops, "chain": scenario_chain, "layernorm": scenario_layernorm,
+             "softmax": scenario_softmax}
+
+
+async def run_program(dut, cfg, prog, *, idle, backpressure, seed):
+    """Drive ``prog`` into the VPU; return (stored words, clocks from first micro-op to idle)."""
+    lanes = cfg.lanes
+    rng = np.random.default_rng(seed + 99)
+    words = [encode(op, cfg) for op in prog.ops]
+    loads = [int.from_bytes(w.astype("<u2").view(np.uint16).tobytes(), "little")
+             for w in (np.asarray(x, np.float16).view(np.uint16) for x in prog.loads)]
+    expected_words = sum(words_of(op, lanes) for op in prog.ops
+                         if op.opcode in ("STORE", "SSTORE"))
+    stored = []
+    dut.instr__valid.value = 0
+    dut.load__valid.value = 0
+    dut.store__ready.value = 0
+    dut.rst.value = 1
+    await RisingEdge(dut.clk)
+    await RisingEdge(dut.clk)
+    dut.rst.value = 0
+    i_op, i_load = 0, 0
+    clocks = 0
+    limit = _TIMEOUT_PER_WORD * (len(words) + len(loads) + expected_words) + 10_000
+    idle_clocks = 0
+    while True:
+        await FallingEdge(dut.clk)
+        clocks += 1
+        if clocks > limit:
+            raise AssertionError(f"timeout after {clocks} clocks: {i_op}/{len(words)} micro-ops "
+                                 f"accepted, {i_load}/{len(loads)} loads, {len(stored)}/"
+                                 f"{expected_words} stored words")
+        if i_op < len(words):
+            dut.instr__valid.value = 1
+            dut.instr__payload.value = words[i_op]
+        else:
+            dut.instr__valid.value = 0
+        load_valid = i_load < len(loads) and not (idle and rng.random() < 0.25)
+        dut.load__valid.value = int(load_valid)
+        if load_valid:
+            dut.load__payload.value = loads[i_load]
+        store_ready = not (backpressure and rng.random() < 0.25)
+        dut.store__ready.value = int(store_ready)
+        await ReadOnly()
+        if i_op < len(words) and dut.instr__ready.value:
+            i_op += 1
+        if load_valid and dut.load__ready.value:
+            i_load += 1
+        if store_ready and dut.store__valid.value:
+            stored.append(int(dut.store__payload.value))
+        if int(dut.error.value):
+            raise AssertionError(f"the VPU flagged micro-op {i_op} ({prog.ops[i_op - 1]}) "
+                                 f"illegal")
+        if i_op == len(words) and not int(dut.busy.value) and len(stored) == expected_words:
+            idle_clocks += 1
+            if idle_clocks > 4:
+                break
+        else:
+            idle_clocks = 0
+    return stored, clocks
+
+
+def _unpack(stored, lanes):
+    out = []
+    for word in stored:
+        out.append(np.array([(word >> (16 * i)) & 0xFFFF for i in range(lanes)], np.uint16)
+                   .view(np.float16))
+    return out
+
+
+@cocotb.test()
+async def vpu_program(dut):
+    """Runs one scenario; compares every stored word, bit for bit, with the bit-true model."""
+    params = bench_params()
+    cfg = VPUConfig(**params["component"])
+    bench = params["bench"]
+    rng = np.random.default_rng(bench.get("seed", 0))
+    prog, direct = SCENARIOS[bench["scenario"]](cfg, bench, rng)
+    cocotb.start_soon(Clock(dut.clk, 5, unit="ns").start())
+    stored, clocks = await run_program(dut, cfg, prog, idle=bench.get("idle", False),
+                                       backpressure=bench.get("backpressure", False),
+                                       seed=bench.get("seed", 0))
+    state = execute(prog.ops, VPUState(cfg), prog.loads)
+    words = iter(_unpack(stored, cfg.lanes))
+    got = []
+    for op in prog.ops:
+        if op.opcode in ("STORE", "SSTORE"):
+            n = op.length if op.opcode == "STORE" else 1
+            got.append(np.concatenate([next(words) for _ in range(words_of(op, cfg.lanes))])[:n])
+    failures = []
+    for (label, index), expected in zip(prog.checks, state.stored):
+        same = bits_equal(got[index], expected)
+        if not same.all():
+            bad = np.nonzero(~same)[0]
+            failures.append(f"{label}: {len(bad)} of {len(same)} elements differ, first at "
+                            f"{bad[0]}: hw {got[index][bad[0]]!r} "
+                            f"({got[index][bad[0]:bad[0] + 1].view(np.uint16)[0]:#06x}) "
+                            f"model {expected[bad[0]]!r} "
+                            f"({expected[bad[0]:bad[0] + 1].view(np.uint16)[0]:#06x})")
+    for (label, index), expected in zip(prog.checks, direct):
+        if not bits_equal(got[index], expected).all():
+            failures.append(f"{label}: differs from the recipe function itself")
+    dut._log.info(f"{bench['scenario']}: {len(prog.ops)} micro-ops, {clocks} clocks, "
+                  f"{len(prog.checks)} checks")
+    if bench.get("cycles_out"):
+        with open(bench["cycles_out"], "w") as file:
+            json.dump({"clocks": clocks, "micro_ops": len(prog.ops)}, file)
+    assert not failures, "\n".join(failures[:20])
