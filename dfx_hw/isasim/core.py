@@ -182,7 +182,7 @@ class Core:
         if matrix is None:
             g = self.geometry
             region = self.hbm[self._range(self.hbm, "HBM", addr, tiled_size(k, n, g.d, g.l))]
-            matrix = unpack(region, k, n, d=g.d, l=g.l, band=WEIGHT_BAND)
+            matrix = np.ascontiguousarray(unpack(region, k, n, d=g.d, l=g.l, band=WEIGHT_BAND))
             self._weights[key] = matrix
         return matrix
 
