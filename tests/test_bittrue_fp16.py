@@ -85,3 +85,15 @@ def test_bits_round_trip_and_errors():
     with pytest.raises(ValueError, match="x has float64 values that are not exactly representable"):
         fp16.to_bits(np.array([0.1]))
     assert fp16.to_bits(1.5) == 0x3E00  # exactly representable Python floats are accepted
+
+
+def test_exhaustive_proof_on_special_rows():
+    """The exhaustive proof (``dfx numerics --prove``) on the rows most likely to break it:
+    zeros, subnormals, the normal/subnormal boundary, 1, the largest finite, inf and NaN."""
+    from dfx_hw.model.bittrue.prove import prove_fast_paths
+
+    rows = [0x0000, 0x0001, 0x0155, 0x03FF, 0x0400, 0x0401, 0x3C00, 0x3C01, 0x3BFF, 0x5640,
+            0x7BFF, 0x7BFE, 0x7C00, 0x7E00, 0x0200, 0x1000]
+    assert prove_fast_paths(rows, rows=16) == {
+        "add float32 path": 0, "mul float32 path": 0, "add kernel rounding": 0,
+        "mul kernel rounding": 0}

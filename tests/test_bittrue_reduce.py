@@ -205,3 +205,25 @@ def test_negative_zero_results():
     assert bits(mfu_matvec(x, w, d=2))[0] == 0x0000
     assert bits(mfu_matvec(x, w, f16([-0.0]), d=2))[0] == 0x8000
     assert bits(reduce.mfu_matmul_numpy(x[None], w, f16([-0.0]), d=2))[0, 0] == 0x8000
+
+
+def test_kernel_rounding_equals_numpy_cast_on_random_float32():
+    """The compiled kernel's FP16 rounding equals numpy's float32 -> float16 cast on arbitrary
+    float32 values (all exponents, both signs, infinities, NaNs)."""
+    from dfx_hw.model.bittrue._kernels import round_to_fp16
+
+    raw = np.random.default_rng(11).integers(0, 1 << 32, 1 << 20, dtype=np.uint64)
+    values = raw.astype(np.uint32).view(np.float32)
+    near = (np.random.default_rng(12).standard_normal(1 << 18) *
+            np.float32(2.0) ** np.random.default_rng(13).integers(-30, 18, 1 << 18)).astype(
+                np.float32)
+    values = np.concatenate([values, near, np.array([65519.99, 65520, -65520, 2.0 ** -25,
+                                                     3 * 2.0 ** -26, -2.0 ** -25], np.float32)])
+    rounded = values.copy()
+    round_to_fp16(rounded)
+    with np.errstate(over="ignore"):
+        expected = values.astype(F16)
+    assert np.array_equal(bits(fp16.canonical_nan(rounded.astype(F16))),
+                          bits(fp16.canonical_nan(expected)))
+    finite = np.isfinite(rounded)
+    assert np.array_equal(rounded[finite], expected[finite].astype(np.float32))

@@ -12,7 +12,7 @@ import math
 import numpy as np
 from numba import njit
 
-__all__ = ["mfu_kernel", "FP16_TO_F32"]
+__all__ = ["mfu_kernel", "round_to_fp16", "FP16_TO_F32"]
 
 #: float32 value of every FP16 bit pattern (the kernel's exact input conversion).
 FP16_TO_F32 = np.arange(1 << 16, dtype=np.uint32).astype(np.uint16).view(np.float16) \
@@ -91,3 +91,14 @@ def mfu_kernel(x_bits, w_bits, start, d, table, out):
                 _round_row(acc, acc_bits, width)
             for n in range(width):
                 out[r, c0 + n] = acc[n]
+
+
+@njit(cache=True)
+def round_to_fp16(values):
+    """Round every float32 in the 1-D contiguous array ``values`` to FP16 in place with the
+    kernel's :func:`_round_row` (exposed for the tests and the exhaustive proof)."""
+    bits = values.view(np.uint32)
+    block = 4096
+    for start in range(0, values.shape[0], block):
+        stop = min(values.shape[0], start + block)
+        _round_row(values[start:stop], bits[start:stop], stop - start)
