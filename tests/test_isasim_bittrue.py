@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from dfx_hw.compiler import compile_model
+from dfx_hw.isa import assemble, disassemble
 from dfx_hw.isasim import generate
 from dfx_hw.isasim.expected import BitTrueGPT2
 from dfx_hw.model.bittrue.fp16 import to_bits
@@ -19,6 +20,8 @@ def _config(heads, vocab=1000, ctx=40, layers=2):
 
 def _run(config, weights, cores, prompt, n_new):
     model = compile_model(config, weights, cores=cores, capture_logits=True)
+    for program in model.programs(n_prompt=len(prompt), n_new=n_new):
+        assert all(assemble(disassemble(instr)) == instr for instr in program)
     return generate(model, prompt, n_new)
 
 

@@ -30,7 +30,7 @@ from ..isa.layouts import FIELD_BITS, SRF_ADDR_BITS, VRF_ADDR_BITS
 from ..model.bittrue.recipes import LAYERNORM_STEPS, SOFTMAX_STEPS
 from ..model.bittrue.vector_ops import VECTOR_PRIMITIVES
 from .partition import CoreSlices
-from .tiling import WEIGHT_BAND, tiled_size
+from .tiling import tiled_size
 
 __all__ = ["Region", "CoreMemoryMap", "build_memory_map", "SREG", "VRF_SIZE", "SRF_SIZE",
            "CompileError", "RECIPES", "RECIPE_SREG", "recipe_registers"]

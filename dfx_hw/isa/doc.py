@@ -51,7 +51,8 @@ def isa_markdown() -> str:
     out += [f"| `{reg.name}` | {reg.value} |" for reg in Register]
     for cls in InstrClass:
         out += ["", f"## {cls.name.capitalize()} instructions", "",
-                "| mnemonic | opcode | fields (bits) | flags | operation |", "|---|---|---|---|---|"]
+                "| mnemonic | opcode | fields (bits) | flags | operation |",
+                "|---|---|---|---|---|"]
         for opcode, info in sorted(OPS.items(), key=lambda item: item[0].value):
             if info.cls is not cls:
                 continue

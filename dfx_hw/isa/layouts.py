@@ -22,7 +22,8 @@ from amaranth.lib import data, enum
 from ..model.bittrue.vector_ops import VECTOR_PRIMITIVES
 
 __all__ = [
-    "WORD_BITS", "OPCODE_BITS", "VECTOR_OPCODE_BASE", "Opcode", "InstrClass", "Register", "Signature", "OpInfo",
+    "WORD_BITS", "OPCODE_BITS", "VECTOR_OPCODE_BASE", "Opcode", "InstrClass", "Register",
+    "Signature", "OpInfo",
     "OPS", "LAYOUTS", "FIELD_BITS", "FIELD_DOCS", "FLAG_DOCS", "VRF_ADDR_BITS", "SRF_ADDR_BITS",
 ]
 

@@ -11,7 +11,7 @@ import numpy as np
 
 from ..compiler.tiling import WEIGHT_BAND, row_offsets, tiled_size, unpack
 from ..isa.encoding import IllegalInstruction, decode
-from ..isa.layouts import OPS, InstrClass, Opcode, Register, Signature
+from ..isa.layouts import InstrClass, Opcode, Register, Signature
 from ..model.bittrue import functions, recipes, reduce
 from ..model.bittrue.fp16 import from_bits, to_bits
 from . import costs
