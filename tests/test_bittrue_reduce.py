@@ -168,6 +168,10 @@ def test_bad_arguments():
         mfu_matvec(f16([1, 2]), f16([[1], [2]]), f16([1, 2]))
     with pytest.raises(ValueError, match="w must be a \\(K, N\\) matrix"):
         mfu_matvec(f16([1, 2]), f16([1, 2]))
+    with pytest.raises(ValueError, match=r"x must be a vector \(K,\) for mfu_matvec"):
+        mfu_matvec(np.ones((2, 2), F16), np.ones((2, 2), F16))
+    with pytest.raises(ValueError, match=r"x must be an \(M, K\) matrix for mfu_matmul"):
+        mfu_matmul(np.ones(2, F16), np.ones((2, 2), F16))
     with pytest.raises(ValueError, match="tree_sum of an empty axis"):
         tree_sum(f16([]))
     with pytest.raises(ValueError, match="vpu_sum of an empty vector"):
