@@ -35,6 +35,8 @@ class GenerationResult:
         Wall-clock time of the simulation.
     token_seconds : list of float
         Wall-clock time from the start at which each token was read back.
+    token_cpu_seconds : list of float
+        The same in CPU time of this process (meaningful on a loaded machine).
     """
 
     tokens: list
@@ -45,6 +47,7 @@ class GenerationResult:
     token_cycles: list = field(default_factory=list)
     seconds: float = 0.0
     token_seconds: list = field(default_factory=list)
+    token_cpu_seconds: list = field(default_factory=list)
 
 
 class Session:
@@ -78,15 +81,20 @@ class Session:
     def tokens(self):
         """Generator of the new token ids, each yielded as soon as the cores have stored it."""
         start = time.perf_counter()
+        cpu_start = time.process_time()
         lead = self.ring.cores[0]
-        times = []
+        times, cpu_times = [], []
+
+        def mark():
+            times.append(time.perf_counter() - start)
+            cpu_times.append(time.process_time() - cpu_start)
+            return self._token(len(times) - 1)
+
         for _ in self.ring.steps():
             while len(times) < len(lead.token_marks):
-                times.append(time.perf_counter() - start)
-                yield self._token(len(times) - 1)
+                yield mark()
         while len(times) < len(lead.token_marks):
-            times.append(time.perf_counter() - start)
-            yield self._token(len(times) - 1)
+            yield mark()
         seconds = time.perf_counter() - start
         marks = lead.token_marks
         token_counts, token_cycles, previous = [], [], (Counter(), 0)
@@ -97,7 +105,8 @@ class Session:
         self.result = GenerationResult(
             tokens=[self._token(i) for i in range(len(marks))], logits=self._logits(),
             counts=self.ring.counts, token_counts=token_counts, cycles=self.ring.cycles,
-            token_cycles=token_cycles, seconds=seconds, token_seconds=times)
+            token_cycles=token_cycles, seconds=seconds, token_seconds=times,
+            token_cpu_seconds=cpu_times)
 
     def _logits(self):
         if not self.model.capture_logits:
