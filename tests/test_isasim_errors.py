@@ -9,12 +9,12 @@ from dfx_hw.isasim import (AddressError, IllegalInstructionError, RegisterFileOv
                            RingDeadlock, SimulationError)
 
 
-def _ring(*programs, hbm=4096, ddr=4096):
+def _ring(*programs, hbm=4096, ddr=4096, **options):
     words = [[encode(assemble(line)) if isinstance(line, str) else line for line in program]
              for program in programs]
     n = len(programs)
     return Ring(words, [np.zeros(hbm, np.float16) for _ in range(n)],
-                [np.zeros(ddr, np.float16) for _ in range(n)], geometry=U280)
+                [np.zeros(ddr, np.float16) for _ in range(n)], geometry=U280, **options)
 
 
 def test_illegal_instruction_names_core_pc_and_word():
@@ -83,6 +83,14 @@ def test_ring_deadlock_core_never_arrives():
     ring = _ring(["sync vdst=0 vsrc=100 len=4 total=8 tag=0", "end"], ["end"])
     with pytest.raises(RingDeadlock, match=r"^core 0, pc 0 \(sync .*\): waits at a ring sync .* "
                                            r"that core 1 will never reach \(it ended at pc 0\)"):
+        ring.run()
+
+
+def test_runaway_loop_is_stopped():
+    ring = _ring(["setr reg=TOKEN imm32=0", "loop reg=LAYER limit=65535 target=1", "end"],
+                 max_instructions=100)
+    with pytest.raises(SimulationError, match=r"^core 0, pc 1 \(loop reg=LAYER limit=65535 "
+                                              r"target=1\): more than 100 instructions executed"):
         ring.run()
 
 

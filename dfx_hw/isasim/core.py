@@ -37,10 +37,15 @@ class Core:
     geometry : TileGeometry
     vrf_size, srf_size : int
         Register-file sizes in words.
+    max_instructions : int or None
+        Stop with an error after this many instructions (runaway-loop guard).
     """
 
-    def __init__(self, *, core_id, cores, words, hbm, ddr, geometry, vrf_size, srf_size):
+    def __init__(self, *, core_id, cores, words, hbm, ddr, geometry, vrf_size, srf_size,
+                 max_instructions=None):
         self.core_id, self.cores = core_id, cores
+        self.max_instructions = max_instructions
+        self.executed = 0
         self.geometry = geometry
         self.hbm, self.ddr = hbm, ddr
         self.ddr_u16 = ddr.view(np.uint16)
@@ -91,11 +96,22 @@ class Core:
         return item
 
     def run(self):
-        """Execute until END or a router instruction (returned, not executed)."""
+        """Execute until END or a router instruction (returned, not executed).
+
+        Raises
+        ------
+        SimulationError
+            When :attr:`max_instructions` (if set) is exceeded: a runaway loop.
+        """
         while not self.done:
             instr = self.current()
             if instr.info.cls is InstrClass.ROUTER:
                 return instr
+            self.executed += 1
+            if self.max_instructions is not None and self.executed > self.max_instructions:
+                raise self.error(SimulationError,
+                                 f"more than {self.max_instructions} instructions executed "
+                                 f"(a runaway loop?)")
             self.counts[instr.info.cls.name.lower()] += 1
             if instr.info.cls is InstrClass.VECTOR:
                 self._vector(instr)

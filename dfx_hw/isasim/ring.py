@@ -27,9 +27,12 @@ class Ring:
     geometry : TileGeometry
     vrf_size, srf_size : int
         Register-file sizes.
+    max_instructions : int or None
+        Per-core limit on executed instructions (a runaway loop raises instead of hanging).
     """
 
-    def __init__(self, programs, hbm, ddr, *, geometry, vrf_size=VRF_SIZE, srf_size=SRF_SIZE):
+    def __init__(self, programs, hbm, ddr, *, geometry, vrf_size=VRF_SIZE, srf_size=SRF_SIZE,
+                 max_instructions=None):
         if not (len(programs) == len(hbm) == len(ddr)) or not programs:
             raise ValueError(f"need one program and one pair of images per core, got "
                              f"{len(programs)} programs, {len(hbm)} HBM and {len(ddr)} DDR images")
@@ -41,7 +44,7 @@ class Ring:
                 words = encode_program(program)
             self.cores.append(Core(core_id=index, cores=cores, words=words, hbm=hbm[index],
                                    ddr=ddr[index], geometry=geometry, vrf_size=vrf_size,
-                                   srf_size=srf_size))
+                                   srf_size=srf_size, max_instructions=max_instructions))
         self.syncs = 0
 
     @property
