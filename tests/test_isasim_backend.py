@@ -46,3 +46,32 @@ def test_unknown_benchmark(capsys):
         get_benchmark("nope")
     assert main(["bench", "nope", "--out", "/nonexistent/never-written"]) == 2
     assert "unknown benchmark 'nope'" in capsys.readouterr().err
+
+
+def test_isasim_bench_figures_on_a_small_model():
+    from dfx_hw.bench.isasim import _measure
+    from dfx_hw.model.checkpoint import random_weights
+    from dfx_hw.model.reference import ReferenceGPT2
+
+    weights = random_weights(TINY_CONFIG, seed=5, scale=0.3)
+    figures = _measure("tiny", TINY_CONFIG, weights, 2, [1, 2, 3], 3,
+                       reference=ReferenceGPT2(TINY_CONFIG, weights))
+    assert figures["cores"] == 2 and figures["new_tokens"] == 3
+    per_token = figures["instructions_per_token_core0"]
+    assert per_token["router"] == 4 * TINY_CONFIG.n_layer + 1
+    assert figures["estimated_cycles_per_token"] > 0
+    assert 0 <= figures["max_logit_error_vs_float"] < 0.05
+
+
+def test_bench_command_writes_json_per_benchmark(tmp_path, monkeypatch, capsys):
+    import json
+
+    import dfx_hw.commands.bench as bench_command
+
+    monkeypatch.setattr(bench_command, "BENCHMARKS", {"fake": "fake:run"})
+    monkeypatch.setattr(bench_command, "get_benchmark",
+                        lambda name: lambda quick: {"quick": quick, "summary": ["fast: 1 tok/s"]})
+    assert main(["bench", "--quick", "--out", str(tmp_path / "out")]) == 0
+    assert "fast: 1 tok/s" in capsys.readouterr().out
+    assert json.loads((tmp_path / "out" / "fake.json").read_text()) == {
+        "quick": True, "summary": ["fast: 1 tok/s"]}
