@@ -65,3 +65,20 @@ def test_counts_and_cycles_are_reported_per_token():
     assert later["router"] == 5
     assert later["matrix"] == 1 * (1 + 3 * 2 + 3) + 3
     assert result.cycles > sum(result.token_cycles[1:])
+
+
+def test_argmax_ties_across_cores_go_to_the_lowest_index():
+    """Vocabulary rows repeated 4 times (1000 = 4 x 250): every logit is tied with a copy on each
+    other core of a 4-core split; the ring's (value, index) agreement must pick the copy in core
+    0's slice, as the single core does."""
+    config = _config(4, layers=1)
+    weights = random_weights(config, seed=2, scale=0.2)
+    weights.wte = np.tile(weights.wte[:250], (4, 1))
+    prompt = [3, 700]
+    expected, _ = BitTrueGPT2(config, weights).generate(prompt, 3)
+    for cores in (1, 4):
+        result = _run(config, weights, cores, prompt, 3)
+        assert result.tokens == expected
+        assert all(t < 250 for t in result.tokens)
+        row = result.logits[0].astype(np.float32)
+        assert (row[:250] == row[750:]).all()
