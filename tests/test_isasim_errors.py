@@ -118,3 +118,16 @@ def test_sync_gathers_in_core_order_and_loop_counts():
         assert (core.vrf[:6] == expect).all()
         assert core.counts == {"control": 6, "vector": 3, "router": 1}  # sets setr 3xloop end
     assert ring.syncs == 1
+
+
+def test_scoreboard_overlaps_independent_units():
+    """A DMA load and an independent vector op overlap on the timeline; a dependent one waits."""
+    independent = _ring(["ldd vdst=0 ddr=0 len=1024 stride=0 ssrc=0",
+                         "vadd vdst=2000 vsrc=3000 vsrc2=3000 len=16", "end"])
+    independent.run()
+    dependent = _ring(["ldd vdst=0 ddr=0 len=1024 stride=0 ssrc=0",
+                       "vadd vdst=2000 vsrc=0 vsrc2=0 len=16", "end"])
+    dependent.run()
+    assert independent.cycles == dependent.cycles  # the serial estimate cannot tell
+    assert independent.overlapped_cycles < dependent.overlapped_cycles
+    assert dependent.overlapped_cycles == dependent.cycles - 1  # only END overlaps

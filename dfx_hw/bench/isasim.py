@@ -34,7 +34,13 @@ def _measure(label, config, weights, cores, prompt, n_new, geometry_clock=200e6,
     gen_s = r.token_seconds[-1] - r.token_seconds[0]
     gen_cpu = r.token_cpu_seconds[-1] - r.token_cpu_seconds[0]
     per_token = r.token_counts[-1]
+    # weights a core streams per token (its slice of every layer and of the LM head)
+    roofline = max(core.memmap.hbm_size - config.n_layer * sum(
+        core.memmap.hbm_layer[name].size for name in core.memmap.hbm_layer
+        if name[0] in "kv" and name[1:].isdigit()) for core in model.cores) // \
+        model.geometry.tile_elements
     cycles = r.token_cycles[-1]
+    overlapped = r.token_overlapped_cycles[-1]
     out = {
         "model": label, "cores": cores, "prompt_tokens": len(prompt), "new_tokens": n_new,
         "compile_seconds": round(compile_s, 2),
@@ -45,6 +51,9 @@ def _measure(label, config, weights, cores, prompt, n_new, geometry_clock=200e6,
         "instructions_per_token_core0_total": sum(per_token.values()),
         "estimated_cycles_per_token": int(cycles),
         "estimated_hw_tokens_per_second": round(geometry_clock / cycles, 1),
+        "overlapped_cycles_per_token": int(overlapped),
+        "overlapped_hw_tokens_per_second": round(geometry_clock / overlapped, 1),
+        "roofline_cycles_per_token": int(roofline),
     }
     if reference is not None:
         logits = [reference.prefill(prompt)]
@@ -75,11 +84,12 @@ def run(*, quick=False):
         results.append(_measure(label, big, weights, cores, [464, 2068, 7586, 21831], 4))
     summary = []
     for r in results:
-        line = (f"{r['model']:>30} cores={r['cores']}: {r['sim_tokens_per_second']} simulated "
-                f"tokens/s ({r['sim_tokens_per_cpu_second']} per CPU second), "
-                f"{r['estimated_cycles_per_token']} est. cycles/token "
-                f"({r['estimated_hw_tokens_per_second']} tokens/s at 200 MHz), per token on core "
-                f"0: {r['instructions_per_token_core0']}")
+        line = (f"{r['model']}, {r['cores']} core(s): {r['sim_tokens_per_second']} simulated "
+                f"tokens/s ({r['sim_tokens_per_cpu_second']} per CPU second); est. clocks/token "
+                f"serial {r['estimated_cycles_per_token']}, overlapped "
+                f"{r['overlapped_cycles_per_token']} ({r['overlapped_hw_tokens_per_second']} "
+                f"tokens/s at 200 MHz), roofline {r['roofline_cycles_per_token']}; per token on "
+                f"core 0: {r['instructions_per_token_core0']}")
         if "max_logit_error_vs_float" in r:
             line += (f", max |logit - float| = {r['max_logit_error_vs_float']:.4g}, greedy equal: "
                      f"{r['tokens_equal_float_greedy']}")

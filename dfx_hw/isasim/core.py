@@ -16,6 +16,7 @@ from ..model.bittrue import functions, recipes, reduce
 from ..model.bittrue.fp16 import from_bits, to_bits
 from . import costs
 from .errors import AddressError, IllegalInstructionError, RegisterFileOverflow, SimulationError
+from .timing import Timeline
 
 __all__ = ["Core"]
 
@@ -61,8 +62,10 @@ class Core:
         self.pc = 0
         self.done = False
         self.counts = Counter()
-        self.cycles = 0
-        self.token_marks = []        # (counts copy, cycles) after each token store
+        self.cycles = 0              # serial estimate (costs.py)
+        self.timeline = Timeline()   # overlapped estimate (timing.py)
+        self._unit = None
+        self.token_marks = []        # (counts copy, serial, overlapped clocks) per token store
         self._weights = {}           # decoded weight matrices: (addr, k, n) -> array
         self._dispatch = {
             Opcode.END: self._end, Opcode.SETR: self._setr, Opcode.LOOP: self._loop,
@@ -112,6 +115,7 @@ class Core:
                 raise self.error(SimulationError,
                                  f"more than {self.max_instructions} instructions executed "
                                  f"(a runaway loop?)")
+            self._unit = instr.info.cls
             self.counts[instr.info.cls.name.lower()] += 1
             if instr.info.cls is InstrClass.VECTOR:
                 self._vector(instr)
@@ -169,28 +173,41 @@ class Core:
         return value + self.regs[Register.TOKEN] if "token" in instr.flags else value
 
     # -- control --------------------------------------------------------------------------------
+    def _cost(self, occupancy, latency, reads=(), writes=()):
+        """Account one instruction: serial clocks and the scoreboard timeline."""
+        self.cycles += occupancy + latency
+        self.timeline.account(self._unit, occupancy, latency, reads, writes)
+
+    @staticmethod
+    def _v(addr, length):
+        return ("vrf", addr, addr + length)
+
+    @staticmethod
+    def _s(*regs):
+        return tuple(("srf", r) for r in regs)
+
     def _end(self, instr):
         self.done = True
-        self.cycles += costs.CONTROL_CYCLES
+        self._cost(costs.CONTROL_CYCLES, 0)
 
     def _setr(self, instr):
         self.regs[instr["reg"]] = instr["imm32"]
-        self.cycles += costs.CONTROL_CYCLES
+        self._cost(costs.CONTROL_CYCLES, 0)
 
     def _loop(self, instr):
         reg = instr["reg"]
         self.regs[reg] += 1
         self.pc = instr["target"] if self.regs[reg] < instr["limit"] else self.pc + 1
-        self.cycles += costs.CONTROL_CYCLES
+        self._cost(costs.CONTROL_CYCLES, 0)
 
     def _sets(self, instr):
         self.srf[self.sreg(instr["sdst"])] = instr["imm16"]
-        self.cycles += costs.CONTROL_CYCLES
+        self._cost(costs.CONTROL_CYCLES, 0, writes=self._s(instr["sdst"]))
 
     # -- matrix unit ----------------------------------------------------------------------------
-    def _matrix_cycles(self, k, n):
+    def _matrix_cost(self, k, n, reads, writes):
         g = self.geometry
-        self.cycles += -(-k // g.d) * -(-n // g.l) + costs.MATRIX_LATENCY
+        self._cost(-(-k // g.d) * -(-n // g.l), costs.MATRIX_LATENCY, reads, writes)
 
     def _weight(self, addr, k, n):
         key = (addr, k, n)
@@ -220,7 +237,7 @@ class Core:
         if "gelu" in instr.flags:
             y = functions.gelu(y)
         self.vrf[self.vslice(instr["vdst"], n)] = y
-        self._matrix_cycles(k, n)
+        self._matrix_cost(k, n, (self._v(instr["vsrc"], k),), (self._v(instr["vdst"], n),))
 
     def _cache_matrix(self, instr, cols, prefix_rows):
         """Rows ``[0, prefix_rows)`` of a full-band tiled cache matrix with ``cols`` columns."""
@@ -244,7 +261,8 @@ class Core:
         scores = recipes.attention_scores(raw, n, scale=from_bits(np.uint16(instr["imm16"])))
         self.vrf[self.vslice(instr["vdst"], padded)] = scores
         self.set_sfp(instr["sdst"], reduce.vpu_max(scores, lanes=g.vpu_lanes))
-        self._matrix_cycles(k, padded)
+        self._matrix_cost(k, padded, (self._v(instr["vsrc"], k), ("hbm", self.hbm_addr(instr))),
+                          (self._v(instr["vdst"], padded),) + self._s(instr["sdst"]))
 
     def _mm(self, instr):
         g = self.geometry
@@ -252,14 +270,17 @@ class Core:
         p = self.vrf[self.vslice(instr["vsrc"], k)]
         v = self._cache_matrix(instr, n, k)
         self.vrf[self.vslice(instr["vdst"], n)] = reduce.mfu_matvec(p, v, None, d=g.d)
-        self._matrix_cycles(k, n)
+        self._matrix_cost(k, n, (self._v(instr["vsrc"], k), ("hbm", self.hbm_addr(instr))),
+                          (self._v(instr["vdst"], n),))
 
     def _argmax(self, instr):
         x = self.vrf[self.vslice(instr["vsrc"], instr["len"])]
         value, index = reduce.argmax(x, lanes=self.geometry.vpu_lanes)
         self.srf[self.sreg(instr["sdst"], 2)] = int(to_bits(value))
         self.srf[instr["sdst"] + 1] = instr["base"] + int(index)
-        self.cycles += -(-instr["len"] // self.geometry.vpu_lanes) + costs.VECTOR_LATENCY
+        self._cost(-(-instr["len"] // self.geometry.vpu_lanes), costs.VECTOR_LATENCY,
+                   (self._v(instr["vsrc"], instr["len"]),),
+                   self._s(instr["sdst"], instr["sdst"] + 1))
 
     def _argmaxp(self, instr):
         count = instr["len"]
@@ -267,7 +288,8 @@ class Core:
         _, winner = reduce.argmax(pairs[:, 0].view(np.float16), lanes=self.geometry.vpu_lanes)
         self.srf[self.sreg(instr["sdst"], 2)] = int(pairs[winner, 0])
         self.srf[instr["sdst"] + 1] = int(pairs[winner, 1])
-        self.cycles += costs.VECTOR_LATENCY
+        self._cost(1, costs.VECTOR_LATENCY, (self._v(instr["vsrc"], 2 * count),),
+                   self._s(instr["sdst"], instr["sdst"] + 1))
 
     # -- vector unit ----------------------------------------------------------------------------
     def _vector(self, instr):
@@ -280,7 +302,8 @@ class Core:
             if sig is Signature.SS:
                 args.append(self.sfp(instr["ssrc2"]))
             self.set_sfp(instr["sdst"], primitive.function(*args, **kwargs))
-            self.cycles += costs.VECTOR_LATENCY
+            sources = (instr["ssrc"], instr["ssrc2"]) if sig is Signature.SS else (instr["ssrc"],)
+            self._cost(1, costs.VECTOR_LATENCY, self._s(*sources), self._s(instr["sdst"]))
             return
         length = self.tokened(instr, instr["len"])
         args = [self.vrf[self.vslice(instr["vsrc"], length)]]
@@ -291,30 +314,40 @@ class Core:
         result = primitive.function(*args, **kwargs)
         if sig is Signature.VR:
             self.set_sfp(instr["sdst"], result)
+            writes = self._s(instr["sdst"])
         else:
             self.vrf[self.vslice(instr["vdst"], length)] = result
-        self.cycles += -(-length // self.geometry.vpu_lanes) + costs.VECTOR_LATENCY
+            writes = (self._v(instr["vdst"], length),)
+        reads = [self._v(instr["vsrc"], length)]
+        if sig is Signature.VV:
+            reads.append(self._v(instr["vsrc2"], length))
+        elif sig is Signature.VS:
+            reads += self._s(instr["ssrc"])
+        self._cost(-(-length // self.geometry.vpu_lanes), costs.VECTOR_LATENCY, reads, writes)
 
     # -- DMA ------------------------------------------------------------------------------------
-    def _dma_cycles(self, elements):
-        self.cycles += -(-2 * elements // costs.DDR_BYTES_PER_CLOCK) + costs.DMA_LATENCY
+    def _dma_cost(self, elements, reads=(), writes=()):
+        self._cost(-(-2 * elements // costs.DDR_BYTES_PER_CLOCK), costs.DMA_LATENCY, reads, writes)
 
     def _ldd(self, instr):
         n = instr["len"]
-        values = self.ddr[self._range(self.ddr, "DDR", self.ddr_addr(instr), n)]
+        addr = self.ddr_addr(instr)
+        values = self.ddr[self._range(self.ddr, "DDR", addr, n)]
         self.vrf[self.vslice(instr["vdst"], n)] = values
-        self._dma_cycles(n)
+        reads = [("ddr", addr)] + (list(self._s(instr["ssrc"])) if "index" in instr.flags else [])
+        self._dma_cost(n, reads, (self._v(instr["vdst"], n),))
 
     def _std(self, instr):
         n = instr["len"]
         values = self.vrf[self.vslice(instr["vsrc"], n)]
-        self.ddr[self._range(self.ddr, "DDR", self.ddr_addr(instr), n)] = values
-        self._dma_cycles(n)
+        addr = self.ddr_addr(instr)
+        self.ddr[self._range(self.ddr, "DDR", addr, n)] = values
+        self._dma_cost(n, (self._v(instr["vsrc"], n),), (("ddr", addr),))
 
     def _ldtok(self, instr):
         addr = self._range(self.ddr, "DDR", self.tokened(instr, instr["ddr"]), 1)
         self.srf[self.sreg(instr["sdst"])] = int(self.ddr_u16[addr][0])
-        self._dma_cycles(1)
+        self._dma_cost(1, (("ddr", addr.start),), self._s(instr["sdst"]))
 
     def _sttok(self, instr):
         addr = self._range(self.ddr, "DDR", self.tokened(instr, instr["ddr"]), 1)
@@ -322,8 +355,8 @@ class Core:
         if not 0 <= value < 1 << 16:
             raise self.error(SimulationError, f"token id {value} does not fit 16 bits")
         self.ddr_u16[addr] = value
-        self._dma_cycles(1)
-        self.token_marks.append((Counter(self.counts), self.cycles))
+        self._dma_cost(1, self._s(instr["ssrc"]), (("ddr", addr.start),))
+        self.token_marks.append((Counter(self.counts), self.cycles, self.timeline.end))
 
     def _sth(self, instr):
         n = instr["len"]
@@ -333,7 +366,7 @@ class Core:
         span = self._range(self.hbm, "HBM", start, n)
         self.hbm[span] = self.vrf[self.vslice(instr["vsrc"], n)]
         self._invalidate(span.start, span.stop)
-        self._dma_cycles(n)
+        self._dma_cost(n, (self._v(instr["vsrc"], n),), (("hbm", self.hbm_addr(instr)),))
 
     def _stht(self, instr):
         g = self.geometry
@@ -344,4 +377,4 @@ class Core:
         self._range(self.hbm, "HBM", lo, hi - lo)
         self.hbm[offsets] = self.vrf[self.vslice(instr["vsrc"], n)]
         self._invalidate(lo, hi)
-        self._dma_cycles(n)
+        self._dma_cost(n, (self._v(instr["vsrc"], n),), (("hbm", self.hbm_addr(instr)),))

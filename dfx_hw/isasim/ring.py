@@ -6,7 +6,7 @@ import numpy as np
 
 from ..compiler.memmap import SRF_SIZE, VRF_SIZE
 from ..isa.encoding import encode_program
-from ..isa.layouts import Opcode
+from ..isa.layouts import InstrClass, Opcode
 from . import costs
 from .core import Core
 from .errors import RingDeadlock
@@ -57,8 +57,13 @@ class Ring:
 
     @property
     def cycles(self):
-        """Estimated clocks (:mod:`~dfx_hw.isasim.costs`): the slowest core."""
+        """Serial estimate of the clocks (:mod:`~dfx_hw.isasim.costs`): the slowest core."""
         return max(core.cycles for core in self.cores)
+
+    @property
+    def overlapped_cycles(self):
+        """Scoreboard estimate of the clocks (:mod:`~dfx_hw.isasim.timing`): the slowest core."""
+        return max(core.timeline.end for core in self.cores)
 
     def run(self):
         """Run every core to its END.
@@ -119,11 +124,22 @@ class Ring:
                     text=str(first))
             gathered = np.concatenate(
                 [core.vrf[core.vslice(instr["vsrc"], instr["len"])] for core, instr in blocked])
-        hops = n - 1
-        cost = hops * costs.RING_HOP_LATENCY + -(-2 * gathered.size // costs.RING_BYTES_PER_CLOCK)
+        latency = (n - 1) * costs.RING_HOP_LATENCY
+        occupancy = -(-2 * gathered.size // costs.RING_BYTES_PER_CLOCK)
         start = max(core.cycles for core, _ in blocked)
+        accesses, starts = [], []
         for core, instr in blocked:
+            if instr.op is Opcode.SYNCS:
+                reads = (("srf", instr["ssrc"]), ("srf", instr["ssrc"] + 1))
+            else:
+                reads = (("vrf", instr["vsrc"], instr["vsrc"] + instr["len"]),)
+            writes = (("vrf", instr["vdst"], instr["vdst"] + gathered.size),)
+            accesses.append(writes)
+            starts.append(core.timeline.start_of(InstrClass.ROUTER, reads, writes))
+        agreed = max(starts)  # the sync starts when every core is ready for it
+        for (core, instr), writes in zip(blocked, accesses):
             core.vrf[core.vslice(instr["vdst"], gathered.size)] = gathered
             core.counts["router"] += 1
-            core.cycles = start + cost
+            core.cycles = start + occupancy + latency
+            core.timeline.place(InstrClass.ROUTER, agreed, occupancy, latency, writes)
             core.pc += 1

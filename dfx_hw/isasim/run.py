@@ -28,9 +28,14 @@ class GenerationResult:
         Core 0's executed instructions by class for each generated token (the first includes
         summarization).
     cycles : int
-        Estimated clocks (:mod:`dfx_hw.isasim.costs`).
+        Serial estimate of the clocks (:mod:`dfx_hw.isasim.costs`).
     token_cycles : list of int
-        Core 0's estimated clocks for each generated token.
+        Core 0's serial clocks for each generated token.
+    overlapped_cycles : int
+        Scoreboard estimate of the clocks, units running concurrently
+        (:mod:`dfx_hw.isasim.timing`).
+    token_overlapped_cycles : list of int
+        Core 0's scoreboard clocks for each generated token.
     seconds : float
         Wall-clock time of the simulation.
     token_seconds : list of float
@@ -45,6 +50,8 @@ class GenerationResult:
     token_counts: list = field(default_factory=list)
     cycles: int = 0
     token_cycles: list = field(default_factory=list)
+    overlapped_cycles: int = 0
+    token_overlapped_cycles: list = field(default_factory=list)
     seconds: float = 0.0
     token_seconds: list = field(default_factory=list)
     token_cpu_seconds: list = field(default_factory=list)
@@ -97,15 +104,18 @@ class Session:
             yield mark()
         seconds = time.perf_counter() - start
         marks = lead.token_marks
-        token_counts, token_cycles, previous = [], [], (Counter(), 0)
-        for counts, cycles in marks:
+        token_counts, token_cycles, token_overlapped = [], [], []
+        previous = (Counter(), 0, 0)
+        for counts, cycles, overlapped in marks:
             token_counts.append(counts - previous[0])
             token_cycles.append(cycles - previous[1])
-            previous = (counts, cycles)
+            token_overlapped.append(overlapped - previous[2])
+            previous = (counts, cycles, overlapped)
         self.result = GenerationResult(
             tokens=[self._token(i) for i in range(len(marks))], logits=self._logits(),
             counts=self.ring.counts, token_counts=token_counts, cycles=self.ring.cycles,
-            token_cycles=token_cycles, seconds=seconds, token_seconds=times,
+            token_cycles=token_cycles, overlapped_cycles=self.ring.overlapped_cycles,
+            token_overlapped_cycles=token_overlapped, seconds=seconds, token_seconds=times,
             token_cpu_seconds=cpu_times)
 
     def _logits(self):

@@ -1,0 +1,76 @@
+"""Scoreboard timing of one core: the overlapped cycle estimate.
+
+The serial estimate (:mod:`.costs`, every instruction's occupancy plus latency added up) ignores
+that DMA, matrix, vector and router instructions run concurrently. :class:`Timeline` models the
+scheduler and scoreboard of DESIGN.md, section 4:
+
+* instructions issue in program order, at most one per clock;
+* each unit (control, matrix, vector, DMA, router) accepts an instruction when the previous one
+  has finished occupying it (``occupancy`` clocks: tiles, vector chunks, bytes);
+* an instruction waits until every register-file range or memory range it reads *or writes* is
+  ready (read-after-write and write-after-write, as the scoreboard's stale bits do); its results
+  are ready ``occupancy + latency`` clocks after it starts.
+
+Dependencies are tracked on vector register-file ranges (any overlap), scalar registers, and
+memory *regions* named by their base address (a K or V cache, a token-buffer slot): weights are
+streamed read-only and carry none. A ring sync starts when every core is ready for it and completes for all
+cores together (:meth:`Timeline.sync_ready` / :meth:`Timeline.sync_done`).
+"""
+
+__all__ = ["Timeline"]
+
+
+class Timeline:
+    """The overlapped timing of one core (all times in core clocks)."""
+
+    def __init__(self):
+        self.issue = 0
+        self.unit_free = {}
+        self.vrf = {}            # (start, stop) -> clock its last write completes
+        self.keys = {}           # scalar register or memory region key -> clock
+        self.end = 0
+
+    def _ready_of(self, items):
+        when = 0
+        for item in items:
+            if item[0] == "vrf":
+                _, start, stop = item
+                for (a, b), clock in self.vrf.items():
+                    if a < stop and start < b and clock > when:
+                        when = clock
+            else:
+                when = max(when, self.keys.get(item, 0))
+        return when
+
+    def _written(self, items, clock):
+        for item in items:
+            if item[0] == "vrf":
+                _, start, stop = item
+                for key in [k for k in self.vrf if k[0] >= start and k[1] <= stop]:
+                    del self.vrf[key]  # superseded by this write
+                self.vrf[(start, stop)] = clock
+            else:
+                self.keys[item] = clock
+
+    def start_of(self, unit, reads, writes):
+        """Earliest clock an instruction for ``unit`` touching ``reads``/``writes`` may start.
+
+        Items are ``("vrf", start, stop)`` ranges or hashable keys (``("srf", reg)``,
+        ``("hbm", base)``, ``("ddr", address)``)."""
+        return max(self.issue, self.unit_free.get(unit, 0), self._ready_of(reads),
+                   self._ready_of(writes))
+
+    def account(self, unit, occupancy, latency, reads=(), writes=()):
+        """Schedule one instruction; return its completion clock."""
+        start = self.start_of(unit, reads, writes)
+        return self.place(unit, start, occupancy, latency, writes)
+
+    def place(self, unit, start, occupancy, latency, writes):
+        """Record an instruction that starts at ``start`` (used for ring syncs, whose start is
+        agreed by all cores)."""
+        self.issue = start + 1
+        self.unit_free[unit] = start + occupancy
+        done = start + occupancy + latency
+        self._written(writes, done)
+        self.end = max(self.end, done)
+        return done
