@@ -83,7 +83,8 @@ class Pipeline:
             self._m.d.comb += net.eq(value)
             value = net
             for index in range(count):
-                reg = Signal(value.shape(), name=f"{name}_{key}" + (f"_{index}" if index else ""))
+                reg = Signal(value.shape(), name=f"{name}_{key}" + (f"_{index}" if index else ""),
+                             reset_less=True)
                 with self._m.If(self._en):
                     self._m.d.sync += reg.eq(value)
                 value = reg

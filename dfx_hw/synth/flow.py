@@ -1,0 +1,90 @@
+"""Resource estimation of registered targets: Amaranth -> Verilog -> Yosys -> figures."""
+
+import json
+import os
+import tempfile
+import time
+from pathlib import Path
+
+from .levels import logic_levels
+from .yosys import RESOURCE_KEYS, count_resources, synthesize
+
+__all__ = ["TOP", "write_verilog", "estimate", "format_table", "write_json_atomic"]
+
+TOP = "top"
+#: Logic levels between registers we aim for at the default latency (stand-in for 200+ MHz).
+LEVELS_TARGET = 8
+
+
+def write_json_atomic(path, data):
+    """Write ``data`` as indented JSON to ``path`` through a temporary file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
+    with os.fdopen(fd, "w") as out:
+        json.dump(data, out, indent=2, sort_keys=True)
+        out.write("\n")
+    os.replace(tmp, path)
+
+
+def write_verilog(target, path):
+    """Elaborate ``target`` and write its Verilog (top module ``top``) to ``path``."""
+    from amaranth.back import verilog
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = verilog.convert(target.build(), name=TOP)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
+    with os.fdopen(fd, "w") as out:
+        out.write(text)
+    os.replace(tmp, path)
+    return path
+
+
+def estimate(target, workdir):
+    """Synthesise one target; return its record (resources, logic levels, timings).
+
+    Returns
+    -------
+    dict
+        ``name``, ``factory``, ``params``, ``latency`` (when the component has one), the
+        counts of :func:`~dfx_hw.synth.yosys.count_resources`, ``logic_levels``,
+        ``critical_path`` (cells of one longest path) and ``synth_seconds``.
+    """
+    workdir = Path(workdir) / target.name
+    start = time.monotonic()
+    component = target.build()
+    from amaranth.back import verilog
+    source = workdir / f"{target.name}.v"
+    source.parent.mkdir(parents=True, exist_ok=True)
+    source.write_text(verilog.convert(component, name=TOP))
+    netlist = synthesize(source, top=TOP, workdir=workdir)
+    depth = logic_levels(netlist, TOP)
+    record = {
+        "name": target.name,
+        "factory": target.factory,
+        "params": dict(target.params),
+        "latency": getattr(component, "latency", None),
+        **count_resources(netlist, TOP),
+        "logic_levels": depth.levels,
+        "critical_path": list(depth.path),
+        "synth_seconds": round(time.monotonic() - start, 1),
+    }
+    return record
+
+
+def format_table(records):
+    """A plain-text table of records (one row per target)."""
+    columns = ["name", "latency"] + [k for k in RESOURCE_KEYS] + ["logic_levels"]
+    header = ["target", "lat", "LUT", "FF", "SRL", "CARRY4", "CARRY8", "MUXF", "DSP48E2",
+              "RAMB36", "RAMB18", "URAM288", "levels"]
+    rows = [[str(r.get(c, "")) if r.get(c) is not None else "-" for c in columns]
+            for r in records]
+    widths = [max(len(h), *(len(row[i]) for row in rows)) if rows else len(h)
+              for i, h in enumerate(header)]
+    lines = ["  ".join(h.ljust(w) if i == 0 else h.rjust(w)
+                       for i, (h, w) in enumerate(zip(header, widths)))]
+    for row in rows:
+        lines.append("  ".join(v.ljust(w) if i == 0 else v.rjust(w)
+                               for i, (v, w) in enumerate(zip(row, widths))))
+    return "\n".join(lines)

@@ -1,0 +1,77 @@
+"""The registry of synthesis / Verilog targets used by ``dfx resources`` and ``dfx verilog``.
+
+To add a unit, append one :class:`Target` to :data:`TARGETS`. ``factory`` is a
+``"module:attribute"`` string, imported only when the target is built, so a registry entry costs
+nothing to import and a broken unit cannot break the others. ``u280=True`` marks the parameter
+set of the U280 build: ``dfx verilog`` writes those; ``dfx resources`` synthesises every entry.
+"""
+
+import importlib
+from dataclasses import dataclass, field
+
+__all__ = ["Target", "TARGETS", "select_targets"]
+
+
+@dataclass(frozen=True)
+class Target:
+    """One design to elaborate: ``factory(**params)`` must return an Amaranth component.
+
+    Attributes
+    ----------
+    name : str
+        Unique name (file names and table rows), e.g. ``"fp16_add_l6"``.
+    factory : str
+        ``"package.module:Attribute"``.
+    params : dict
+        Keyword parameters of the factory.
+    u280 : bool
+        This is the parameter set of the U280 build.
+    """
+
+    name: str
+    factory: str
+    params: dict = field(default_factory=dict)
+    u280: bool = True
+
+    def build(self):
+        """Import the factory and return the component."""
+        module_name, _, attribute = self.factory.partition(":")
+        try:
+            factory = getattr(importlib.import_module(module_name), attribute)
+        except (ImportError, AttributeError) as error:
+            raise ValueError(f"target {self.name!r}: cannot load factory {self.factory!r}: "
+                             f"{error}") from None
+        return factory(**self.params)
+
+
+TARGETS = [
+    # FP16 arithmetic (issue 4): combinational and at the default latency.
+    Target("fp16_add_l0", "dfx_hw.arith:FP16Adder", {"latency": 0}, u280=False),
+    Target("fp16_add", "dfx_hw.arith:FP16Adder"),
+    Target("fp16_mul_l0", "dfx_hw.arith:FP16Multiplier", {"latency": 0}, u280=False),
+    Target("fp16_mul", "dfx_hw.arith:FP16Multiplier"),
+    Target("fp16_max_l0", "dfx_hw.arith:FP16Max", {"latency": 0}, u280=False),
+    Target("fp16_max", "dfx_hw.arith:FP16Max"),
+]
+
+
+def select_targets(names=None, *, u280_only=False):
+    """The registered targets, optionally only those named in ``names`` (in registry order).
+
+    Raises
+    ------
+    ValueError
+        A name in ``names`` is not registered, or two targets share a name.
+    """
+    seen = set()
+    for target in TARGETS:
+        if target.name in seen:
+            raise ValueError(f"two synthesis targets are named {target.name!r}")
+        seen.add(target.name)
+    if names:
+        unknown = sorted(set(names) - seen)
+        if unknown:
+            raise ValueError(f"unknown target(s) {', '.join(unknown)}; registered: "
+                             f"{', '.join(t.name for t in TARGETS)}")
+    return [t for t in TARGETS
+            if (not names or t.name in names) and (t.u280 or not u280_only)]

