@@ -109,7 +109,8 @@ def test_assembler_accepts_comments_and_hex():
 
 def test_isa_document_is_current():
     """docs/isa.md is generated from the layouts (regenerate with `dfx asm doc`)."""
-    assert (ROOT / "docs" / "isa.md").read_text(encoding="utf-8") == isa_markdown()
+    current = (ROOT / "docs" / "isa.md").read_text(encoding="utf-8")
+    assert current == isa_markdown(), "docs/isa.md is stale: run `dfx asm doc --out docs/isa.md`"
 
 
 def test_cli_assembles_and_disassembles(tmp_path, capsys):

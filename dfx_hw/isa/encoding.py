@@ -52,6 +52,7 @@ class Instruction:
         if not isinstance(self.op, Opcode) or self.op not in OPS:
             raise IllegalInstruction(f"unknown opcode {self.op!r}")
         info = OPS[self.op]
+        object.__setattr__(self, "_info", info)
         object.__setattr__(self, "flags", frozenset(self.flags))
         missing = set(info.fields) - set(self.fields)
         extra = set(self.fields) - set(info.fields)
@@ -69,7 +70,8 @@ class Instruction:
 
     @property
     def info(self):
-        return OPS[self.op]
+        """The :class:`~dfx_hw.isa.layouts.OpInfo` of the opcode."""
+        return self._info
 
     def __getitem__(self, name):
         return self.fields[name]
