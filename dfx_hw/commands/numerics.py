@@ -17,7 +17,7 @@ def register(subparsers):
                         help="do not write: exit 1 if the file differs from the generated text")
     parser.add_argument("--prove", action="store_true",
                         help="instead, check the fast FP16 add/multiply paths against the exact "
-                             "rounding on all 2**32 operand pairs (about 15-30 minutes)")
+                             "rounding on all 2**32 operand pairs (about 10 minutes)")
     parser.set_defaults(func=run)
 
 
