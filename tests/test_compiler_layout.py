@@ -140,3 +140,13 @@ def test_small_geometry_compiles():
     cfg = GPT2Config(vocab_size=50, n_positions=12, n_embd=32, n_layer=1, n_head=2)
     model = compile_model(cfg, random_weights(cfg), cores=2, geometry=geometry)
     assert model.cores[0].memmap.tile == 64
+
+
+def test_hbm_weight_image_is_the_mpu_weight_stream():
+    """The compiler's packed tiles are exactly the stream the MPU consumes
+    (:func:`dfx_hw.mpu.walk.weight_tiles`, serpentine walk, lane-major tiles)."""
+    from dfx_hw.mpu.walk import weight_tiles
+
+    w = np.random.default_rng(4).standard_normal((200, 150)).astype(np.float16)
+    stream = weight_tiles(w, d=64, l=16, band=WEIGHT_BAND, serpentine=True)
+    assert (pack(w, d=64, l=16, band=WEIGHT_BAND) == stream.reshape(-1)).all()

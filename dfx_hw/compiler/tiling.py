@@ -1,7 +1,9 @@
 """Weight tiles in HBM: the zig-zag walk the DMA streams, packing and unpacking.
 
 A ``K x N`` matrix is cut into ``(d, l)`` tiles (``Kt = ceil(K/d)`` row tiles, ``Nt = ceil(N/l)``
-column tiles, ragged edges padded with +0). Tiles are stored one after another in *walk order*:
+column tiles, ragged edges padded with +0). Tiles are stored one after another in *walk order*,
+the order the MPU consumes them, defined once in :func:`dfx_hw.mpu.walk.tile_order` and used here
+with ``serpentine=True``:
 
 * the column tiles are grouped in bands of ``band`` column tiles (the last band may be narrower);
 * bands are walked left to right; inside a band, row tile ``rt = 0, 1, ..., Kt-1`` in ascending
@@ -21,6 +23,8 @@ start.
 import functools
 
 import numpy as np
+
+from ..mpu.walk import tile_order
 
 __all__ = ["WEIGHT_BAND", "tile_counts", "walk", "pack", "unpack", "row_offsets",
            "tiled_size"]
@@ -43,17 +47,9 @@ def tiled_size(k, n, d, l):
 @functools.lru_cache(maxsize=256)
 def walk(kt, nt, band):
     """The tile walk: ``(rt, ct)`` arrays (int64) of the tiles in storage order."""
-    if band < 1:
-        raise ValueError(f"band must be a positive number of column tiles, not {band!r}")
-    rts, cts = [], []
-    for c0 in range(0, nt, band):
-        cols = np.arange(c0, min(nt, c0 + band))
-        for rt in range(kt):
-            order = cols if rt % 2 == 0 else cols[::-1]
-            rts.append(np.full(len(order), rt))
-            cts.append(order)
-    rt = np.concatenate(rts) if rts else np.zeros(0, np.int64)
-    ct = np.concatenate(cts) if cts else np.zeros(0, np.int64)
+    # tile_order counts tiles of a (rows x cols) matrix; with d = l = 1 rows and cols are tiles.
+    order = np.asarray(tile_order(kt, nt, d=1, l=1, band=band, serpentine=True), np.int64)
+    rt, ct = np.ascontiguousarray(order[:, 0]), np.ascontiguousarray(order[:, 1])
     rt.flags.writeable = ct.flags.writeable = False
     return rt, ct
 
