@@ -19,7 +19,8 @@ DDR (per core)
     (local)), then ``logits`` (``ctx x vocab``, only with logit capture: core ``c`` writes its
     slice of position ``t``'s logits at ``logits + t*vocab + vocab_start``).
 VRF
-    Named buffers (:attr:`CoreMemoryMap.vrf`).
+    Named buffers (:attr:`CoreMemoryMap.vrf`), each starting at a multiple of
+    ``max(vpu_lanes, l)`` elements.
 SRF
     :data:`SREG` names the scalar registers the programs use.
 """
@@ -165,7 +166,7 @@ def build_memory_map(config, geometry, slices, *, cores, capture_logits=False):
     mm.ddr_size = ddr.top
 
     ctx_pad = -(-ctx // l) * l
-    vrf = _Allocator()
+    vrf = _Allocator(align=max(geometry.vpu_lanes, l))  # buffers start on a VPU/MFU lane row
     for name in recipe_registers(RECIPES["ln"])[0]:
         vrf.add(f"ln.{name}", e)
     for name in recipe_registers(RECIPES["sm"])[0]:
