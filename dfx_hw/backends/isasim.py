@@ -64,4 +64,4 @@ class IsaSimBackend(Backend):
         if result is None:
             return {}
         return {"cores": self._model.n_cores, "instructions": sum(result.counts.values()),
-                "cycles": result.cycles}
+                "cycles": result.overlapped_cycles, "serial_cycles": result.cycles}
