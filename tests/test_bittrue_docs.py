@@ -20,3 +20,19 @@ def test_numerics_command_check(tmp_path, capsys):
     assert main(["numerics", "--out", str(out)]) == 0
     assert main(["numerics", "--out", str(out), "--check"]) == 0
     assert out.read_text() == DOC.read_text()
+
+
+def test_numerics_prove_reports_mismatches(monkeypatch, capsys):
+    """`dfx numerics --prove` prints each check's mismatch count and fails on any (the full run
+    takes minutes, so the proof itself is replaced by a small slice here)."""
+    from dfx_hw.model.bittrue import prove
+
+    real = prove.prove_fast_paths
+    monkeypatch.setattr(prove, "prove_fast_paths",
+                        lambda progress=None: real([0x3C00, 0x0001], rows=2, progress=progress))
+    assert main(["numerics", "--prove"]) == 0
+    assert "add float32 path: 0 mismatching pairs" in capsys.readouterr().out
+    monkeypatch.setattr(prove, "prove_fast_paths",
+                        lambda progress=None: {"add float32 path": 3, "mul float32 path": 0})
+    assert main(["numerics", "--prove"]) == 1
+    assert "add float32 path: 3 mismatching pairs" in capsys.readouterr().out
