@@ -12,7 +12,13 @@ from .adder_tree import _check_power_of_two
 from .delay import delay
 from .layouts import column_meta_layout, lane_sums_layout, tile_meta_layout, vector_layout
 
-__all__ = ["Accumulator"]
+__all__ = ["Accumulator", "gap_for"]
+
+
+def gap_for(*, add_latency=FP16Adder.DEFAULT_LATENCY):
+    """Minimum distance, in accepted-or-bubble clocks, between two tiles of one column tile that
+    does not stall the accumulator: ``add_latency + 2`` (adder, output register, write-back)."""
+    return check_latency(add_latency) + 2
 
 
 class Accumulator(wiring.Component):
@@ -63,9 +69,8 @@ class Accumulator(wiring.Component):
 
     @property
     def gap(self):
-        """Minimum distance, in accepted-or-bubble clocks, between two tiles of one column tile
-        that does not stall: ``add_latency + 2``."""
-        return self._add_latency + 2
+        """See :func:`gap_for`."""
+        return gap_for(add_latency=self._add_latency)
 
     def elaborate(self, platform):
         m = Module()

@@ -16,7 +16,7 @@ from amaranth.lib import data, enum
 __all__ = [
     "MatOp", "FP16", "descriptor_layout", "tile_layout", "vector_layout", "column_meta_layout",
     "tile_meta_layout", "collector_payload_layout", "lane_sums_layout", "output_layout",
-    "max_layout", "DIM_BITS",
+    "max_layout", "DIM_BITS", "BAND_BITS",
 ]
 
 #: One IEEE binary16 value, as raw bits.
@@ -25,6 +25,8 @@ FP16 = 16
 #: Width of the ``rows``/``cols``/``token`` fields: shapes up to 65,535 (GPT-2's vocabulary of
 #: 50,257 on one core fits).
 DIM_BITS = 16
+#: Width of the descriptor's ``band`` field.
+BAND_BITS = 8
 
 
 class MatOp(enum.Enum, shape=2):
@@ -58,6 +60,9 @@ def descriptor_layout():
         Apply the GELU table to every output (after scale and mask).
     reduce_max : unsigned(1)
         Emit the maximum of the outputs and its first index on the ``max`` stream when done.
+    band : unsigned(8)
+        Column tiles per band of this operation's weight stream; 0 or more than the hardware's
+        ``band`` means the hardware's ``band`` (see :mod:`dfx_hw.mpu.walk`).
     """
     return data.StructLayout({
         "op": MatOp,
@@ -69,6 +74,7 @@ def descriptor_layout():
         "token": DIM_BITS,
         "gelu": 1,
         "reduce_max": 1,
+        "band": BAND_BITS,
     })
 
 

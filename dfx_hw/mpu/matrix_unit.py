@@ -9,20 +9,32 @@ from ..arith.adder import FP16Adder
 from ..arith.maximum import FP16Max
 from ..arith.multiplier import FP16Multiplier
 from ..geometry import U280
-from .accumulator import Accumulator
+from .accumulator import Accumulator, gap_for
 from .mfu import MFU
 from .operand_collector import OperandCollector
 from .reduce_max import ReduceMax
 from .sfu_m import SFUM
 from .vectorizer import Vectorizer
 
-__all__ = ["MatrixUnit", "DEFAULT_BAND", "DEFAULT_MAX_ROWS"]
+__all__ = ["MatrixUnit", "DEFAULT_BAND", "DEFAULT_MAX_ROWS", "pipeline_latency"]
 
 #: Column tiles per band: the accumulator gap (adder latency + 2 = 8 at the default adder
 #: latency), so wide matrices never stall.
-DEFAULT_BAND = FP16Adder.DEFAULT_LATENCY + 2
+DEFAULT_BAND = gap_for()
 #: Longest input vector: GPT-2 1.5B's FC hidden (4 x 1600).
 DEFAULT_MAX_ROWS = 6400
+
+
+def pipeline_latency(*, d, mul_latency=FP16Multiplier.DEFAULT_LATENCY,
+                     add_latency=FP16Adder.DEFAULT_LATENCY, max_latency=FP16Max.DEFAULT_LATENCY):
+    """Clocks from the edge that accepts a column's last weight tile to the edge that can hand
+    its word to ``out``: collector register (1) + MFU (multiplier + ``log2 d`` adders) +
+    accumulator (adder + 1) + SFU_M (multiplier + ROM + multiplier + adder) + reduce-max
+    pass-through register (1) + vectorizer register (1). (``max_latency`` only delays ``max``.)"""
+    mfu = mul_latency + (d.bit_length() - 1) * add_latency
+    accumulator = add_latency + 1
+    sfu = mul_latency + 1 + mul_latency + add_latency
+    return 1 + mfu + accumulator + sfu + 1 + 1
 
 
 class MatrixUnit(wiring.Component):
@@ -57,6 +69,8 @@ class MatrixUnit(wiring.Component):
     def __init__(self, *, d=U280.d, l=U280.l, band=DEFAULT_BAND, max_rows=DEFAULT_MAX_ROWS,
                  serpentine=False, mul_latency=FP16Multiplier.DEFAULT_LATENCY,
                  add_latency=FP16Adder.DEFAULT_LATENCY, max_latency=FP16Max.DEFAULT_LATENCY):
+        self._d = d
+        self._latencies = (mul_latency, add_latency, max_latency)
         self.collector = OperandCollector(d=d, l=l, band=band, max_rows=max_rows,
                                           serpentine=serpentine)
         self.mfu = MFU(d=d, l=l, band=band, mul_latency=mul_latency, add_latency=add_latency)
@@ -77,7 +91,8 @@ class MatrixUnit(wiring.Component):
     @property
     def latency(self):
         """Clocks from the collector accepting a last-row tile to its word on ``out``."""
-        return (1 + self.mfu.latency + self.accumulator.latency + self.sfu.latency + 1 + 1)
+        return pipeline_latency(d=self._d, mul_latency=self._latencies[0],
+                                add_latency=self._latencies[1], max_latency=self._latencies[2])
 
     @property
     def gap(self):

@@ -95,6 +95,7 @@ class OperandCollector(wiring.Component):
         last_row_tile = Signal(DIM_BITS)     # row tiles - 1
         col_tiles = Signal(DIM_BITS + 1)
         # Walk position.
+        op_band = Signal(range(band + 1))    # this operation's band width
         band_start = Signal(DIM_BITS + 1)    # first column tile of the band
         band_width = Signal(range(band + 1))
         first_band = Signal()
@@ -173,9 +174,9 @@ class OperandCollector(wiring.Component):
                     m.d.sync += [
                         r.eq(0),
                         first_band.eq(0),
-                        band_start.eq(band_start + band),
-                        band_width.eq(Mux(col_tiles - band_start - band >= band, band,
-                                          col_tiles - band_start - band)),
+                        band_start.eq(band_start + op_band),
+                        band_width.eq(Mux(col_tiles - band_start - op_band >= op_band, op_band,
+                                          col_tiles - band_start - op_band)),
                     ]
                 with m.Else():
                     m.d.sync += r.eq(r + 1)
@@ -192,13 +193,15 @@ class OperandCollector(wiring.Component):
         with m.If(take_desc & self.desc.valid):
             new = self.desc.payload
             n_col_tiles = (new.cols + l - 1) >> log_l
+            new_band = Mux((new.band == 0) | (new.band > band), band, new.band)
             m.d.sync += [
+                op_band.eq(new_band),
                 active.eq(1),
                 cur.eq(new),
                 last_row_tile.eq(((new.rows + d - 1) >> log_d) - 1),
                 col_tiles.eq(n_col_tiles),
                 band_start.eq(0),
-                band_width.eq(Mux(n_col_tiles >= band, band, n_col_tiles)),
+                band_width.eq(Mux(n_col_tiles >= new_band, new_band, n_col_tiles)),
                 first_band.eq(1),
                 r.eq(0),
                 s.eq(0),

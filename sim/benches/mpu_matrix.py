@@ -24,11 +24,9 @@ from cocotb.triggers import RisingEdge
 
 from dfx_hw.model.bittrue import fp16, functions, recipes, reduce
 from dfx_hw.mpu import walk
-from dfx_hw.mpu.layouts import MatOp, descriptor_layout, max_layout, output_layout
+from dfx_hw.mpu.descriptor import matrix_descriptor
+from dfx_hw.mpu.layouts import max_layout, output_layout
 from sim.harness import bench_params
-
-_KINDS = {"conv1d": MatOp.CONV1D, "maskedmm": MatOp.MASKED_MM, "mm": MatOp.MM}
-
 
 def _pack(values):
     """FP16 array (any shape, C order) -> int with element k at bits 16k."""
@@ -61,13 +59,9 @@ def make_op(spec, rng, d, l):
         y = fp16.mul(y, np.float16(scale))
     if spec.get("gelu"):
         y = functions.gelu(y)
-    desc = descriptor_layout().const({
-        "op": _KINDS[kind], "rows": rows, "cols": cols, "bias": int(bias is not None),
-        "scale_en": int(scale is not None),
-        "scale": int(fp16.to_bits(np.float16(0 if scale is None else scale))),
-        "token": spec.get("token", 0), "gelu": int(bool(spec.get("gelu"))),
-        "reduce_max": int(bool(spec.get("reduce_max"))),
-    }).as_value().value
+    desc = matrix_descriptor(kind, rows=rows, cols=cols, bias=bias is not None, scale=scale,
+                             token=spec.get("token", 0), gelu=bool(spec.get("gelu")),
+                             reduce_max=bool(spec.get("reduce_max")), band=spec.get("band", 0))
     maximum = reduce.argmax(y, lanes=l) if spec.get("reduce_max") else None
     return {
         "desc": desc, "x": [_pack(s) for s in walk.input_slices(x, d=d)],
@@ -86,8 +80,10 @@ async def matrix_ops(dut):
     serpentine = comp.get("serpentine", False)
     rng = np.random.default_rng(bench.get("seed", 0))
     ops = [make_op(spec, rng, d, l) for spec in bench["ops"]]
-    for op in ops:
-        tiles = walk.weight_tiles(op["w"], d=d, l=l, band=band, serpentine=serpentine)
+    for spec, op in zip(bench["ops"], ops):
+        op_band = spec.get("band", 0)
+        op_band = band if op_band == 0 or op_band > band else op_band
+        tiles = walk.weight_tiles(op["w"], d=d, l=l, band=op_band, serpentine=serpentine)
         op["weights"] = [_pack(t) for t in tiles]
     sources = {
         "desc": [op["desc"] for op in ops],
