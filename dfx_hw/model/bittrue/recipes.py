@@ -108,8 +108,12 @@ def layernorm(x, gamma, beta, eps=1e-5, *, lanes=U280.vpu_lanes):
       -- no overflow. Without the scale, ``x**2`` overflows for ``|x| >= 256``.
     * Tiny inputs are scaled *up* (up to ``2**13``), so their squares do not underflow.
     * ``eps * scale**2`` underflows to 0 when ``scale`` is small; the floor ``SMAX(., 2**-24)``
-      keeps ``rstd <= 4096`` finite, so a constant vector (``dev = 0``) gives ``0 * rstd = 0``,
-      never ``0 * inf = NaN``.
+      keeps ``rstd <= 4096`` finite, so ``dev = 0`` (e.g. an all-zero row) gives
+      ``0 * rstd = 0`` and the output ``beta``, never ``0 * inf = NaN``.
+
+    Limitation (inherent to FP16 accumulation): for a constant row whose FP16 mean is off by one
+    ulp (e.g. 768 copies of 65504), ``dev = +-1 ulp`` for every element and the output is about
+    ``+-gamma + beta`` instead of ``beta`` -- finite, but not the float64 answer.
 
     Parameters
     ----------
