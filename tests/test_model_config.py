@@ -79,5 +79,14 @@ def test_hf_dict_errors():
     with pytest.raises(ValueError, match=r"missing the key 'n_positions' \(or 'n_ctx'\)"):
         GPT2Config.from_hf_dict({k: v for k, v in base.items()
                                  if k not in ("n_positions", "n_ctx")})
+    with pytest.raises(ValueError, match=r"n_inner=1024 is not supported; GPT-2's MLP width is "
+                                         r"4 \* n_embd"):
+        GPT2Config.from_hf_dict({**base, "n_inner": 1024})
+    assert GPT2Config.from_hf_dict({**base, "n_inner": 3072}) == GPT2Config.preset("gpt2")
+    with pytest.raises(ValueError, match=r"scale_attn_weights=False is not supported; GPT-2 has "
+                                         r"scale_attn_weights=True"):
+        GPT2Config.from_hf_dict({**base, "scale_attn_weights": False})
+    with pytest.raises(ValueError, match=r"scale_attn_by_inverse_layer_idx=True is not"):
+        GPT2Config.from_hf_dict({**base, "scale_attn_by_inverse_layer_idx": True})
     with pytest.raises(ValueError, match=r"config must be a JSON object, not list"):
         GPT2Config.from_hf_dict([1, 2])

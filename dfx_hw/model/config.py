@@ -100,14 +100,16 @@ class GPT2Config:
     def from_hf_dict(cls, data) -> "GPT2Config":
         """Build a config from a Hugging Face GPT-2 ``config.json`` (already parsed).
 
-        ``n_ctx`` is used when ``n_positions`` is absent. Keys that do not describe the shape
-        (dropout rates, ``architectures``, ...) are ignored.
+        ``n_ctx`` is used when ``n_positions`` is absent. Keys that do not change the computation
+        (dropout rates, ``architectures``, ...) are ignored; those that would (``n_inner`` other
+        than ``4 * n_embd``, ``scale_attn_weights`` false, ``scale_attn_by_inverse_layer_idx``,
+        ``add_cross_attention``) are refused.
 
         Raises
         ------
         ValueError
             If ``data`` is not a JSON object, a required key is missing, a value is invalid, or
-            ``activation_function`` is present and is not ``"gelu_new"``.
+            an option is not GPT-2's (``activation_function`` other than ``"gelu_new"``, ...).
         """
         if not isinstance(data, dict):
             raise ValueError(f"config must be a JSON object, not {type(data).__name__}")
@@ -116,6 +118,14 @@ class GPT2Config:
             raise ValueError(
                 f"activation_function {activation!r} is not supported; "
                 f"GPT-2 uses 'gelu_new' (the tanh approximation)")
+        for key, default in _HF_FIXED.items():
+            if data.get(key, default) not in (None, default):
+                raise ValueError(f"{key}={data[key]!r} is not supported; GPT-2 has "
+                                 f"{key}={default!r}")
+        n_inner = data.get("n_inner")
+        if n_inner is not None and n_inner != 4 * data.get("n_embd", -1):
+            raise ValueError(f"n_inner={n_inner!r} is not supported; GPT-2's MLP width is "
+                             f"4 * n_embd (n_inner null)")
         values = {}
         for name in ("vocab_size", "n_embd", "n_layer", "n_head"):
             if name not in data:
@@ -143,6 +153,13 @@ class GPT2Config:
         })
         return data
 
+
+# Hugging Face GPT-2 options that change the computation: only GPT-2's own values are accepted.
+_HF_FIXED = {
+    "scale_attn_weights": True,
+    "scale_attn_by_inverse_layer_idx": False,
+    "add_cross_attention": False,
+}
 
 PRESETS = MappingProxyType({
     "124M": GPT2Config(vocab_size=50257, n_positions=1024, n_embd=768, n_layer=12, n_head=12),
