@@ -121,7 +121,8 @@ class Accumulator(wiring.Component):
             pad = Mux(self.is_max, MAX_PAD, SUM_PAD)
             element = self.data[16 * lane:16 * (lane + 1)]
             element = Cat(element[:15], element[15] & ~self.absolute)
-            m.d.sync += level[lane].eq(Mux(self.mask[lane], element, pad))
+            with m.If(self.valid):               # the tree only moves for reductions
+                m.d.sync += level[lane].eq(Mux(self.mask[lane], element, pad))
 
         # Pairwise tree, lane order; each node computes both the sum and the maximum.
         node = self.node_latency

@@ -106,7 +106,9 @@ class UnaryUnit(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         la, lm = self._add_latency, self._mul_latency
-        x = self.x
+        # Operand isolation: the table datapath only sees inputs of table functions.
+        x = Signal(16)
+        m.d.comb += x.eq(Mux(self.fn == Unary.NONE, 0, self.x))
         sign, exp, frac = x[15], x[10:15], x[:10]
         is_nan = (exp == 31) & (frac != 0)
         is_inf = (exp == 31) & (frac == 0)
@@ -224,7 +226,7 @@ class UnaryUnit(wiring.Component):
 
         # Special cases and pass-through, from the input (1 + 2 (lm + la) clocks late).
         span = 1 + 2 * (lm + la)
-        x_late = delay(m, x, span, name="x")
+        x_late = delay(m, self.x, span, name="x")
         fn_late = delay(m, sel_fn, span, name="fn")
         flags = Cat(is_nan, is_inf, is_zero, sign, too_high, too_low)
         flags_late = delay(m, flags, span, name="flags")

@@ -77,15 +77,21 @@ class VFU(wiring.Component):
             m.submodules[f"add{lane}"] = adder
             m.submodules[f"mul{lane}"] = mult
             m.submodules[f"max{lane}"] = comp
+            # Operand isolation: a unit's inputs only move for its own operations (power; the
+            # idle units also cost nothing in simulation).
+            use_add = (self.op == AluOp.ADD) | (self.op == AluOp.SUB)
+            use_mul = self.op == AluOp.MUL
+            use_max = self.op == AluOp.MAX
             m.d.comb += [
-                adder.a.eq(a), adder.b.eq(b), adder.subtract.eq(self.op == AluOp.SUB),
-                mult.a.eq(a), mult.b.eq(b),
-                comp.a.eq(a), comp.b.eq(b),
+                adder.a.eq(Mux(use_add, a, 0)), adder.b.eq(Mux(use_add, b, 0)),
+                adder.subtract.eq(self.op == AluOp.SUB),
+                mult.a.eq(Mux(use_mul, a, 0)), mult.b.eq(Mux(use_mul, b, 0)),
+                comp.a.eq(Mux(use_max, a, 0)), comp.b.eq(Mux(use_max, b, 0)),
             ]
             total = delay(m, adder.result, latency - self._add_latency, name=f"sum{lane}")
             product = delay(m, mult.result, latency - self._mul_latency, name=f"prod{lane}")
             most = delay(m, comp.result, latency - self._max_latency, name=f"max{lane}")
-            passed = delay(m, a, latency, name=f"pass{lane}")
+            passed = delay(m, Mux(self.op == AluOp.PASS, a, 0), latency, name=f"pass{lane}")
             out = self.result[16 * lane:16 * (lane + 1)]
             with m.Switch(op):
                 with m.Case(AluOp.ADD, AluOp.SUB):

@@ -29,7 +29,6 @@ from cocotb.clock import Clock
 from cocotb.triggers import FallingEdge, ReadOnly, RisingEdge
 
 from dfx_hw.model.bittrue import recipes
-from dfx_hw.model.bittrue.fp16 import bits_equal
 from dfx_hw.model.bittrue.vector_ops import VECTOR_PRIMITIVES
 from dfx_hw.vpu.layouts import VPUConfig
 from dfx_hw.vpu.programs import (Allocation, MicroOp, VPUState, encode, execute,
@@ -68,6 +67,11 @@ class Program:
         self.loads = []
         self.checks = []             # (label, index of the store)
         self.stores = 0
+        self.timed = []              # (label, first micro-op, end micro-op) to clock
+
+    def mark(self):
+        """Index of the next micro-op."""
+        return len(self.ops)
 
     def load_vector(self, address, vector):
         self.ops.append(MicroOp("LOAD", dst=address, length=len(vector)))
@@ -92,9 +96,11 @@ def scenario_ops(cfg, bench, rng):
     prog = Program(cfg)
     vector_ops = [name for name, p in VECTOR_PRIMITIVES.items() if "v" in p.operands]
     scalar_ops = [name for name, p in VECTOR_PRIMITIVES.items() if "v" not in p.operands]
+    stores = bench.get("stores", True)
+    base, scalar = 0, 4
     for n in bench["lengths"]:
         stride = -(-n // cfg.lanes) * cfg.lanes
-        a, b, out, copy = 0, stride, 2 * stride, 3 * stride
+        a, b, out = base, base + stride, base + 2 * stride
         prog.load_vector(a, random_fp16(rng, n))
         prog.load_vector(b, random_fp16(rng, n))
         prog.set_scalar(0, random_fp16(rng, 1)[0])
@@ -103,22 +109,32 @@ def scenario_ops(cfg, bench, rng):
             if p.result == "v":
                 prog.ops.append(MicroOp(name, dst=out, src1=a, src2=b if p.operands == "vv"
                                         else 0, length=n))
-                prog.store_vector(f"{name} n={n}", out, n)
+                if stores:
+                    prog.store_vector(f"{name} n={n}", out, n)
+                else:                 # checked in the register file at the end
+                    out += stride
             else:
-                prog.ops.append(MicroOp(name, dst=1, src1=a, length=n))
-                prog.store_scalar(f"{name} n={n}", 1)
-        prog.ops.append(MicroOp("VCOPY", dst=copy, src1=b, length=n))
-        prog.store_vector(f"VCOPY n={n}", copy, n)
+                prog.ops.append(MicroOp(name, dst=scalar, src1=a, length=n))
+                if stores:
+                    prog.store_scalar(f"{name} n={n}", scalar)
+                else:
+                    scalar += 1
+        prog.ops.append(MicroOp("VCOPY", dst=out, src1=b, length=n))
+        if stores:
+            prog.store_vector(f"VCOPY n={n}", out, n)
+        base = out + stride
     # Scalar primitives on scalar pairs (specials included); SLOAD from the stream.
-    values = random_fp16(rng, 2 * bench.get("scalars", 8))
-    values[:6] = [0.0, -0.0, np.inf, -np.inf, np.nan, 2.0 ** -20]
+    count = bench.get("scalars", 8)
+    values = random_fp16(rng, 2 * count)
+    special = np.array([0.0, -0.0, np.inf, -np.inf, np.nan, 2.0 ** -20], np.float16)
+    values[:min(len(values), len(special))] = special[:len(values)]
     for i in range(0, len(values), 2):
-        prog.set_scalar(2, values[i])
-        prog.ops.append(MicroOp("SLOAD", dst=3))
+        prog.set_scalar(1, values[i])
+        prog.ops.append(MicroOp("SLOAD", dst=2))
         prog.loads += _words(np.array([values[i + 1]], np.float16), cfg.lanes)
         for name in scalar_ops:
-            prog.ops.append(MicroOp(name, dst=4, src1=2, src2=3))
-            prog.store_scalar(f"{name} {values[i]!r},{values[i + 1]!r}", 4)
+            prog.ops.append(MicroOp(name, dst=3, src1=1, src2=2))
+            prog.store_scalar(f"{name} {values[i]!r},{values[i + 1]!r}", 3)
     return prog, []
 
 
@@ -152,57 +168,65 @@ def scenario_chain(cfg, bench, rng):
 
 
 def _recipe(cfg, steps, inputs, constants, length):
-    """Program running ``steps`` on ``inputs`` (loaded) and ``constants`` (``SETS``)."""
+    """Program running ``steps`` on ``inputs`` (loaded) and ``constants`` (``SETS``); also the
+    index of the first recipe micro-op."""
     prog = Program(cfg)
     alloc = Allocation(cfg, length)
     for name, vector in inputs.items():
         prog.load_vector(alloc.vector(name), vector)
     for name, value in constants.items():
         prog.set_scalar(alloc.scalar(name), value)
+    start = prog.mark()
     prog.ops += recipe_program(steps, alloc)
-    return prog, alloc
+    return prog, alloc, start
 
 
 def scenario_layernorm(cfg, bench, rng):
-    """LayerNorm of rows of ``n`` (GPT-2 sizes) with large activations, tiny and constant rows."""
-    n = bench["lengths"][0]
-    rows = [
-        ("random", (rng.standard_normal(n) * 3).astype(np.float16)),
-        ("large", (rng.uniform(-6e4, 6e4, n)).astype(np.float16)),
-        ("constant", np.full(n, 123.5, np.float16)),
-        ("tiny", (rng.standard_normal(n) * 1e-6).astype(np.float16)),
-    ][:bench.get("rows", 4)]
-    gamma = (1 + 0.1 * rng.standard_normal(n)).astype(np.float16)
-    beta = (0.1 * rng.standard_normal(n)).astype(np.float16)
+    """LayerNorm rows (GPT-2 widths) with large activations, constant and tiny rows; each row's
+    recipe is timed (inputs already in the register file, until its last write)."""
     progs = []
     direct = []
     total = Program(cfg)
-    for label, x in rows:
-        prog, alloc = _recipe(cfg, recipes.LAYERNORM_STEPS, {"x": x, "gamma": gamma, "beta": beta},
-                              recipes.layernorm_constants(n, 1e-5), n)
+    for label, n in bench["rows"]:
+        x = {
+            "random": lambda: (rng.standard_normal(n) * 3).astype(np.float16),
+            "large": lambda: rng.uniform(-6e4, 6e4, n).astype(np.float16),
+            "constant": lambda: np.full(n, 123.5, np.float16),
+            "tiny": lambda: (rng.standard_normal(n) * 1e-6).astype(np.float16),
+        }[label]()
+        gamma = (1 + 0.1 * rng.standard_normal(n)).astype(np.float16)
+        beta = (0.1 * rng.standard_normal(n)).astype(np.float16)
+        prog, alloc, start = _recipe(cfg, recipes.LAYERNORM_STEPS,
+                                     {"x": x, "gamma": gamma, "beta": beta},
+                                     recipes.layernorm_constants(n, 1e-5), n)
+        base = total.mark()
         total.ops += prog.ops
         total.loads += prog.loads
+        total.timed.append((f"layernorm n={n}", base + start, total.mark()))
         total.store_vector(f"layernorm {label} n={n}", alloc.vector("out"), n)
         direct.append(recipes.layernorm(x, gamma, beta, 1e-5, lanes=cfg.lanes))
     return total, direct
 
 
 def scenario_softmax(cfg, bench, rng):
-    """Softmax of score rows: random, masked (-inf tail), all equal, large."""
-    n = bench["lengths"][0]
-    rows = [
-        ("random", (rng.standard_normal(n) * 20).astype(np.float16), n),
-        ("masked", (rng.standard_normal(n) * 20).astype(np.float16), max(1, n // 3)),
-        ("all equal", np.full(n, 7.0, np.float16), n),
-        ("large", (rng.uniform(-6e4, 6e4, n)).astype(np.float16), n - 1),
-    ][:bench.get("rows", 4)]
+    """Softmax of score rows (already scaled and masked as SFU_M delivers them): random, masked
+    (-inf tail), all equal, large; each row's recipe is timed."""
     total = Program(cfg)
     direct = []
-    for label, raw, valid in rows:
+    for label, n in bench["rows"]:
+        raw, valid = {
+            "random": lambda: ((rng.standard_normal(n) * 20).astype(np.float16), n),
+            "masked": lambda: ((rng.standard_normal(n) * 20).astype(np.float16),
+                               max(1, n // 3)),
+            "all equal": lambda: (np.full(n, 7.0, np.float16), n),
+            "large": lambda: (rng.uniform(-6e4, 6e4, n).astype(np.float16), max(1, n - 1)),
+        }[label]()
         s = recipes.attention_scores(raw, valid)
-        prog, alloc = _recipe(cfg, recipes.SOFTMAX_STEPS, {"s": s}, {}, n)
+        prog, alloc, start = _recipe(cfg, recipes.SOFTMAX_STEPS, {"s": s}, {}, n)
+        base = total.mark()
         total.ops += prog.ops
         total.loads += prog.loads
+        total.timed.append((f"softmax n={n}", base + start, total.mark()))
         total.store_vector(f"softmax {label} n={n} valid={valid}", alloc.vector("p"), n)
         direct.append(recipes.softmax(raw, valid, lanes=cfg.lanes))
     return total, direct
@@ -213,7 +237,10 @@ SCENARIOS = {"ops": scenario_ops, "chain": scenario_chain, "layernorm": scenario
 
 
 async def run_program(dut, cfg, prog, *, idle, backpressure, seed):
-    """Drive ``prog`` into the VPU; return (stored words, clocks from first micro-op to idle)."""
+    """Drive ``prog`` into the VPU; return (stored words, total clocks, clocks per timed
+    region). Before the first and the end micro-op of a timed region the driver waits until the
+    VPU is idle (every write done), so a region's count runs from its first micro-op offered to
+    its last write."""
     lanes = cfg.lanes
     rng = np.random.default_rng(seed + 99)
     words = [encode(op, cfg) for op in prog.ops]
@@ -233,6 +260,9 @@ async def run_program(dut, cfg, prog, *, idle, backpressure, seed):
     clocks = 0
     limit = _TIMEOUT_PER_WORD * (len(words) + len(loads) + expected_words) + 10_000
     idle_clocks = 0
+    barriers = {}
+    for _, first, end in prog.timed:
+        barriers[first] = barriers[end] = None
     while True:
         await FallingEdge(dut.clk)
         clocks += 1
@@ -240,7 +270,11 @@ async def run_program(dut, cfg, prog, *, idle, backpressure, seed):
             raise AssertionError(f"timeout after {clocks} clocks: {i_op}/{len(words)} micro-ops "
                                  f"accepted, {i_load}/{len(loads)} loads, {len(stored)}/"
                                  f"{expected_words} stored words")
-        if i_op < len(words):
+        hold = i_op in barriers and barriers[i_op] is None
+        if hold and not int(dut.busy.value):
+            barriers[i_op] = clocks          # idle: the region boundary is this clock
+            hold = False
+        if i_op < len(words) and not hold:
             dut.instr__valid.value = 1
             dut.instr__payload.value = words[i_op]
         else:
@@ -252,7 +286,7 @@ async def run_program(dut, cfg, prog, *, idle, backpressure, seed):
         store_ready = not (backpressure and rng.random() < 0.25)
         dut.store__ready.value = int(store_ready)
         await ReadOnly()
-        if i_op < len(words) and dut.instr__ready.value:
+        if i_op < len(words) and not hold and dut.instr__ready.value:
             i_op += 1
         if load_valid and dut.load__ready.value:
             i_load += 1
@@ -261,13 +295,26 @@ async def run_program(dut, cfg, prog, *, idle, backpressure, seed):
         if int(dut.error.value):
             raise AssertionError(f"the VPU flagged micro-op {i_op} ({prog.ops[i_op - 1]}) "
                                  f"illegal")
-        if i_op == len(words) and not int(dut.busy.value) and len(stored) == expected_words:
+        if i_op == len(words) and not hold and not int(dut.busy.value) \
+                and len(stored) == expected_words:
             idle_clocks += 1
             if idle_clocks > 4:
                 break
         else:
             idle_clocks = 0
-    return stored, clocks
+    timed = [(label, barriers[end] - barriers[first]) for label, first, end in prog.timed]
+    return stored, clocks, timed
+
+
+def _bits(values):
+    return np.asarray(values, np.float16).view(np.uint16)
+
+
+def _read_memory(handle, depth, lanes):
+    """The contents of a register-file memory (``lanes`` FP16 per word), read through VPI."""
+    words = [int(handle[i].value) for i in range(depth)]
+    return np.array([(w >> (16 * i)) & 0xFFFF for w in words for i in range(lanes)],
+                    np.uint16)
 
 
 def _unpack(stored, lanes):
@@ -287,7 +334,7 @@ async def vpu_program(dut):
     rng = np.random.default_rng(bench.get("seed", 0))
     prog, direct = SCENARIOS[bench["scenario"]](cfg, bench, rng)
     cocotb.start_soon(Clock(dut.clk, 5, unit="ns").start())
-    stored, clocks = await run_program(dut, cfg, prog, idle=bench.get("idle", False),
+    stored, clocks, timed = await run_program(dut, cfg, prog, idle=bench.get("idle", False),
                                        backpressure=bench.get("backpressure", False),
                                        seed=bench.get("seed", 0))
     state = execute(prog.ops, VPUState(cfg), prog.loads)
@@ -299,7 +346,7 @@ async def vpu_program(dut):
             got.append(np.concatenate([next(words) for _ in range(words_of(op, cfg.lanes))])[:n])
     failures = []
     for (label, index), expected in zip(prog.checks, state.stored):
-        same = bits_equal(got[index], expected)
+        same = _bits(got[index]) == _bits(expected)
         if not same.all():
             bad = np.nonzero(~same)[0]
             failures.append(f"{label}: {len(bad)} of {len(same)} elements differ, first at "
@@ -307,12 +354,23 @@ async def vpu_program(dut):
                             f"({got[index][bad[0]:bad[0] + 1].view(np.uint16)[0]:#06x}) "
                             f"model {expected[bad[0]]!r} "
                             f"({expected[bad[0]:bad[0] + 1].view(np.uint16)[0]:#06x})")
+    # The whole register files, bit for bit: results in place and no stray writes.
+    for name, handle, depth, lanes, expected in (
+            ("vector register file", dut.vrf.mem, cfg.vrf_words, cfg.lanes, state.vrf),
+            ("scalar register file", dut.srf.mem, cfg.srf_words, 1, state.srf)):
+        hw = _read_memory(handle, depth, lanes)
+        bad = np.nonzero(hw != _bits(expected))[0]
+        if len(bad):
+            failures.append(f"{name}: {len(bad)} elements differ, first at {bad[0]}: hw "
+                            f"{hw[bad[0]]:#06x} model {_bits(expected)[bad[0]]:#06x}")
     for (label, index), expected in zip(prog.checks, direct):
-        if not bits_equal(got[index], expected).all():
+        if not (_bits(got[index]) == _bits(expected)).all():
             failures.append(f"{label}: differs from the recipe function itself")
     dut._log.info(f"{bench['scenario']}: {len(prog.ops)} micro-ops, {clocks} clocks, "
                   f"{len(prog.checks)} checks")
     if bench.get("cycles_out"):
         with open(bench["cycles_out"], "w") as file:
-            json.dump({"clocks": clocks, "micro_ops": len(prog.ops)}, file)
+            json.dump({"clocks": clocks, "micro_ops": len(prog.ops), "timed": timed}, file)
+    for label, count in timed:
+        dut._log.info(f"timed {label}: {count} clocks")
     assert not failures, "\n".join(failures[:20])
