@@ -38,6 +38,7 @@ caches safely.
 
 import ast
 import fcntl
+import functools
 import hashlib
 import importlib.util
 import inspect
@@ -90,14 +91,19 @@ def _imported_modules(name, path):
     return {n for n in found if n == _PACKAGE or n.startswith(_PACKAGE + ".")}
 
 
-def source_hash(module_name):
-    """SHA-256 over the sources of ``module_name`` and every ``dfx_hw`` module it imports."""
+def source_hash(module_name, module_path=None):
+    """SHA-256 over the sources of ``module_name`` and every ``dfx_hw`` module it imports.
+
+    ``module_path`` is the module's file when it cannot be found by name (e.g. a test module).
+    """
     seen, todo = {}, [module_name]
     while todo:
         name = todo.pop()
         if name in seen:
             continue
         path = _module_file(name)
+        if path is None and name == module_name and module_path is not None:
+            path = Path(module_path)
         seen[name] = path
         if path is None:
             continue
@@ -117,20 +123,36 @@ def _slug(text):
     return re.sub(r"[^A-Za-z0-9_.-]+", "-", text).strip("-")[:80]
 
 
+def _factory_detail(factory):
+    """What distinguishes two factories of the same name: partial arguments, or a function's
+    code, defaults and closure values (two lambdas in one test differ here)."""
+    if isinstance(factory, functools.partial):
+        return [_factory_detail(factory.func), repr(factory.args),
+                repr(sorted(factory.keywords.items()))]
+    if inspect.isfunction(factory):
+        code = factory.__code__
+        cells = [repr(c.cell_contents) for c in (factory.__closure__ or ())]
+        return [code.co_code.hex(), repr(code.co_consts), repr(factory.__defaults__),
+                repr(factory.__kwdefaults__), cells]
+    return None
+
+
 def _design_key(factory, params, toplevel):
     import amaranth
-    module = inspect.getmodule(factory)
+    target = factory.func if isinstance(factory, functools.partial) else factory
+    module = inspect.getmodule(target)
     if module is None:
         raise ValueError(f"cannot find the module that defines {factory!r}")
     identity = json.dumps({
-        "factory": f"{module.__name__}.{factory.__qualname__}",
+        "factory": f"{module.__name__}.{getattr(target, '__qualname__', repr(target))}",
+        "factory_detail": _factory_detail(factory),
         "params": params,
         "toplevel": toplevel,
         "amaranth": amaranth.__version__,
-        "source": source_hash(module.__name__),
+        "source": source_hash(module.__name__, getattr(module, "__file__", None)),
     }, sort_keys=True, default=repr)
     digest = hashlib.sha256(identity.encode()).hexdigest()[:16]
-    readable = _slug(factory.__qualname__ + "-" + "-".join(f"{k}{v}" for k, v in
+    readable = _slug(getattr(target, "__qualname__", "design") + "-" + "-".join(f"{k}{v}" for k, v in
                                                          sorted(params.items())))
     return f"{readable}-{digest}"
 
@@ -174,7 +196,9 @@ def verilog_for(factory, params=None, *, toplevel="top"):
     ----------
     factory : callable
         Returns a :class:`amaranth.lib.wiring.Component` when called with ``**params``
-        (usually the component class itself).
+        (usually the component class itself; a ``functools.partial`` or a function works too).
+        Everything that changes the design must be in ``params``, the factory's code, its
+        ``partial`` arguments or its closure: the cache cannot see global variables.
     params : dict, optional
         Keyword parameters of ``factory``; JSON-serialisable values (they are part of the cache
         key).

@@ -1,11 +1,11 @@
 """Pipelined IEEE binary16 multiplier (and squarer) whose significand product is one DSP48E2."""
 
-from amaranth.hdl import Cat, Const, Module, Mux, signed
+from amaranth.hdl import Cat, Const, Module, Mux, Signal, signed
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 from .bits import leading_zeros
-from .format import BIAS, FRAC_BITS, SIG_BITS, WIDTH, unpack
+from .format import BIAS, EXP_MAX, FRAC_BITS, SIG_BITS, WIDTH, unpack
 from .pipeline import Pipeline, check_latency, register_counts
 from .rounding import round_pack, select_special
 
@@ -32,11 +32,13 @@ class FP16Multiplier(wiring.Component):
     Pipeline (cut points, registered in the order listed in ``_PRIORITY``; default latency 4):
 
     0. *unpack*: field split, special-case flags, normalisation of subnormal significands
-       (leading-zero count and left shift), exponent sum and both candidate right-shift amounts.
-       Cut ``unpack`` (can be absorbed as the DSP's AREG/BREG).
-    1. *product*: the 11x11 unsigned significand product (one DSP48E2). Cut ``product`` (MREG).
-    2. *shift*: one-bit normalisation by the product's MSB, right shift for subnormal results,
-       guard and sticky bits. Cut ``shift``.
+       (leading-zero count and left shift), sums of the exponents and of the leading-zero
+       counts. Cut ``unpack`` (Vivado can absorb it as the DSP's AREG/BREG).
+    1. *product*: the 11x11 unsigned significand product (one DSP48E2); beside it, the result
+       exponent, overflow flag and right-shift amount for both possible product MSBs. Cut
+       ``product`` (MREG).
+    2. *shift*: one right shift that both normalises (by the product's MSB) and denormalises
+       (for a subnormal result); guard and sticky bits. Cut ``shift``.
     3. *round*: round to nearest even, pack, overflow to inf, special-value multiplexer.
        Cut ``output``.
 
@@ -76,48 +78,53 @@ class FP16Multiplier(wiring.Component):
         pipe = Pipeline(m, counts=register_counts(_PRIORITY, output="output",
                                                   latency=self._latency), en=self.en)
 
-        # Stage 0: unpack, normalise subnormal significands, exponent arithmetic.
+        # Stage 0: unpack, normalise subnormal significands (hidden bit to bit 10).
         a, b = unpack(m, self.a, name="a"), unpack(m, self.b, name="b")
-        sigs, exps = [], []
+        sigs, zeros = [], []
         for x, name in ((a, "a"), (b, "b")):
-            lz = leading_zeros(m, x.sig, name=f"{name}_lz")                       # 0 for normals
-            sigs.append((x.sig << lz)[:SIG_BITS])           # hidden bit now at bit 10
-            exps.append(x.exp_eff - lz)                     # may be <= 0
-        # Biased exponent of the product if its MSB (bit 21) is clear; one more if it is set.
-        exp0 = (exps[0] + exps[1] - BIAS).as_signed()
-        exp1 = exp0 + 1
+            lz = leading_zeros(m, x.sig, name=f"{name}_lz")         # 0 for normals
+            sigs.append((x.sig << lz)[:SIG_BITS])
+            zeros.append(lz)
         nan = a.is_nan | b.is_nan | (a.is_inf & b.is_zero) | (a.is_zero & b.is_inf)
-
-        def candidates(exp):
-            # Right shift (for a subnormal result), exponent field and overflow flag for a
-            # product whose biased exponent is `exp`.
-            shift = Mux(exp >= 1, 0, Mux(1 - exp > _SHIFT_CLAMP, _SHIFT_CLAMP, 1 - exp))
-            return shift[:4], Mux(exp >= 1, exp, 0)[:5], exp >= 31
-
-        shift0, field0, ovf0 = candidates(exp0)
-        shift1, field1, ovf1 = candidates(exp1)
         s0 = pipe.cut("unpack", sig_a=sigs[0], sig_b=sigs[1],
+                      exp_sum=a.exp_eff + b.exp_eff, lz_sum=zeros[0] + zeros[1],
                       sign=a.sign ^ b.sign, nan=nan, inf=a.is_inf | b.is_inf,
-                      zero=a.is_zero | b.is_zero,
-                      shift0=shift0, field0=field0, ovf0=ovf0,
-                      shift1=shift1, field1=field1, ovf1=ovf1)
+                      zero=a.is_zero | b.is_zero)
 
-        # Stage 1: the significand product (one DSP48E2).
+        # Stage 1: the significand product (one DSP48E2) and, beside it, the exponent logic.
+        # With both significands normalised the product is in [2**20, 2**22). Its biased
+        # exponent is `exp = net - 15` if bit 21 is clear and `net - 14` if it is set, where
+        # `net = exp_sum - lz_sum`; both candidates are prepared here and chosen by bit 21.
+        net = Signal(signed(8), name="exp_net")
+        m.d.comb += net.eq(s0.exp_sum - s0.lz_sum)
+
+        def candidates(offset):
+            # (right shift of the product's top bit to bit 33 of the shifter window, exponent
+            # field, overflow) for a product of biased exponent `net - offset`.
+            # (Comparisons are against constants on `net`, in parallel with the subtractions.)
+            normal = net >= offset + 1
+            below = (offset + 1) - net          # extra right shift of a subnormal result
+            shift = Mux(normal, 0, Mux(net < offset + 1 - _SHIFT_CLAMP, _SHIFT_CLAMP, below))
+            return shift[:4], Mux(normal, net - offset, 0)[:5], net >= offset + EXP_MAX
+
+        shift_lo, field_lo, ovf_lo = candidates(BIAS)          # product bit 21 clear
+        shift_hi, field_hi, ovf_hi = candidates(BIAS - 1)      # product bit 21 set
         s1 = pipe.cut("product", product=(s0.sig_a * s0.sig_b)[:_PRODUCT_BITS],
                       sign=s0.sign, nan=s0.nan, inf=s0.inf, zero=s0.zero,
-                      shift0=s0.shift0, field0=s0.field0, ovf0=s0.ovf0,
-                      shift1=s0.shift1, field1=s0.field1, ovf1=s0.ovf1)
+                      shift_lo=shift_lo, field_lo=field_lo, ovf_lo=ovf_lo,
+                      shift_hi=shift_hi + 1, field_hi=field_hi, ovf_hi=ovf_hi)
 
-        # Stage 2: normalise (hidden bit to bit 21), shift right for subnormals, guard/sticky.
+        # Stage 2: one right shift does both the normalisation (by bit 21) and the denormalising
+        # shift; the window has room below the product so no bit is lost.
         msb = s1.product[_PRODUCT_BITS - 1]
-        normalised = Mux(msb, s1.product, Cat(Const(0, 1), s1.product))[:_PRODUCT_BITS]
-        shift = Mux(msb, s1.shift1, s1.shift0)
-        # Room below the product so no bit is lost by the shift: significand, guard, sticky.
-        shifted = (Cat(Const(0, _SHIFT_CLAMP), normalised) >> shift)[:_PRODUCT_BITS + _SHIFT_CLAMP]
-        low = _PRODUCT_BITS + _SHIFT_CLAMP - SIG_BITS            # LSB of the kept significand
+        shift = Mux(msb, s1.shift_hi, s1.shift_lo)
+        window = Cat(Const(0, _SHIFT_CLAMP + 1), s1.product)          # 35 bits
+        shifted = (window >> shift)[:len(window)]
+        low = _PRODUCT_BITS + _SHIFT_CLAMP - SIG_BITS                # 23: LSB of the significand
         s2 = pipe.cut("shift", frac=shifted[low:low + FRAC_BITS], guard=shifted[low - 1],
                       sticky=shifted[:low - 1] != 0,
-                      field=Mux(msb, s1.field1, s1.field0), ovf=Mux(msb, s1.ovf1, s1.ovf0),
+                      field=Mux(msb, s1.field_hi, s1.field_lo),
+                      ovf=Mux(msb, s1.ovf_hi, s1.ovf_lo),
                       sign=s1.sign, nan=s1.nan, inf=s1.inf, zero=s1.zero)
 
         # Stage 3: round to nearest even, pack, specials.
