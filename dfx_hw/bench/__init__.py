@@ -12,6 +12,7 @@ __all__ = ["BENCHMARKS", "get_benchmark"]
 #: Registered benchmarks.
 BENCHMARKS = {
     "isasim": "isasim:run",
+    "vpu": "vpu:run",
 }
 
 
