@@ -8,7 +8,8 @@ from dfx_hw.compiler.images import qkv_columns
 from dfx_hw.compiler.memmap import build_memory_map
 from dfx_hw.compiler.partition import core_slices, split
 from dfx_hw.compiler.program import SYNC_TAGS
-from dfx_hw.compiler.tiling import WEIGHT_BAND, pack, row_offsets, unpack, walk
+from dfx_hw.compiler.tiling import (WEIGHT_BAND, WEIGHT_SERPENTINE, pack, row_offsets, unpack,
+                                    walk)
 from dfx_hw.geometry import U280, TileGeometry
 from dfx_hw.isa import InstrClass, Opcode, assemble, decode, disassemble, encode
 from dfx_hw.model.checkpoint import random_weights
@@ -34,16 +35,32 @@ def test_more_cores_than_heads_is_refused():
         split(10, 0)
 
 
+@pytest.mark.parametrize("serpentine", [False, True])
 @pytest.mark.parametrize("kt, nt, band", [(3, 5, 2), (4, 9, 4), (1, 7, 4), (5, 3, 8)])
-def test_zigzag_walk_visits_each_column_top_down(kt, nt, band):
-    rt, ct = walk(kt, nt, band)
+def test_walk_visits_each_column_top_down_band_by_band(kt, nt, band, serpentine):
+    rt, ct = walk(kt, nt, band, serpentine)
     assert sorted(zip(rt.tolist(), ct.tolist())) == [(r, c) for r in range(kt) for c in range(nt)]
     for column in range(nt):
         assert rt[ct == column].tolist() == list(range(kt))
-    # zig-zag: consecutive tiles in a band are neighbours (same row tile or a row-tile step)
-    steps = np.abs(np.diff(ct)) + np.abs(np.diff(rt))
-    band_starts = {i for i in range(1, len(rt)) if ct[i] // band != ct[i - 1] // band}
-    assert all(steps[i - 1] == 1 for i in range(1, len(rt)) if i not in band_starts)
+    bands = (ct // band).tolist()
+    assert bands == sorted(bands)  # band after band
+    # inside a band, one row tile after the other; serpentine turns back at each row step
+    for b in set(bands):
+        rows = rt[ct // band == b].tolist()
+        assert rows == sorted(rows)
+        first = ct[(ct // band == b) & (rt == min(1, kt - 1))].tolist()
+        if kt > 1 and len(first) > 1:
+            assert (first[0] > first[-1]) == serpentine
+
+
+def test_weight_walk_keeps_the_mpu_busy():
+    """The compiler's band covers the MPU accumulator's read-after-write gap (no bubbles with
+    the raster walk) and is the MPU's default band."""
+    from dfx_hw.mpu.accumulator import gap_for
+    from dfx_hw.mpu.matrix_unit import DEFAULT_BAND
+
+    assert WEIGHT_BAND >= gap_for() and not WEIGHT_SERPENTINE
+    assert WEIGHT_BAND == DEFAULT_BAND
 
 
 def test_pack_unpack_and_transposed_row_writes():
@@ -53,6 +70,7 @@ def test_pack_unpack_and_transposed_row_writes():
     assert flat.size == 3 * 3 * 64 * 16
     assert (unpack(flat, 130, 37, d=64, l=16, band=WEIGHT_BAND) == w).all()
     cache = pack(w, d=64, l=16, band=3)  # full-width band, as the caches
+    assert (unpack(cache, 130, 37, d=64, l=16, band=3) == w).all()
     for row in (0, 63, 64, 129):
         assert (cache[row_offsets(row, 37, d=64, l=16)] == w[row]).all()
         assert (unpack(cache, 130, 37, d=64, l=16, band=3, rows=row + 1) == w[:row + 1]).all()
@@ -144,9 +162,9 @@ def test_small_geometry_compiles():
 
 def test_hbm_weight_image_is_the_mpu_weight_stream():
     """The compiler's packed tiles are exactly the stream the MPU consumes
-    (:func:`dfx_hw.mpu.walk.weight_tiles`, serpentine walk, lane-major tiles)."""
+    (:func:`dfx_hw.mpu.walk.weight_tiles`, the compiler's walk, lane-major tiles)."""
     from dfx_hw.mpu.walk import weight_tiles
 
-    w = np.random.default_rng(4).standard_normal((200, 150)).astype(np.float16)
-    stream = weight_tiles(w, d=64, l=16, band=WEIGHT_BAND, serpentine=True)
+    w = np.random.default_rng(4).standard_normal((200, 300)).astype(np.float16)
+    stream = weight_tiles(w, d=64, l=16, band=WEIGHT_BAND, serpentine=WEIGHT_SERPENTINE)
     assert (pack(w, d=64, l=16, band=WEIGHT_BAND) == stream.reshape(-1)).all()

@@ -14,12 +14,13 @@ from dfx_hw.mpu.layouts import MatOp, descriptor_layout
 def test_serpentine_walk_and_tiles_equal_compiler_tiling(rows, cols, band):
     d, l = 8, 4
     kt, nt = walk.tile_counts(rows, cols, d=d, l=l)
-    rt, ct = tiling.walk(kt, nt, band)
+    rt, ct = tiling.walk(kt, nt, band, serpentine=True)
     assert walk.tile_order(rows, cols, d=d, l=l, band=band, serpentine=True) == \
         list(zip(rt.tolist(), ct.tolist()))
     w = np.random.default_rng(0).standard_normal((rows, cols)).astype(np.float16)
     ours = walk.weight_tiles(w, d=d, l=l, band=band, serpentine=True).reshape(-1)
-    assert np.array_equal(ours.view(np.uint16), tiling.pack(w, d=d, l=l, band=band).view(np.uint16))
+    theirs = tiling.pack(w, d=d, l=l, band=band, serpentine=True)
+    assert np.array_equal(ours.view(np.uint16), theirs.view(np.uint16))
 
 
 def test_raster_walk_visits_each_column_top_to_bottom():
