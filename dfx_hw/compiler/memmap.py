@@ -7,8 +7,9 @@ HBM (per core; every region tile aligned)
     ``n_layer`` layer blocks of :attr:`CoreMemoryMap.hbm_layer_stride` elements, then the LM head.
     A layer block holds, in this order: ``qkv`` (``emb x 3*heads*hd``, local columns ordered
     Q of every local head, then K, then V), ``proj`` (``emb x`` this core's projection columns),
-    ``fc1`` (``emb x`` its FC1 columns), ``fc2`` (``4 emb x`` its FC2 columns) -- all zig-zag tiles
-    with band :data:`~dfx_hw.compiler.tiling.WEIGHT_BAND` -- then per local head the key cache
+    ``fc1`` (``emb x`` its FC1 columns), ``fc2`` (``4 emb x`` its FC2 columns) -- all tiles in
+    the walk of :mod:`~dfx_hw.compiler.tiling` (bands of
+    :data:`~dfx_hw.compiler.tiling.WEIGHT_BAND` column tiles) -- then per local head the key cache
     ``K^T`` (``hd x ctx``, a key per column, full-width band) and the value cache ``V``
     (``ctx x hd``, full-width band, written transposed).
     ``lm_head``: ``WTE^T`` restricted to this core's vocabulary rows (``emb x vocab_c``).
