@@ -24,7 +24,7 @@ from ..model.bittrue.fp16 import from_bits
 from .delay import delay
 from .layouts import Unary
 
-__all__ = ["UnaryUnit", "TABLE_FUNCTIONS"]
+__all__ = ["UnaryUnit", "TABLE_FUNCTIONS", "make_unary_unit"]
 
 #: The functions a :class:`UnaryUnit` may hold.
 TABLE_FUNCTIONS = (Unary.EXP, Unary.RECIP, Unary.RSQRT, Unary.POW2INV)
@@ -309,3 +309,10 @@ class UnaryUnit(wiring.Component):
         with m.Else():
             m.d.comb += result.eq(Cat(sub_mag, C(0, 1)))
         return result
+
+
+def make_unary_unit(*, functions=None, add_latency=None, mul_latency=None):
+    """A :class:`UnaryUnit` from JSON parameters (function names; default: all of
+    :data:`TABLE_FUNCTIONS`), the form :mod:`sim.harness` elaborates."""
+    chosen = TABLE_FUNCTIONS if functions is None else tuple(Unary[name] for name in functions)
+    return UnaryUnit(functions=chosen, add_latency=add_latency, mul_latency=mul_latency)
