@@ -45,19 +45,21 @@ import inspect
 import json
 import os
 import re
-import sys
 import tempfile
 import xml.etree.ElementTree as ElementTree
+import contextlib
 from contextlib import contextmanager
 from pathlib import Path
 
-__all__ = ["REPO_ROOT", "BUILD_DIR", "PARAMS_ENV", "verilog_for", "run_cocotb", "bench_params"]
+__all__ = ["REPO_ROOT", "BUILD_DIR", "PARAMS_ENV", "verilog_for", "run_cocotb", "bench_params",
+           "dedupe_modules", "source_files", "source_hash"]
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 BUILD_DIR = REPO_ROOT / "build"
 PARAMS_ENV = "DFX_BENCH_PARAMS"
 _PACKAGE = "dfx_hw"
 _LOG_TAIL_LINES = 60
+_CACHE_VERSION = 2          # bump when the Verilog the harness writes changes for the same design
 
 
 def _module_file(name):
@@ -91,10 +93,16 @@ def _imported_modules(name, path):
     return {n for n in found if n == _PACKAGE or n.startswith(_PACKAGE + ".")}
 
 
-def source_hash(module_name, module_path=None):
-    """SHA-256 over the sources of ``module_name`` and every ``dfx_hw`` module it imports.
+def source_files(module_name, module_path=None):
+    """The source files of ``module_name`` and of every ``dfx_hw`` module it imports,
+    transitively (a package's ``__init__`` counts: it runs on import of any of its submodules).
 
     ``module_path`` is the module's file when it cannot be found by name (e.g. a test module).
+
+    Returns
+    -------
+    dict of str to Path
+        Module name to source file.
     """
     seen, todo = {}, [module_name]
     while todo:
@@ -107,15 +115,18 @@ def source_hash(module_name, module_path=None):
         seen[name] = path
         if path is None:
             continue
-        # A package's __init__ runs on import of any of its submodules.
         parent = name.rpartition(".")[0]
         if parent:
             todo.append(parent)
         todo.extend(_imported_modules(name, path))
+    return {name: path for name, path in seen.items() if path is not None}
+
+
+def source_hash(module_name, module_path=None):
+    """SHA-256 over the files of :func:`source_files` (names and contents)."""
     digest = hashlib.sha256()
-    for name in sorted(seen):
-        if seen[name] is not None:
-            digest.update(name.encode() + b"\0" + seen[name].read_bytes() + b"\0")
+    for name, path in sorted(source_files(module_name, module_path).items()):
+        digest.update(name.encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()
 
 
@@ -149,11 +160,12 @@ def _design_key(factory, params, toplevel):
         "params": params,
         "toplevel": toplevel,
         "amaranth": amaranth.__version__,
+        "harness": _CACHE_VERSION,
         "source": source_hash(module.__name__, getattr(module, "__file__", None)),
     }, sort_keys=True, default=repr)
     digest = hashlib.sha256(identity.encode()).hexdigest()[:16]
-    readable = _slug(getattr(target, "__qualname__", "design") + "-" + "-".join(f"{k}{v}" for k, v in
-                                                         sorted(params.items())))
+    settings = "-".join(f"{k}{v}" for k, v in sorted(params.items()))
+    readable = _slug(getattr(target, "__qualname__", "design") + "-" + settings)
     return f"{readable}-{digest}"
 
 
@@ -165,17 +177,9 @@ def _write_atomic(path, data):
             file.write(data)
         os.replace(tmp, path)
     except BaseException:
-        with _suppress_oserror():
+        with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
-
-
-@contextmanager
-def _suppress_oserror():
-    try:
-        yield
-    except OSError:
-        pass
 
 
 @contextmanager
@@ -187,6 +191,41 @@ def _locked(path):
             yield
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+_MODULE = re.compile(r"((?:^\(\*[^\n]*\*\)\n)*)^module\s+(\\\S+|[A-Za-z_][\w$]*)\s*\(([^)]*)\);\n"
+                     r"(.*?)^endmodule\n", re.M | re.S)
+
+
+def dedupe_modules(text):
+    """Merge the identical module bodies of Amaranth's Verilog output.
+
+    Amaranth writes one module per component *instance* (``top.lane0.mul``, ``top.lane1.mul``,
+    ...), even when the instances are identical. Modules whose port sets and bodies are equal
+    (after their own submodules were merged) are replaced by the first of them and the
+    instantiations renamed; this repeats up the hierarchy. Instantiations use named port
+    connections, so the order of a module's header ports does not matter.
+    """
+    while True:
+        modules = list(_MODULE.finditer(text))
+        first = {}
+        rename = {}
+        for match in modules:
+            _, name, ports, body = match.groups()
+            key = (tuple(sorted(p.strip() for p in ports.split(","))), body)
+            if key in first:
+                rename[name] = first[key]
+            else:
+                first[key] = name
+        if not rename:
+            return text
+        # Drop the duplicates (with their attribute lines), then rename their instantiations.
+        text = _MODULE.sub(lambda m: "" if m.group(2) in rename else m.group(0), text)
+        # Escaped identifiers (Amaranth's submodule names) in one pass; plain ones one by one.
+        text = re.sub(r"\\\S+(?=\s)", lambda m: rename.get(m.group(0), m.group(0)), text)
+        for old, new in rename.items():
+            if not old.startswith("\\"):
+                text = re.sub(r"\b" + re.escape(old) + r"\b", lambda _: new, text)
 
 
 def verilog_for(factory, params=None, *, toplevel="top"):
@@ -204,6 +243,9 @@ def verilog_for(factory, params=None, *, toplevel="top"):
         key).
     toplevel : str
         Name of the top Verilog module.
+
+    A component with a ``verilog_prelude()`` method (e.g. one that instantiates external
+    modules) gets the text it returns written before its own Verilog.
     """
     from amaranth.back import verilog
 
@@ -212,7 +254,9 @@ def verilog_for(factory, params=None, *, toplevel="top"):
     path = BUILD_DIR / "verilog" / f"{key}.v"
     if not path.exists():
         component = factory(**params)
-        _write_atomic(path, verilog.convert(component, name=toplevel))
+        prelude = getattr(component, "verilog_prelude", None)
+        text = verilog.convert(component, name=toplevel)
+        _write_atomic(path, (prelude() if prelude is not None else "") + text)
     return path
 
 

@@ -5,7 +5,7 @@ from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 from .bits import leading_zeros
-from .format import EXP_MAX, FRAC_BITS, SIG_BITS, SIGN_BIT, WIDTH, unpack
+from .format import EXP_MAX, FRAC_BITS, SIG_BITS, WIDTH, unpack
 from .pipeline import Pipeline, check_latency, register_counts
 from .rounding import round_pack, select_special
 

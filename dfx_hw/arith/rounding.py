@@ -2,7 +2,7 @@
 
 from amaranth.hdl import Cat, Const, Mux
 
-from .format import EXP_MAX, FRAC_BITS, INF, QNAN, SIGN_BIT
+from .format import INF, QNAN, SIGN_BIT
 
 __all__ = ["round_pack", "select_special"]
 
