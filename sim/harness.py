@@ -28,9 +28,11 @@ Writing a new bench
 
 Caching and parallel runs
 -------------------------
-The Verilog cache key is the component's class, its parameters, the Amaranth version and a hash
-of the source of every ``dfx_hw`` module the class's module imports (transitively), so editing a
-unit invalidates exactly the designs that use it. Files are written to a temporary name and
+The Verilog cache key is the component's class, its parameters, the Amaranth version, the
+harness's cache version and a hash of the source of every ``dfx_hw`` module the class's module
+imports (transitively), so editing a unit invalidates the designs that use it. The cached
+Verilog has identical submodule bodies merged (:func:`dfx_hw.synth.dedupe.dedupe_modules`: one
+module per distinct body instead of one per instance), which shrinks it and its Icarus build. Files are written to a temporary name and
 moved into place with :func:`os.replace`; the Icarus build of one design is guarded by a file
 lock, and every test run gets its own directory, so ``pytest -n auto`` workers can share the
 caches safely.
@@ -51,6 +53,8 @@ import contextlib
 from contextlib import contextmanager
 from pathlib import Path
 
+from dfx_hw.synth.dedupe import dedupe_modules
+
 __all__ = ["REPO_ROOT", "BUILD_DIR", "PARAMS_ENV", "verilog_for", "run_cocotb", "bench_params",
            "dedupe_modules", "source_files", "source_hash"]
 
@@ -59,7 +63,7 @@ BUILD_DIR = REPO_ROOT / "build"
 PARAMS_ENV = "DFX_BENCH_PARAMS"
 _PACKAGE = "dfx_hw"
 _LOG_TAIL_LINES = 60
-_CACHE_VERSION = 2          # bump when the Verilog the harness writes changes for the same design
+_CACHE_VERSION = 3          # bump when the Verilog the harness writes changes for the same design
 
 
 def _module_file(name):
@@ -191,41 +195,6 @@ def _locked(path):
             yield
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
-
-
-_MODULE = re.compile(r"((?:^\(\*[^\n]*\*\)\n)*)^module\s+(\\\S+|[A-Za-z_][\w$]*)\s*\(([^)]*)\);\n"
-                     r"(.*?)^endmodule\n", re.M | re.S)
-
-
-def dedupe_modules(text):
-    """Merge the identical module bodies of Amaranth's Verilog output.
-
-    Amaranth writes one module per component *instance* (``top.lane0.mul``, ``top.lane1.mul``,
-    ...), even when the instances are identical. Modules whose port sets and bodies are equal
-    (after their own submodules were merged) are replaced by the first of them and the
-    instantiations renamed; this repeats up the hierarchy. Instantiations use named port
-    connections, so the order of a module's header ports does not matter.
-    """
-    while True:
-        modules = list(_MODULE.finditer(text))
-        first = {}
-        rename = {}
-        for match in modules:
-            _, name, ports, body = match.groups()
-            key = (tuple(sorted(p.strip() for p in ports.split(","))), body)
-            if key in first:
-                rename[name] = first[key]
-            else:
-                first[key] = name
-        if not rename:
-            return text
-        # Drop the duplicates (with their attribute lines), then rename their instantiations.
-        text = _MODULE.sub(lambda m: "" if m.group(2) in rename else m.group(0), text)
-        # Escaped identifiers (Amaranth's submodule names) in one pass; plain ones one by one.
-        text = re.sub(r"\\\S+(?=\s)", lambda m: rename.get(m.group(0), m.group(0)), text)
-        for old, new in rename.items():
-            if not old.startswith("\\"):
-                text = re.sub(r"\b" + re.escape(old) + r"\b", lambda _: new, text)
 
 
 def verilog_for(factory, params=None, *, toplevel="top"):

@@ -6,6 +6,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from .dedupe import dedupe_modules
 from .levels import logic_levels
 from .yosys import RESOURCE_KEYS, count_resources, synthesize
 
@@ -28,12 +29,13 @@ def write_json_atomic(path, data):
 
 
 def write_verilog(target, path):
-    """Elaborate ``target`` and write its Verilog (top module ``top``) to ``path``."""
+    """Elaborate ``target`` and write its Verilog (top module ``top``, identical submodules
+    merged by :func:`~dfx_hw.synth.dedupe.dedupe_modules`) to ``path``."""
     from amaranth.back import verilog
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    text = verilog.convert(target.build(), name=TOP)
+    text = dedupe_modules(verilog.convert(target.build(), name=TOP))
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
     with os.fdopen(fd, "w") as out:
         out.write(text)
@@ -57,7 +59,7 @@ def estimate(target, workdir):
     from amaranth.back import verilog
     source = workdir / f"{target.name}.v"
     source.parent.mkdir(parents=True, exist_ok=True)
-    source.write_text(verilog.convert(component, name=TOP))
+    source.write_text(dedupe_modules(verilog.convert(component, name=TOP)))
     netlist = synthesize(source, top=TOP, workdir=workdir)
     depth = logic_levels(netlist, TOP)
     record = {
