@@ -14,7 +14,8 @@ from ..geometry import U280
 
 __all__ = [
     "VPUConfig", "Opcode", "ASource", "BSource", "AluOp", "Unary", "Sink", "OpControl",
-    "PRIMITIVE_CONTROL", "TRANSFER_CONTROL", "OP_CONTROL", "micro_op_layout", "DEFAULT_VRF_WORDS", "DEFAULT_SRF_WORDS",
+    "PRIMITIVE_CONTROL", "TRANSFER_CONTROL", "OP_CONTROL", "micro_op_layout",
+    "control_table_markdown", "DEFAULT_VRF_WORDS", "DEFAULT_SRF_WORDS",
 ]
 
 #: Vector register file words. At 16 lanes this is 32,768 FP16 elements (64 KiB): the largest
@@ -23,8 +24,9 @@ __all__ = [
 #: (up to 7 heads x 3 x 64 = 1344) and one head's scores over a 1024-token context: 19,968
 #: elements, with room to spare for double buffering.
 DEFAULT_VRF_WORDS = 2048
-#: Scalar register file words (FP16 scalars: means, variances, maxima, sums, constants).
-DEFAULT_SRF_WORDS = 64
+#: Scalar register file words (FP16 scalars: means, variances, maxima, sums, constants); the
+#: ISA names 32 scalar registers (``SRF_ADDR_BITS = 5``).
+DEFAULT_SRF_WORDS = 32
 
 
 class ASource(enum.Enum, shape=2):
@@ -237,3 +239,14 @@ def micro_op_layout(config):
         "length": config.length_width,
         "imm": 16,
     })
+
+
+def control_table_markdown():
+    """:data:`OP_CONTROL` as a Markdown table (``docs/vpu.md`` embeds it; a test keeps it
+    current)."""
+    lines = ["| opcode | # | operand a | operand b | VFU | SFU_V function | result to |",
+             "|---|---|---|---|---|---|---|"]
+    for number, (name, c) in enumerate(OP_CONTROL.items()):
+        lines.append(f"| `{name}` | {number} | {c.a.name.lower()} | {c.b.name.lower()} | "
+                     f"{c.alu.name.lower()} | {c.unary.name.lower()} | {c.sink.name.lower()} |")
+    return "\n".join(lines) + "\n"

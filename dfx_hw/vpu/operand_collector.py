@@ -56,13 +56,18 @@ class OperandCollector(wiring.Component):
     ports (registers ``src1``, ``src2``) and, for loads, takes one word from ``load``; on the next
     clock ``beat`` (and ``beat_load``) describe that word to the datapath.
 
+    Write-back: a beat without a table function writes ``short_latency`` clocks after its issue
+    (VFU result), a beat with one (``VEXP``, ``SRECIP``, ``SRSQRT``, ``SPOW2INV``)
+    ``long_latency`` clocks after (SFU_V result), a reduction ``reduction_latency`` clocks after
+    its last beat (accumulator). A short beat is not issued until every earlier long beat has
+    written, so the register-file writes of beats happen in issue order, one per clock.
+
     Hazards: every micro-op that writes a register file holds a *slot* (the written word range or
-    scalar register) from its acceptance until its last write is done, which is
-    ``vector_write_latency`` (or ``scalar_write_latency``) clocks after its last beat. A micro-op
-    is accepted only when none of the words or scalars it reads is in an active slot, so a
-    dependent micro-op waits exactly until its operands are written; independent micro-ops follow
-    back to back (one idle clock between micro-ops). Writes leave the pipeline in issue order
-    (every beat has the same latency), so there are no write-after-write or write-after-read
+    scalar register) from its acceptance until its last write is done. A micro-op is accepted only
+    when none of the words or scalars it reads (and no scalar it writes: reductions write late,
+    through their own port) is in an active slot, so a dependent micro-op waits exactly until its
+    operands are written; independent micro-ops follow back to back (one idle clock between
+    micro-ops). Reads happen at issue, before any later write, so there are no write-after-read
     hazards. A micro-op whose destination overlaps its own source other than exactly (same start)
     is not supported.
 
@@ -78,8 +83,10 @@ class OperandCollector(wiring.Component):
     Parameters
     ----------
     config : VPUConfig
-    vector_write_latency, scalar_write_latency : int
-        Clocks from a beat's issue to the write of its result (>= 2).
+    short_latency, long_latency, reduction_latency : int
+        Clocks from a beat's issue to its register-file write: without a table function, with
+        one, and from the last beat of a reduction (``2 <= short <= long``, ``short <=
+        reduction``).
     sum_interval, max_interval : int
         Clocks between reduction beats (>= 1).
     store_depth : int
@@ -88,18 +95,23 @@ class OperandCollector(wiring.Component):
         Hazard slots (micro-ops that may be in flight).
     """
 
-    def __init__(self, *, config, vector_write_latency, scalar_write_latency, sum_interval,
+    def __init__(self, *, config, short_latency, long_latency, reduction_latency, sum_interval,
                  max_interval, store_depth, slots):
-        for name, value, low in (("vector_write_latency", vector_write_latency, 2),
-                                 ("scalar_write_latency", scalar_write_latency, 2),
+        for name, value, low in (("short_latency", short_latency, 2),
+                                 ("long_latency", long_latency, 2),
+                                 ("reduction_latency", reduction_latency, 2),
                                  ("sum_interval", sum_interval, 1),
                                  ("max_interval", max_interval, 1),
                                  ("store_depth", store_depth, 1), ("slots", slots, 1)):
             if isinstance(value, bool) or not isinstance(value, int) or value < low:
                 raise ValueError(f"{name} must be an integer of at least {low}, not {value!r}")
+        if not short_latency <= long_latency or not short_latency <= reduction_latency:
+            raise ValueError(f"short_latency ({short_latency}) must not exceed long_latency "
+                             f"({long_latency}) or reduction_latency ({reduction_latency})")
         self._config = config
-        self._w_vec = vector_write_latency
-        self._w_scalar = scalar_write_latency
+        self._w_short = short_latency
+        self._w_long = long_latency
+        self._w_reduction = reduction_latency
         self._sum_interval = sum_interval
         self._max_interval = max_interval
         self._store_depth = store_depth
@@ -131,7 +143,7 @@ class OperandCollector(wiring.Component):
         lanes = cfg.lanes
         shift = (lanes - 1).bit_length()
         wbits = cfg.word_addr_width + 1              # word counts and ends (no wrap-around)
-        tbits = max(self._w_vec, self._w_scalar).bit_length()
+        tbits = max(self._w_long, self._w_reduction).bit_length()
 
         # ---- decode of the micro-op offered on `instr` -------------------------------------
         op = self.instr.payload
@@ -184,6 +196,7 @@ class OperandCollector(wiring.Component):
             conflicts.append(b_vec & overlaps(k, 0, src2_w, src2_w + words - 1))
             conflicts.append(a_scalar & overlaps(k, 1, op.src1, op.src1))
             conflicts.append(b_scalar & overlaps(k, 1, op.src2, op.src2))
+            conflicts.append(~sink_vec & writes & overlaps(k, 1, op.dst, op.dst))
         hazard = Signal()
         m.d.comb += hazard.eq(Cat(*conflicts).any())
         free = Signal(self._slots)
@@ -231,9 +244,12 @@ class OperandCollector(wiring.Component):
         # Issue one beat when its operands can be taken this clock.
         is_stream = cur.a == ASource.STREAM
         is_store = cur.sink == Sink.STORE
+        is_long = cur.unary != Unary.NONE
         last = index == cur_words - 1
+        # Clocks until a short beat's write would follow the last long beat's write.
+        shadow = Signal(range(self._w_long - self._w_short + 1))
         can_issue = busy_issuing & (wait == 0) & (~is_stream | self.load.valid) & \
-            (~is_store | (store_out < self._store_depth))
+            (~is_store | (store_out < self._store_depth)) & (is_long | (shadow == 0))
         issue = Signal()
         m.d.comb += issue.eq(can_issue)
         m.d.comb += self.load.ready.eq(can_issue & is_stream)
@@ -242,6 +258,10 @@ class OperandCollector(wiring.Component):
                            self._max_interval - 1, 0))
         with m.If(wait != 0):
             m.d.sync += wait.eq(wait - 1)
+        with m.If(issue & is_long):
+            m.d.sync += shadow.eq(self._w_long - self._w_short)
+        with m.Elif(shadow != 0):
+            m.d.sync += shadow.eq(shadow - 1)
         with m.If(issue):
             m.d.sync += [index.eq(index + 1), wait.eq(interval)]
             with m.If(last):
@@ -253,7 +273,8 @@ class OperandCollector(wiring.Component):
             m.d.sync += store_out.eq(store_out - 1)
 
         # Slot bookkeeping.
-        cur_scalar_sink = ~(cur.sink == Sink.VECTOR) & ~is_store
+        cur_reduction = (cur.sink == Sink.SUM) | (cur.sink == Sink.MAX) | \
+            (cur.sink == Sink.AMAX)
         for k in range(self._slots):
             with m.If(slot_valid[k] & ~slot_issuing[k] & (slot_timer[k] != 0)):
                 m.d.sync += slot_timer[k].eq(slot_timer[k] - 1)
@@ -266,7 +287,8 @@ class OperandCollector(wiring.Component):
             with m.If(issue & last & cur_has_slot & (cur_slot == k)):
                 m.d.sync += [
                     slot_issuing[k].eq(0),
-                    slot_timer[k].eq(Mux(cur_scalar_sink, self._w_scalar - 1, self._w_vec - 1)),
+                    slot_timer[k].eq(Mux(cur_reduction, self._w_reduction - 1,
+                                         Mux(is_long, self._w_long - 1, self._w_short - 1))),
                 ]
 
         # Register-file reads for the beat.

@@ -61,10 +61,11 @@ class UnaryUnit(wiring.Component):
     ``fn = NONE`` passes ``x`` through unchanged. Fully pipelined: ``x`` and ``fn`` applied on one
     clock give ``result`` exactly :attr:`latency` clocks later, whatever the function.
 
-    Pipeline: input split and ROM addresses (combinational into the synchronous ROMs, 1 clock);
-    ``f * D`` (multiplier) and ``T + f * D`` (adder); for ``exp`` ``M * g`` and ``M + M * g``
-    (the other functions wait in a delay line); ``ldexp`` with round-to-nearest-even for
-    subnormal results, sign and special values (1 clock).
+    Pipeline (at most about 8 logic levels per stage): significand shifts (1 clock); normalised
+    split and ROM addresses (1); ROM read (1); the exact FP16 fraction ``f`` (1); ``f * D``
+    (multiplier) and ``T + f * D`` (adder); for ``exp`` ``M * g`` and ``M + M * g`` (the other
+    functions wait in a delay line); ``ldexp`` alignment (1) and round-to-nearest-even of
+    subnormal results, sign and special values (1).
 
     Parameters
     ----------
@@ -101,84 +102,86 @@ class UnaryUnit(wiring.Component):
 
     @property
     def latency(self):
-        return 2 + 2 * (self._add_latency + self._mul_latency)
+        return 5 + 2 * (self._add_latency + self._mul_latency)
 
     def elaborate(self, platform):
         m = Module()
         la, lm = self._add_latency, self._mul_latency
+
+        def reg(value, name):
+            """``value`` one clock later."""
+            return delay(m, value, 1, name=name)
+
+        # ---- stage A (clock 0): fields, shifts of the significand ---------------------------
         # Operand isolation: the table datapath only sees inputs of table functions.
         x = Signal(16)
         m.d.comb += x.eq(Mux(self.fn == Unary.NONE, 0, self.x))
         sign, exp, frac = x[15], x[10:15], x[:10]
-        is_nan = (exp == 31) & (frac != 0)
-        is_inf = (exp == 31) & (frac == 0)
-        is_zero = x[:15] == 0
         normal = exp != 0
-        exp_eff = Mux(normal, exp, 1)
+        exp_eff = Signal(5)
+        m.d.comb += exp_eff.eq(Mux(normal, exp, 1))
         sig = Cat(frac, normal)                          # 11 bits
+        flags = Cat((exp == 31) & (frac != 0), (exp == 31) & (frac == 0), x[:15] == 0, sign)
+        lz = leading_zeros(m, frac, name="x_lz")         # 0..10 (subnormal normalisation)
+        # exp: a = trunc(16 x); |16 x| = sig * 2**(exp_eff - 21).
+        shift = Signal(5)
+        m.d.comb += shift.eq(21 - exp_eff)               # 1 .. 20 when exp_eff < 21
+        a_mag = Signal(11)
+        m.d.comb += a_mag.eq(sig >> shift)
+        rest = Signal(11)                                # bits of sig below 2**-4 (|b|)
+        m.d.comb += rest.eq(sig & ((C(1, 21) << shift) - 1))
+        a_fn = reg(self.fn, "a_fn")
+        a_exp, a_frac, a_normal = reg(exp, "a_exp"), reg(frac, "a_frac"), reg(normal, "a_normal")
+        a_exp_eff, a_lz = reg(exp_eff, "a_exp_eff"), reg(lz, "a_lz")
+        a_flags, a_mag_r, a_rest = reg(flags, "a_flags"), reg(a_mag, "a_mag"), reg(rest, "a_rest")
+        a_sign = a_flags[3]
 
-        # Normalised split x = (-1)**s * m * 2**e (subnormals via a leading-zero count).
-        lz = leading_zeros(m, frac, name="x_lz")         # 0..10
-        norm_frac = Mux(normal, frac, (frac << (lz + 1))[:10])
+        # ---- stage B (clock 1): normalised split, table addresses ---------------------------
+        # x = (-1)**s * m * 2**e, F = fraction field of m.
+        norm_frac = Signal(10)
+        m.d.comb += norm_frac.eq(Mux(a_normal, a_frac, (a_frac << (a_lz + 1))[:10]))
         e = Signal(signed(7))
-        m.d.comb += e.eq(Mux(normal, Cat(exp, C(0, 1)).as_signed() - 15, -15 - lz))
+        m.d.comb += e.eq(Mux(a_normal, Cat(a_exp, C(0, 1)).as_signed() - 15, -15 - a_lz))
         j7 = norm_frac[3:10]
         f8 = Signal(16)                                  # (F & 7) / 8, exact
         with m.Switch(norm_frac[:3]):
             for k in range(8):
                 with m.Case(k):
                     m.d.comb += f8.eq(_bits(np.float16(k / 8))[0])
-
-        # exp: a = trunc(16 x); |16 x| = sig * 2**(exp_eff - 21).
-        big = exp_eff >= 21
-        shift = Signal(5)
-        m.d.comb += shift.eq(21 - exp_eff)               # 1 .. 20 when not big
-        a_mag = Signal(11)
-        m.d.comb += a_mag.eq(sig >> shift)
-        rest = Signal(11)                                # bits of sig below 2**-4 (|b|)
-        m.d.comb += rest.eq(sig & ((C(1, 21) << shift) - 1))
-        # u = |b| * 2**10 = rest * 2**(exp_eff - 15); j = floor(u), f = u - j.
+        q = Signal(signed(7))
+        m.d.comb += q.eq(e >> 1)                         # (e - p) / 2, arithmetic
+        # exp: u = |b| * 2**10 = rest * 2**(exp_eff - 15); j = floor(u), f = u - j.
         j6 = Signal(6)
         fbits = Signal(11)
-        with m.If(exp_eff >= 15):
-            m.d.comb += [j6.eq(rest << (exp_eff - 15)[:3]), fbits.eq(0)]
+        with m.If(a_exp_eff >= 15):
+            m.d.comb += [j6.eq(a_rest << (a_exp_eff - 15)[:3]), fbits.eq(0)]
         with m.Else():
             low = Signal(4)
-            m.d.comb += low.eq(15 - exp_eff)
-            m.d.comb += [j6.eq(rest >> low), fbits.eq(rest & ((C(1, 16) << low) - 1))]
-        f_exp = _fp16_of_integer(m, fbits, exp_eff)
-        too_high = ~sign & (big | (a_mag > tables.EXP_A_MAX))
-        too_low = sign & (big | (a_mag > -tables.EXP_A_MIN))
-        coarse_addr = Mux(sign, -tables.EXP_A_MIN - a_mag, -tables.EXP_A_MIN + a_mag)
+            m.d.comb += low.eq(15 - a_exp_eff)
+            m.d.comb += [j6.eq(a_rest >> low), fbits.eq(a_rest & ((C(1, 16) << low) - 1))]
+        big = a_exp_eff >= 21
+        too_high = ~a_sign & (big | (a_mag_r > tables.EXP_A_MAX))
+        too_low = a_sign & (big | (a_mag_r > -tables.EXP_A_MIN))
+        coarse_addr = Mux(a_sign, -tables.EXP_A_MIN - a_mag_r, -tables.EXP_A_MIN + a_mag_r)
 
-        # ROMs (synchronous read: data one clock after the address).
+        # ROMs (synchronous read: data one clock after the address), then one more register.
         def rom(name, words, width, addr):
             mem = Memory(shape=unsigned(width), depth=len(words), init=words)
             m.submodules[name] = mem
             port = mem.read_port()
             m.d.comb += port.addr.eq(addr)
-            return port.data
+            return reg(port.data, f"{name}_q")
 
-        sel_fn = self.fn
-        t = Signal(16)
-        d = Signal(16)
-        f = Signal(16)
-        n = Signal(signed(_N_BITS))                      # ldexp amount (RECIP, RSQRT)
         coarse = None
-        fn1 = Signal(Unary)
-        m.d.sync += fn1.eq(sel_fn)
-        if Unary.EXP in self._functions:
-            table_m, table_e, table_t, table_d = tables.exp_table()
-            td = rom("expm1_rom", [tt | (dd << 16) for tt, dd in zip(_bits(table_t),
-                                                                     _bits(table_d))],
-                     32, Cat(j6, sign))
-            me = rom("exp_rom", [mm | ((int(ee) & 0x3F) << 16) for mm, ee in
-                                 zip(_bits(table_m), table_e)], 16 + _E_BITS,
-                     Mux(too_high | too_low, 0, coarse_addr))
-            coarse = me
         t_d = {}
         if Unary.EXP in self._functions:
-            t_d[Unary.EXP] = td
+            table_m, table_e, table_t, table_d = tables.exp_table()
+            t_d[Unary.EXP] = rom("expm1_rom", [tt | (dd << 16) for tt, dd in
+                                               zip(_bits(table_t), _bits(table_d))],
+                                 32, Cat(j6, a_sign))
+            coarse = rom("exp_rom", [mm | ((int(ee) & 0x3F) << 16) for mm, ee in
+                                     zip(_bits(table_m), table_e)], 16 + _E_BITS,
+                         Mux(too_high | too_low, 0, coarse_addr))
         if Unary.RECIP in self._functions:
             rt, rd = tables.recip_table()
             t_d[Unary.RECIP] = rom("recip_rom", [tt | (dd << 16) for tt, dd in
@@ -188,30 +191,34 @@ class UnaryUnit(wiring.Component):
             t_d[Unary.RSQRT] = rom("rsqrt_rom", [tt | (dd << 16) for tt, dd in
                                                  zip(_bits(st), _bits(sd))], 32,
                                    Cat(j7, e[0]))
-        # Side information registered to line up with the ROM data.
-        f1 = Signal(16)
-        n1 = Signal(signed(_N_BITS))
-        q = Signal(signed(7))
-        m.d.comb += q.eq(e >> 1)                          # (e - p) / 2, arithmetic
-        with m.Switch(sel_fn):
-            with m.Case(Unary.EXP):
-                m.d.sync += f1.eq(f_exp)
+        n = Signal(signed(_N_BITS))                      # ldexp amount (RECIP, RSQRT)
+        with m.Switch(a_fn):
             with m.Case(Unary.RECIP):
-                m.d.sync += [f1.eq(f8), n1.eq(-e)]
+                m.d.comb += n.eq(-e)
             with m.Case(Unary.RSQRT):
-                m.d.sync += [f1.eq(f8), n1.eq(-q)]
-        with m.Switch(fn1):
+                m.d.comb += n.eq(-q)
+        b_fn, b_f8, b_n = reg(a_fn, "b_fn"), reg(f8, "b_f8"), reg(n, "b_n")
+        b_fbits, b_exp_eff = reg(fbits, "b_fbits"), reg(a_exp_eff, "b_exp_eff")
+        b_range = reg(Cat(too_high, too_low), "b_range")
+
+        # ---- stage C (clock 2): the exact FP16 fraction f of exp ---------------------------
+        f_exp = _fp16_of_integer(m, b_fbits, b_exp_eff)
+        f_c = reg(Mux(b_fn == Unary.EXP, f_exp, b_f8), "c_f")
+        c_fn, c_n = reg(b_fn, "c_fn"), reg(b_n, "c_n")
+        t = Signal(16)
+        d = Signal(16)
+        with m.Switch(c_fn):
             for function, data in t_d.items():
                 with m.Case(function):
                     m.d.comb += [t.eq(data[:16]), d.eq(data[16:32])]
 
-        # Interpolation: g = T + f * D.
+        # ---- interpolation (clock 3 on): g = T + f * D; exp: y = M + M * g ------------------
         m.submodules.mul_fd = mul_fd = FP16Multiplier(latency=lm)
         m.submodules.add_t = add_t = FP16Adder(latency=la)
-        m.d.comb += [mul_fd.a.eq(f1), mul_fd.b.eq(d)]
+        m.d.comb += [mul_fd.a.eq(f_c), mul_fd.b.eq(d)]
         t_late = delay(m, t, lm, name="t")
         m.d.comb += [add_t.a.eq(t_late), add_t.b.eq(mul_fd.result)]
-        g = add_t.result                                 # at clock 1 + lm + la
+        g = add_t.result                                 # clock 3 + lm + la
         if coarse is not None:
             m.submodules.mul_mg = mul_mg = FP16Multiplier(latency=lm)
             m.submodules.add_m = add_m = FP16Adder(latency=la)
@@ -219,28 +226,30 @@ class UnaryUnit(wiring.Component):
             m.d.comb += [mul_mg.a.eq(coarse_late[:16]), mul_mg.b.eq(g)]
             m_late = delay(m, coarse_late[:16], lm, name="mant")
             m.d.comb += [add_m.a.eq(m_late), add_m.b.eq(mul_mg.result)]
-            y_exp = add_m.result                         # at clock 1 + 2 (lm + la)
+            y_exp = add_m.result                         # clock 3 + 2 (lm + la)
             e_late = delay(m, coarse_late[16:], lm + la, name="exp_e")
         y_other = delay(m, g, lm + la, name="y")
-        n_late = delay(m, n1, 2 * (lm + la), name="n")
-
-        # Special cases and pass-through, from the input (1 + 2 (lm + la) clocks late).
-        span = 1 + 2 * (lm + la)
-        x_late = delay(m, self.x, span, name="x")
-        fn_late = delay(m, sel_fn, span, name="fn")
-        flags = Cat(is_nan, is_inf, is_zero, sign, too_high, too_low)
-        flags_late = delay(m, flags, span, name="flags")
-        nan_l, inf_l, zero_l, sign_l, high_l, low_l = (flags_late[i] for i in range(6))
+        n_late = delay(m, c_n, 2 * (lm + la), name="n")
+        fn_y = delay(m, c_fn, 2 * (lm + la), name="fn_y")
 
         y = Signal(16)
         amount = Signal(signed(_N_BITS))
-        with m.Switch(fn_late):
+        with m.Switch(fn_y):
             if coarse is not None:
                 with m.Case(Unary.EXP):
                     m.d.comb += [y.eq(y_exp), amount.eq(e_late.as_signed())]
             with m.Default():
                 m.d.comb += [y.eq(y_other), amount.eq(n_late)]
-        scaled = self._ldexp(m, y, amount)
+        scaled = self._ldexp(m, y, amount)               # registered inside: clock 4 + ...
+
+        # ---- special cases and pass-through (clock 4 + 2 (lm + la)) ------------------------
+        span = 4 + 2 * (lm + la)
+        x_late = delay(m, self.x, span, name="x")
+        fn_late = delay(m, self.fn, span, name="fn")
+        flags_late = delay(m, a_flags, span - 1, name="flags")
+        range_late = delay(m, b_range, span - 2, name="range")
+        nan_l, inf_l, zero_l, sign_l = (flags_late[i] for i in range(4))
+        high_l, low_l = range_late[0], range_late[1]
 
         out = Signal(16)
         with m.Switch(fn_late):
@@ -284,28 +293,28 @@ class UnaryUnit(wiring.Component):
 
     @staticmethod
     def _ldexp(m, y, amount):
-        """``fp16(y * 2**amount)`` for a positive normal ``y``: exponent add, or a right shift
-        with round-to-nearest-even when the result is subnormal; overflow gives inf."""
-        y_exp = y[10:15]
+        """``fp16(y * 2**amount)`` for a positive normal ``y``, one clock later: exponent add
+        and alignment shift, register, then round-to-nearest-even of a subnormal result;
+        overflow gives inf."""
         new = Signal(signed(9))
-        m.d.comb += new.eq(y_exp + amount)
+        m.d.comb += new.eq(y[10:15] + amount)
         sig = Cat(y[:10], C(1, 1))                       # 11 bits
         # Subnormal: shift right by 1 - new (clamped to 12: everything below the guard bit).
         sh = Signal(4)
         m.d.comb += sh.eq(Mux(new >= 1, 0, Mux(1 - new > 12, 12, 1 - new)))
-        wide = Cat(C(0, 12), sig)                        # 23 bits: sig << 12
         shifted = Signal(23)
-        m.d.comb += shifted.eq(wide >> sh)
-        kept = shifted[12:23]                            # sig >> sh
-        guard = shifted[11]
-        sticky = shifted[:11] != 0
-        sub_mag = round_pack(frac=kept[:10], exp_field=C(0, 5), guard=guard, sticky=sticky,
-                             overflow=C(0, 1))
+        m.d.comb += shifted.eq(Cat(C(0, 12), sig) >> sh)  # sig << 12 >> sh
+        l_new = delay(m, new, 1, name="l_new")
+        l_frac = delay(m, y[:10], 1, name="l_frac")
+        l_shifted = delay(m, shifted, 1, name="l_shifted")
+        kept = l_shifted[12:23]                          # sig >> sh
+        sub_mag = round_pack(frac=kept[:10], exp_field=C(0, 5), guard=l_shifted[11],
+                             sticky=l_shifted[:11] != 0, overflow=C(0, 1))
         result = Signal(16)
-        with m.If(new >= 31):
+        with m.If(l_new >= 31):
             m.d.comb += result.eq(INF)
-        with m.Elif(new >= 1):
-            m.d.comb += result.eq(Cat(y[:10], new[:5], C(0, 1)))
+        with m.Elif(l_new >= 1):
+            m.d.comb += result.eq(Cat(l_frac, l_new[:5], C(0, 1)))
         with m.Else():
             m.d.comb += result.eq(Cat(sub_mag, C(0, 1)))
         return result

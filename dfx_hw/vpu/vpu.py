@@ -8,7 +8,7 @@ from amaranth.lib.wiring import In, Out
 from ..arith import FP16Adder
 from .accumulator import Accumulator
 from .delay import delay
-from .layouts import ASource, BSource, Sink, VPUConfig
+from .layouts import ASource, BSource, Sink, Unary, VPUConfig
 from .operand_collector import OperandCollector
 from .regfile import RegisterFile
 from .sfu_v import SFUV
@@ -28,9 +28,10 @@ class VPU(wiring.Component):
     constants) over its vector and scalar register files, bit for bit the bit-true model.
 
     Datapath, one register-file word (``lanes`` elements) per clock: operand collector (register
-    file reads) -> VFU (``lanes`` add/sub/mul/max ALUs, bypass) -> SFU_V table functions
-    (``exp`` per lane, ``recip``/``rsqrt``/``pow2inv`` in lane 0) -> vector register file write,
-    or SFU_V accumulator (sum/max/amax) -> scalar register file, or (lane 0) scalar register file.
+    file reads) -> VFU (``lanes`` add/sub/mul/max ALUs, bypass) -> [SFU_V table functions
+    (``exp`` per lane, ``recip``/``rsqrt``/``pow2inv`` in lane 0), only for the micro-ops that
+    use one] -> vector register file write, or SFU_V accumulator (sum/max/amax) -> scalar
+    register file, or (lane 0) scalar register file.
     Stores leave from the register-file read (bypass) through a :data:`STORE_DEPTH`-word buffer.
 
     Parameters
@@ -76,14 +77,19 @@ class VPU(wiring.Component):
         return self._config
 
     @property
-    def vector_write_latency(self):
-        """Clocks from a beat's issue to its vector register-file write."""
-        return 1 + self._vfu.latency + self._sfu.latency
+    def short_latency(self):
+        """Clocks from a beat's issue to its register-file write (no table function)."""
+        return 1 + self._vfu.latency
 
     @property
-    def scalar_write_latency(self):
-        """Clocks from a beat's issue (the last, for a reduction) to its scalar write."""
-        return self.vector_write_latency + self._acc.latency
+    def long_latency(self):
+        """Clocks from a beat's issue to its register-file write (with a table function)."""
+        return self.short_latency + self._sfu.latency
+
+    @property
+    def reduction_latency(self):
+        """Clocks from the last beat of a reduction to its scalar register-file write."""
+        return self.short_latency + self._acc.latency
 
     @property
     def sum_interval(self):
@@ -96,17 +102,19 @@ class VPU(wiring.Component):
     @property
     def slots(self):
         """Hazard slots: enough for back-to-back one-beat micro-ops (two clocks each)."""
-        return (self.scalar_write_latency + 1) // 2 + 1
+        return (max(self.long_latency, self.reduction_latency) + 1) // 2 + 1
 
     def elaborate(self, platform):
         m = Module()
         cfg = self._config
         lanes = cfg.lanes
         m.submodules.vrf = vrf = RegisterFile(lanes=lanes, depth=cfg.vrf_words, read_ports=2)
-        m.submodules.srf = srf = RegisterFile(lanes=1, depth=cfg.srf_words, read_ports=2)
+        # Two scalar write ports: reductions (late) and lane-0 scalar results.
+        m.submodules.srf = srf = RegisterFile(lanes=1, depth=cfg.srf_words, read_ports=2,
+                                              write_ports=2)
         m.submodules.collector = col = OperandCollector(
-            config=cfg, vector_write_latency=self.vector_write_latency,
-            scalar_write_latency=self.scalar_write_latency, sum_interval=self.sum_interval,
+            config=cfg, short_latency=self.short_latency, long_latency=self.long_latency,
+            reduction_latency=self.reduction_latency, sum_interval=self.sum_interval,
             max_interval=self.max_interval, store_depth=STORE_DEPTH, slots=self.slots)
         m.submodules.vfu = vfu = self._vfu
         m.submodules.sfu = sfu = self._sfu
@@ -153,11 +161,21 @@ class VPU(wiring.Component):
             col.store_pop.eq(fifo.r_rdy & self.store.ready),
         ]
 
-        # VFU -> SFU_V.
-        at_sfu = delay(m, beat, vfu.latency, name="b_sfu")
-        m.d.comb += [sfu.data.eq(vfu.result), sfu.fn.eq(at_sfu.ctrl.unary)]
-        done = delay(m, at_sfu, sfu.latency, name="b_out")
-        result = sfu.result
+        # VFU -> (beats with a table function) SFU_V.
+        short = delay(m, beat, vfu.latency, name="b_short")
+        m.d.comb += [sfu.data.eq(vfu.result),
+                     sfu.fn.eq(Mux(short.valid, short.ctrl.unary, Unary.NONE))]
+        long = delay(m, short, sfu.latency, name="b_long")
+        short_done = short.valid & (short.ctrl.unary == Unary.NONE)
+        long_done = long.valid & (long.ctrl.unary != Unary.NONE)
+        # The collector spaces beats so that at most one of the two writes back on a clock.
+        done = Signal.like(beat)
+        result = Signal(16 * lanes)
+        m.d.comb += [
+            done.eq(Mux(long_done, long, short)),
+            done.valid.eq(short_done | long_done),
+            result.eq(Mux(long_done, sfu.result, vfu.result)),
+        ]
         sink = done.ctrl.sink
 
         # Vector register-file write.
@@ -167,21 +185,24 @@ class VPU(wiring.Component):
             vrf.write[0].en.eq(Mux(done.valid & (sink == Sink.VECTOR), done.mask, 0)),
         ]
 
-        # Reductions and lane-0 scalars, aligned to the same scalar write latency.
+        # Reductions (VFU pass-through, never a table function) and lane-0 scalars.
         m.d.comb += [
-            acc.valid.eq(done.valid & ((sink == Sink.SUM) | (sink == Sink.MAX) |
-                                       (sink == Sink.AMAX))),
-            acc.data.eq(result), acc.mask.eq(done.mask),
-            acc.first.eq(done.first), acc.last.eq(done.last),
-            acc.is_max.eq(sink != Sink.SUM), acc.absolute.eq(sink == Sink.AMAX),
+            acc.valid.eq(short_done & ((short.ctrl.sink == Sink.SUM) |
+                                       (short.ctrl.sink == Sink.MAX) |
+                                       (short.ctrl.sink == Sink.AMAX))),
+            acc.data.eq(vfu.result), acc.mask.eq(short.mask),
+            acc.first.eq(short.first), acc.last.eq(short.last),
+            acc.is_max.eq(short.ctrl.sink != Sink.SUM),
+            acc.absolute.eq(short.ctrl.sink == Sink.AMAX),
         ]
-        scalar_valid = delay(m, done.valid & (sink == Sink.SCALAR), acc.latency, name="s_valid")
-        scalar_value = delay(m, result[:16], acc.latency, name="s_value")
-        scalar_dst = delay(m, done.dst, acc.latency, name="s_dst")
+        reduction_dst = delay(m, short.dst, acc.latency, name="r_dst")
         m.d.comb += [
-            srf.write[0].addr.eq(scalar_dst),
-            srf.write[0].data.eq(Mux(acc.result_valid, acc.result, scalar_value)),
-            srf.write[0].en.eq(acc.result_valid | scalar_valid),
+            srf.write[0].addr.eq(reduction_dst),
+            srf.write[0].data.eq(acc.result),
+            srf.write[0].en.eq(acc.result_valid),
+            srf.write[1].addr.eq(done.dst),
+            srf.write[1].data.eq(result[:16]),
+            srf.write[1].en.eq(done.valid & (sink == Sink.SCALAR)),
         ]
         return m
 
