@@ -45,25 +45,26 @@ def test_walk_errors_name_the_bad_value():
 
 
 def test_descriptor_fields_round_trip():
-    bits = matrix_descriptor("maskedmm", rows=64, cols=37, scale=0.125, token=36, reduce_max=True,
+    bits = matrix_descriptor("maskedmm", k=64, n=37, scale=0.125, token=36, reduce_max=True,
                              band=4)
     view = descriptor_layout().from_bits(bits)
     assert view.op == MatOp.MASKED_MM
-    assert (int(view.rows), int(view.cols), int(view.token), int(view.band)) == (64, 37, 36, 4)
+    assert (int(view.k), int(view.n), int(view.token), int(view.band)) == (64, 37, 36, 4)
     assert int(view.scale) == 0x3000 and int(view.scale_en) == 1 and int(view.reduce_max) == 1
     assert int(view.bias) == 0 and int(view.gelu) == 0
 
 
 @pytest.mark.parametrize("kwargs, message", [
-    ({"kind": "conv2d", "rows": 4, "cols": 4}, "kind must be one of"),
-    ({"kind": "mm", "rows": 0, "cols": 4}, r"rows must be an integer in \[1, 6400\], not 0"),
-    ({"kind": "mm", "rows": 6401, "cols": 4}, r"rows must be an integer in \[1, 6400\], not 6401"),
-    ({"kind": "mm", "rows": 4, "cols": 70000}, r"cols must be an integer in \[1, 65535\]"),
-    ({"kind": "maskedmm", "rows": 4, "cols": 5, "token": 5}, r"token must be an integer in \[0, 4\]"),
-    ({"kind": "conv1d", "rows": 4, "cols": 5, "token": 2}, "token only applies to maskedmm"),
-    ({"kind": "mm", "rows": 4, "cols": 5, "scale": 0.1}, "scale must be a finite number exactly"),
-    ({"kind": "mm", "rows": 4, "cols": 5, "scale": float("inf")}, "scale must be a finite"),
-    ({"kind": "mm", "rows": 4, "cols": 5, "band": 256}, r"band must be an integer in \[0, 255\]"),
+    ({"kind": "conv2d", "k": 4, "n": 4}, "kind must be one of"),
+    ({"kind": "mm", "k": 0, "n": 4}, r"k must be an integer in \[1, 6400\], not 0"),
+    ({"kind": "mm", "k": 6401, "n": 4}, r"k must be an integer in \[1, 6400\], not 6401"),
+    ({"kind": "mm", "k": 4, "n": 70000}, r"n must be an integer in \[1, 65535\]"),
+    ({"kind": "maskedmm", "k": 4, "n": 5, "token": 5},
+     r"token must be an integer in \[0, 4\]"),
+    ({"kind": "conv1d", "k": 4, "n": 5, "token": 2}, "token only applies to maskedmm"),
+    ({"kind": "mm", "k": 4, "n": 5, "scale": 0.1}, "scale must be a finite number exactly"),
+    ({"kind": "mm", "k": 4, "n": 5, "scale": float("inf")}, "scale must be a finite"),
+    ({"kind": "mm", "k": 4, "n": 5, "band": 256}, r"band must be an integer in \[0, 255\]"),
 ])
 def test_descriptor_errors_name_the_bad_value(kwargs, message):
     kind = kwargs.pop("kind")

@@ -8,7 +8,7 @@ from amaranth.lib.wiring import In, Out
 
 from ..arith.adder import FP16Adder
 from ..arith.pipeline import check_latency
-from .adder_tree import _check_power_of_two
+from .params import check_positive, check_power_of_two
 from .delay import delay
 from .layouts import column_meta_layout, lane_sums_layout, tile_meta_layout, vector_layout
 
@@ -51,10 +51,8 @@ class Accumulator(wiring.Component):
     """
 
     def __init__(self, *, l, band, add_latency=FP16Adder.DEFAULT_LATENCY):
-        self._l = _check_power_of_two("l", l)
-        if isinstance(band, bool) or not isinstance(band, int) or band < 1:
-            raise ValueError(f"band must be a positive integer, not {band!r}")
-        self._band = band
+        self._l = check_power_of_two("l", l)
+        self._band = check_positive("band", band)
         self._add_latency = check_latency(add_latency)
         super().__init__({
             "i": In(stream.Signature(lane_sums_layout(l=l, meta=tile_meta_layout(l=l,

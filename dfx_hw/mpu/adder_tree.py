@@ -7,14 +7,9 @@ from amaranth.lib.wiring import In, Out
 from ..arith.adder import FP16Adder
 from ..arith.pipeline import check_latency
 from .layouts import FP16, vector_layout
+from .params import check_power_of_two
 
 __all__ = ["AdderTree"]
-
-
-def _check_power_of_two(name, value):
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1 or value & (value - 1):
-        raise ValueError(f"{name} must be a positive power of two, not {value!r}")
-    return value
 
 
 class AdderTree(wiring.Component):
@@ -41,7 +36,7 @@ class AdderTree(wiring.Component):
     """
 
     def __init__(self, *, width, add_latency=FP16Adder.DEFAULT_LATENCY):
-        self._width = _check_power_of_two("width", width)
+        self._width = check_power_of_two("width", width)
         self._add_latency = check_latency(add_latency)
         self._levels = width.bit_length() - 1
         super().__init__({

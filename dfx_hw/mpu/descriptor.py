@@ -20,7 +20,7 @@ def _check_int(name, value, low, high):
     return int(value)
 
 
-def matrix_descriptor(kind, *, rows, cols, bias=False, scale=None, token=0, gelu=False,
+def matrix_descriptor(kind, *, k, n, bias=False, scale=None, token=0, gelu=False,
                       reduce_max=False, band=0, max_rows=2 ** DIM_BITS - 1):
     """The descriptor of one matrix operation, as the integer the ``desc`` stream carries.
 
@@ -28,14 +28,14 @@ def matrix_descriptor(kind, *, rows, cols, bias=False, scale=None, token=0, gelu
     ----------
     kind : str or MatOp
         ``"conv1d"``, ``"maskedmm"`` or ``"mm"``.
-    rows, cols : int
-        ``K`` (1 .. ``max_rows``) and ``N`` (1 .. 65535).
+    k, n : int
+        ``K`` (1 .. ``max_rows``) and ``N`` (1 .. 65535), as the ISA names them.
     bias : bool
         Read a bias beat per column tile (else the accumulator starts at ``+0``).
     scale : float or None
         Multiply the outputs by this FP16 value (must be exactly representable).
     token : int
-        MaskedMM: the last visible column (``0 .. cols - 1``); must be 0 for other kinds.
+        MaskedMM: the last visible column (``0 .. n - 1``); must be 0 for other kinds.
     gelu, reduce_max : bool
     band : int
         Column tiles per band of this operation's weight stream (0 = the hardware's).
@@ -53,10 +53,10 @@ def matrix_descriptor(kind, *, rows, cols, bias=False, scale=None, token=0, gelu
         kind = KIND_NAMES[kind]
     elif not isinstance(kind, MatOp):
         raise ValueError(f"kind must be one of {sorted(KIND_NAMES)} or a MatOp, not {kind!r}")
-    rows = _check_int("rows", rows, 1, max_rows)
-    cols = _check_int("cols", cols, 1, 2 ** DIM_BITS - 1)
+    k = _check_int("k", k, 1, max_rows)
+    n = _check_int("n", n, 1, 2 ** DIM_BITS - 1)
     if kind == MatOp.MASKED_MM:
-        token = _check_int("token", token, 0, cols - 1)
+        token = _check_int("token", token, 0, n - 1)
     elif token != 0:
         raise ValueError(f"token only applies to maskedmm operations, not {kind.name.lower()} "
                          f"(got token={token!r})")
@@ -69,7 +69,7 @@ def matrix_descriptor(kind, *, rows, cols, bias=False, scale=None, token=0, gelu
                              f"not {scale!r}")
         scale_bits = int(np.float16(scale).view(np.uint16))
     return descriptor_layout().const({
-        "op": kind, "rows": rows, "cols": cols, "bias": int(bool(bias)),
+        "op": kind, "k": k, "n": n, "bias": int(bool(bias)),
         "scale_en": int(scale is not None), "scale": scale_bits, "token": token,
         "gelu": int(bool(gelu)), "reduce_max": int(bool(reduce_max)), "band": band,
     }).as_value().value

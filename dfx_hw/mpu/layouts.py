@@ -22,7 +22,7 @@ __all__ = [
 #: One IEEE binary16 value, as raw bits.
 FP16 = 16
 
-#: Width of the ``rows``/``cols``/``token`` fields: shapes up to 65,535 (GPT-2's vocabulary of
+#: Width of the ``k``/``n``/``token`` fields: shapes up to 65,535 (GPT-2's vocabulary of
 #: 50,257 on one core fits).
 DIM_BITS = 16
 #: Width of the descriptor's ``band`` field.
@@ -43,9 +43,10 @@ def descriptor_layout():
     ------
     op : :class:`MatOp`
         Operation kind. Only ``MASKED_MM`` masks; the other effects are separate flags.
-    rows : unsigned(16)
-        ``K``: length of the input vector = rows of the weight matrix (1 .. ``max_rows``).
-    cols : unsigned(16)
+    k : unsigned(16)
+        ``K``: length of the input vector = rows of the weight matrix (1 .. ``max_rows``); the
+        ISA's ``k`` field.
+    n : unsigned(16)
         ``N``: columns of the weight matrix = length of the output vector (>= 1).
     bias : unsigned(1)
         Read one ``l``-element bias beat per column tile; without it the accumulator starts at
@@ -66,8 +67,8 @@ def descriptor_layout():
     """
     return data.StructLayout({
         "op": MatOp,
-        "rows": DIM_BITS,
-        "cols": DIM_BITS,
+        "k": DIM_BITS,
+        "n": DIM_BITS,
         "bias": 1,
         "scale_en": 1,
         "scale": FP16,

@@ -6,7 +6,7 @@ from amaranth.lib import stream, wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
-from .adder_tree import _check_power_of_two
+from .params import check_positive, check_power_of_two
 from .layouts import (
     DIM_BITS, MatOp, collector_payload_layout, descriptor_layout, tile_layout, vector_layout,
 )
@@ -35,7 +35,7 @@ class OperandCollector(wiring.Component):
     band : int
         Column tiles per band (accumulator entries).
     max_rows : int
-        Largest ``rows`` (``K``) a descriptor may have; sizes the input buffer.
+        Largest ``k`` (``K``) a descriptor may have; sizes the input buffer.
     serpentine : bool
         Walk odd row tiles of a band right to left (see :mod:`dfx_hw.mpu.walk`).
 
@@ -43,9 +43,9 @@ class OperandCollector(wiring.Component):
     -------
     desc : In(stream.Signature(descriptor_layout()))
     x : In(stream.Signature(ArrayLayout(16, d)))
-        Input slices, ``ceil(rows / d)`` per descriptor, zero-padded past ``rows``.
+        Input slices, ``ceil(k / d)`` per descriptor, zero-padded past ``k``.
     weights : In(stream.Signature(tile_layout))
-        Weight tiles in walk order, zero-padded past ``rows``/``cols``.
+        Weight tiles in walk order, zero-padded past ``k``/``n``.
     bias : In(stream.Signature(ArrayLayout(16, l)))
         Bias beats, one per column tile in ascending order, only for descriptors with ``bias``.
     o : Out(stream.Signature(collector_payload_layout))
@@ -54,10 +54,9 @@ class OperandCollector(wiring.Component):
     """
 
     def __init__(self, *, d, l, band, max_rows, serpentine=False):
-        self._d = _check_power_of_two("d", d)
-        self._l = _check_power_of_two("l", l)
-        if isinstance(band, bool) or not isinstance(band, int) or band < 1:
-            raise ValueError(f"band must be a positive integer, not {band!r}")
+        self._d = check_power_of_two("d", d)
+        self._l = check_power_of_two("l", l)
+        check_positive("band", band)
         if (isinstance(max_rows, bool) or not isinstance(max_rows, int)
                 or not 1 <= max_rows < 2 ** DIM_BITS):
             raise ValueError(f"max_rows must be an integer in [1, {2 ** DIM_BITS - 1}], "
@@ -144,7 +143,7 @@ class OperandCollector(wiring.Component):
         out = self.o.payload
         m.d.comb += [
             col_tile.eq(band_start + s),
-            remaining.eq(cur.cols - (col_tile << log_l)),
+            remaining.eq(cur.n - (col_tile << log_l)),
         ]
         with m.If(en):
             m.d.sync += self.o.valid.eq(can_issue)
@@ -192,13 +191,13 @@ class OperandCollector(wiring.Component):
 
         with m.If(take_desc & self.desc.valid):
             new = self.desc.payload
-            n_col_tiles = (new.cols + l - 1) >> log_l
+            n_col_tiles = (new.n + l - 1) >> log_l
             new_band = Mux((new.band == 0) | (new.band > band), band, new.band)
             m.d.sync += [
                 op_band.eq(new_band),
                 active.eq(1),
                 cur.eq(new),
-                last_row_tile.eq(((new.rows + d - 1) >> log_d) - 1),
+                last_row_tile.eq(((new.k + d - 1) >> log_d) - 1),
                 col_tiles.eq(n_col_tiles),
                 band_start.eq(0),
                 band_width.eq(Mux(n_col_tiles >= new_band, new_band, n_col_tiles)),

@@ -7,7 +7,7 @@ from amaranth.lib.wiring import In, Out
 
 from ..arith.maximum import FP16Max
 from ..arith.pipeline import check_latency
-from .adder_tree import _check_power_of_two
+from .params import check_power_of_two
 from .delay import delay
 from .layouts import DIM_BITS, FP16, column_meta_layout, lane_sums_layout, max_layout
 
@@ -35,7 +35,7 @@ class ReduceMax(wiring.Component):
     """
 
     def __init__(self, *, l, max_latency=FP16Max.DEFAULT_LATENCY):
-        self._l = _check_power_of_two("l", l)
+        self._l = check_power_of_two("l", l)
         self._max_latency = check_latency(max_latency)
         layout = lane_sums_layout(l=l, meta=column_meta_layout(l=l))
         super().__init__({

@@ -9,10 +9,10 @@ from ..arith.adder import FP16Adder
 from ..arith.multiplier import FP16Multiplier
 from ..arith.pipeline import check_latency
 from ..model.bittrue.recipes import MASK_VALUE
-from .adder_tree import _check_power_of_two
+from .params import check_power_of_two
 from .delay import delay
 from .gelu_rom import GeluUnit
-from .layouts import FP16, column_meta_layout, lane_sums_layout
+from .layouts import column_meta_layout, lane_sums_layout
 
 __all__ = ["SFUM", "MASK_BITS", "ONE_BITS"]
 
@@ -44,7 +44,7 @@ class SFUM(wiring.Component):
 
     def __init__(self, *, l, mul_latency=FP16Multiplier.DEFAULT_LATENCY,
                  add_latency=FP16Adder.DEFAULT_LATENCY):
-        self._l = _check_power_of_two("l", l)
+        self._l = check_power_of_two("l", l)
         self._mul_latency = check_latency(mul_latency)
         self._add_latency = check_latency(add_latency)
         layout = lane_sums_layout(l=l, meta=column_meta_layout(l=l))

@@ -4,7 +4,7 @@ from amaranth.hdl import Module
 from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
-from .adder_tree import _check_power_of_two
+from .params import check_power_of_two
 from .layouts import column_meta_layout, lane_sums_layout, output_layout
 
 __all__ = ["Vectorizer"]
@@ -25,7 +25,7 @@ class Vectorizer(wiring.Component):
     """
 
     def __init__(self, *, l):
-        self._l = _check_power_of_two("l", l)
+        self._l = check_power_of_two("l", l)
         super().__init__({
             "i": In(stream.Signature(lane_sums_layout(l=l, meta=column_meta_layout(l=l)))),
             "o": Out(stream.Signature(output_layout(width=l))),

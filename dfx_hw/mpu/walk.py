@@ -25,24 +25,22 @@ tiles; with it, the column at a turn is revisited on the next clock (see ``docs/
 
 import numpy as np
 
-__all__ = ["tile_counts", "tile_order", "weight_tiles", "bias_beats", "input_slices"]
+from .params import check_positive
 
-
-def _check_positive(name, value):
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, not {value!r}")
+__all__ = ["tile_counts", "tile_order", "issue_clocks", "weight_tiles", "bias_beats",
+           "input_slices"]
 
 
 def tile_counts(rows, cols, *, d, l):
     """``(row_tiles, col_tiles)`` = ``(ceil(rows / d), ceil(cols / l))``."""
     for name, value in (("rows", rows), ("cols", cols), ("d", d), ("l", l)):
-        _check_positive(name, value)
+        check_positive(name, value)
     return -(-rows // d), -(-cols // l)
 
 
 def tile_order(rows, cols, *, d, l, band, serpentine=False):
     """The ``(row_tile, col_tile)`` pairs of a ``rows x cols`` weight matrix in stream order."""
-    _check_positive("band", band)
+    check_positive("band", band)
     row_tiles, col_tiles = tile_counts(rows, cols, d=d, l=l)
     order = []
     for band_start in range(0, col_tiles, band):
@@ -52,6 +50,26 @@ def tile_order(rows, cols, *, d, l, band, serpentine=False):
                 cols_in_band.reverse()
             order.extend((r, c) for c in cols_in_band)
     return order
+
+
+def issue_clocks(rows, cols, *, d, l, band, gap, serpentine=False):
+    """Clocks the MPU needs to accept every tile of one operation when no stream stalls: one per
+    tile plus the bubbles of the accumulator interlock (a column tile's tile can follow the
+    previous tile of the same column tile no sooner than ``gap`` clocks later, see
+    :class:`dfx_hw.mpu.accumulator.Accumulator`).
+
+    Raster walk, band width ``B``: ``max(0, gap - B)`` bubbles per row-tile step; serpentine:
+    ``gap - 1`` bubbles at every turn (the turning column is revisited at once).
+    """
+    check_positive("gap", gap)
+    last = {}
+    clock = -1
+    for r, c in tile_order(rows, cols, d=d, l=l, band=band, serpentine=serpentine):
+        clock += 1
+        if r > 0:
+            clock = max(clock, last[c] + gap)
+        last[c] = clock
+    return clock + 1
 
 
 def _padded(array, shape, name):

@@ -15,6 +15,10 @@ Bench parameters (``bench_params()["bench"]``):
 ``throughput``
     if true, also check that the weight tiles went in on consecutive clocks and that the last
     word left at most ``latency`` clocks after the last tile.
+``issue_clocks``
+    if given (with ``latency``), the clocks from the first weight tile accepted to the last word
+    out (inclusive) must equal ``issue_clocks + latency`` (the interlock's stall model,
+    :func:`dfx_hw.mpu.walk.issue_clocks`).
 """
 
 import cocotb
@@ -59,7 +63,7 @@ def make_op(spec, rng, d, l):
         y = fp16.mul(y, np.float16(scale))
     if spec.get("gelu"):
         y = functions.gelu(y)
-    desc = matrix_descriptor(kind, rows=rows, cols=cols, bias=bias is not None, scale=scale,
+    desc = matrix_descriptor(kind, k=rows, n=cols, bias=bias is not None, scale=scale,
                              token=spec.get("token", 0), gelu=bool(spec.get("gelu")),
                              reduce_max=bool(spec.get("reduce_max")), band=spec.get("band", 0))
     maximum = reduce.argmax(y, lanes=l) if spec.get("reduce_max") else None
@@ -184,6 +188,12 @@ async def matrix_ops(dut):
                 f"op {number}: max got (0x{got[0]:04x}, {got[1]}) expected "
                 f"(0x{int(fp16.to_bits(value)):04x}, {int(index)})")
 
+    if "issue_clocks" in bench:
+        span = out_clocks[-1] - weight_clocks[0] + 1
+        model = bench["issue_clocks"] + bench["latency"]
+        assert span == model, (
+            f"first tile to last word took {span} clocks, the stall model says {model}")
+        dut._log.info(f"{len(weight_clocks)} tiles: first tile to last word {span} clocks")
     if bench.get("throughput"):
         tiles = len(sources["weights"])
         latency = bench["latency"]
