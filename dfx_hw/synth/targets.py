@@ -52,6 +52,15 @@ TARGETS = [
     Target("fp16_mul", "dfx_hw.arith:FP16Multiplier"),
     Target("fp16_max_l0", "dfx_hw.arith:FP16Max", {"latency": 0}, u280=False),
     Target("fp16_max", "dfx_hw.arith:FP16Max"),
+    # Matrix processing unit (issue 5): the MFU at the U280 size and small, one lane, the
+    # accumulator, one GELU lane, and the whole matrix unit at a small size.
+    Target("mpu_mfu_d64_l16", "dfx_hw.mpu.mfu:MFU", {"d": 64, "l": 16, "band": 8}),
+    Target("mpu_mfu_lane_d64", "dfx_hw.mpu.mfu:MFU", {"d": 64, "l": 1, "band": 8}, u280=False),
+    Target("mpu_mfu_d8_l4", "dfx_hw.mpu.mfu:MFU", {"d": 8, "l": 4, "band": 8}, u280=False),
+    Target("mpu_accumulator_l16", "dfx_hw.mpu.accumulator:Accumulator", {"l": 16, "band": 8}),
+    Target("mpu_gelu_lane", "dfx_hw.mpu.gelu_rom:GeluUnit"),
+    Target("mpu_matrix_unit_d8_l4", "dfx_hw.mpu.matrix_unit:MatrixUnit",
+           {"d": 8, "l": 4, "band": 8, "max_rows": 256}, u280=False),
 ]
 
 
