@@ -111,8 +111,11 @@ def test_sync_gathers_in_core_order_and_loop_counts():
             "loop reg=TOKEN limit=3 target=2",
             "sync vdst=0 vsrc=100 len=2 total=6 tag=7",
             "end"])
-    ring = _ring(*programs)
+    seen = []
+    ring = _ring(*programs, trace=lambda core, pc, instr: seen.append((core, pc, instr.op.name)))
     ring.run()
+    assert [pc for core, pc, _ in seen if core == 2] == [0, 1, 2, 3, 2, 3, 2, 3, 4, 5]
+    assert (1, 4, "SYNC") in seen
     expect = np.repeat([3 * np.float16(1 + k / 1024) for k in range(3)], 2).astype(np.float16)
     for core in ring.cores:
         assert (core.vrf[:6] == expect).all()

@@ -40,12 +40,16 @@ class Core:
         Register-file sizes in words.
     max_instructions : int or None
         Stop with an error after this many instructions (runaway-loop guard).
+    trace : callable or None
+        Called as ``trace(core_id, pc, instruction)`` before each instruction executes (router
+        instructions included, when the ring performs them).
     """
 
     def __init__(self, *, core_id, cores, words, hbm, ddr, geometry, vrf_size, srf_size,
-                 max_instructions=None):
+                 max_instructions=None, trace=None):
         self.core_id, self.cores = core_id, cores
         self.max_instructions = max_instructions
+        self.trace = trace
         self.executed = 0
         self.geometry = geometry
         self.hbm, self.ddr = hbm, ddr
@@ -115,6 +119,8 @@ class Core:
                 raise self.error(SimulationError,
                                  f"more than {self.max_instructions} instructions executed "
                                  f"(a runaway loop?)")
+            if self.trace is not None:
+                self.trace(self.core_id, self.pc, instr)
             self._unit = instr.info.cls
             self.counts[instr.info.cls.name.lower()] += 1
             if instr.info.cls is InstrClass.VECTOR:

@@ -29,10 +29,12 @@ class Ring:
         Register-file sizes.
     max_instructions : int or None
         Per-core limit on executed instructions (a runaway loop raises instead of hanging).
+    trace : callable or None
+        ``trace(core_id, pc, instruction)`` before every executed instruction.
     """
 
     def __init__(self, programs, hbm, ddr, *, geometry, vrf_size=VRF_SIZE, srf_size=SRF_SIZE,
-                 max_instructions=None):
+                 max_instructions=None, trace=None):
         if not (len(programs) == len(hbm) == len(ddr)) or not programs:
             raise ValueError(f"need one program and one pair of images per core, got "
                              f"{len(programs)} programs, {len(hbm)} HBM and {len(ddr)} DDR images")
@@ -44,7 +46,8 @@ class Ring:
                 words = encode_program(program)
             self.cores.append(Core(core_id=index, cores=cores, words=words, hbm=hbm[index],
                                    ddr=ddr[index], geometry=geometry, vrf_size=vrf_size,
-                                   srf_size=srf_size, max_instructions=max_instructions))
+                                   srf_size=srf_size, max_instructions=max_instructions,
+                                   trace=trace))
         self.syncs = 0
 
     @property
@@ -138,6 +141,8 @@ class Ring:
             starts.append(core.timeline.start_of(InstrClass.ROUTER, reads, writes))
         agreed = max(starts)  # the sync starts when every core is ready for it
         for (core, instr), writes in zip(blocked, accesses):
+            if core.trace is not None:
+                core.trace(core.core_id, core.pc, instr)
             core.vrf[core.vslice(instr["vdst"], gathered.size)] = gathered
             core.counts["router"] += 1
             core.cycles = start + occupancy + latency
