@@ -9,6 +9,7 @@ from dfx_hw.model.bittrue import recipes
 from dfx_hw.model.bittrue.vector_ops import VECTOR_PRIMITIVES
 from dfx_hw.vpu.accumulator import Accumulator
 from dfx_hw.vpu.delay import delay
+from dfx_hw.vpu.isa_decoder import IsaDecoder
 from dfx_hw.vpu.layouts import (OP_CONTROL, PRIMITIVE_CONTROL, ASource, BSource, Opcode, Sink,
                                 Unary, VPUConfig)
 from dfx_hw.vpu.operand_collector import OperandCollector
@@ -121,6 +122,7 @@ def test_program_errors():
                               sum_interval=1, max_interval=1, store_depth=4, slots=0),
      "slots must be an integer of at least 1, not 0"),
     (lambda: VPU(config={"lanes": 4}), "config must be a VPUConfig, not"),
+    (lambda: IsaDecoder(config=16), "config must be a VPUConfig, not 16"),
     (lambda: delay(None, 0, -1), "clocks must be a non-negative integer, not -1"),
 ])
 def test_component_parameter_errors(build, message):

@@ -18,12 +18,12 @@ __all__ = [
     "control_table_markdown", "DEFAULT_VRF_WORDS", "DEFAULT_SRF_WORDS",
 ]
 
-#: Vector register file words. At 16 lanes this is 32,768 FP16 elements (64 KiB): the largest
-#: GPT-2 (emb 1600) needs the residual, the LayerNorm output, a temporary and the attention output
-#: (4 x 1600), the FC hidden (6400), the LayerNorm gains and biases (2 x 1600), the core's q/k/v
-#: (up to 7 heads x 3 x 64 = 1344) and one head's scores over a 1024-token context: 19,968
-#: elements, with room to spare for double buffering.
-DEFAULT_VRF_WORDS = 2048
+#: Vector register file words. At 16 lanes this is 65,536 FP16 elements (128 KiB, 64 RAMB36 for
+#: the two read ports): the activations of the largest GPT-2 on one core (emb 1600: residual,
+#: LayerNorm temporaries, attention, the 6400-wide FC hidden, 1024 attention scores) as the
+#: compiler lays them out (:mod:`dfx_hw.compiler.memmap`, about 55k elements for 1.5B on 4 cores
+#: including the core's logits slice), with the ISA's element addresses.
+DEFAULT_VRF_WORDS = 4096
 #: Scalar register file words (FP16 scalars: means, variances, maxima, sums, constants); the
 #: ISA names 32 scalar registers (``SRF_ADDR_BITS = 5``).
 DEFAULT_SRF_WORDS = 32
