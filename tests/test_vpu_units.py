@@ -137,3 +137,10 @@ def test_table_functions_every_input_bit_exact_icarus():
                bench={"functions": [["EXP", 1], ["RECIP", 1], ["RSQRT", 1], ["POW2INV", 16],
                                     ["NONE", 64]],
                       "latency": make_unary_unit().latency})
+
+
+def test_docs_control_table_is_current():
+    from pathlib import Path
+    from dfx_hw.vpu.layouts import control_table_markdown
+    text = (Path(__file__).resolve().parents[1] / "docs" / "vpu.md").read_text()
+    assert control_table_markdown() in text
