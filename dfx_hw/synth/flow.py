@@ -78,8 +78,8 @@ def estimate(target, workdir):
 def format_table(records):
     """A plain-text table of records (one row per target)."""
     columns = ["name", "latency"] + [k for k in RESOURCE_KEYS] + ["logic_levels"]
-    header = ["target", "lat", "LUT", "FF", "SRL", "CARRY4", "CARRY8", "MUXF", "DSP48E2",
-              "RAMB36", "RAMB18", "URAM288", "levels"]
+    header = ["target", "lat", "LUT", "FF", "SRL", "LUTRAM", "CARRY4", "CARRY8", "MUXF",
+              "DSP48E2", "RAMB36", "RAMB18", "URAM288", "levels"]
     rows = [[str(r.get(c, "")) if r.get(c) is not None else "-" for c in columns]
             for r in records]
     widths = [max(len(h), *(len(row[i]) for row in rows)) if rows else len(h)

@@ -10,6 +10,9 @@ What is counted (one *level* = one cell on the path):
 - ``DSP48E2``: one level when it is combinational. If its ``AREG``/``BREG`` are used its A/B
   inputs end paths; if its ``MREG``/``PREG`` are used its outputs start paths (a DSP with
   registered outputs but unregistered inputs still adds one level to the paths into it).
+- Distributed (LUT) RAMs (``RAM32M``, ``RAM64X1D``, ...): the read is asynchronous, so a path
+  runs from the address pins through the RAM (one level) to its data outputs; the write pins
+  (``DI*``, ``D``, ``WE``, ``WCLK``) end paths.
 - Paths start at primary inputs, constants and the outputs of sequential cells (flip-flops,
   shift-register LUTs, block/ultra RAMs) and end at primary outputs and the inputs of sequential
   cells (data, clock enable and reset pins alike).
@@ -19,10 +22,15 @@ Any other cell type counts one level (it is reported in the resource table's ``o
 
 from dataclasses import dataclass
 
-__all__ = ["SEQUENTIAL_PREFIXES", "LogicDepth", "logic_levels"]
+__all__ = ["SEQUENTIAL_PREFIXES", "LUTRAM_PREFIXES", "LogicDepth", "logic_levels"]
 
-SEQUENTIAL_PREFIXES = ("FD", "SRL", "RAMB", "URAM", "RAM32", "RAM64", "RAM128", "RAM256")
-_FREE = ("GND", "VCC", "BUFG", "IBUF", "OBUF")
+SEQUENTIAL_PREFIXES = ("FD", "SRL", "RAMB", "URAM")
+LUTRAM_PREFIXES = ("RAM32M", "RAM64M", "RAM32X", "RAM64X", "RAM128X", "RAM256X", "RAM512X")
+_FREE = ("GND", "VCC", "BUFG", "IBUF", "OBUF", "$scopeinfo")
+
+
+def _is_lutram_write_pin(port):
+    return port.startswith("DI") or port in ("D", "WE", "WCLK")
 
 
 @dataclass(frozen=True)
@@ -89,6 +97,8 @@ def logic_levels(netlist, top):
             return 0 if chain_pos.get(name, 0) % 2 == 1 else 1
         if kind == "DSP48E2" and dsp_regs(cell)[0]:
             return None                   # registered input: not part of this cell's level
+        if kind.startswith(LUTRAM_PREFIXES) and _is_lutram_write_pin(port):
+            return None                   # write side: ends a path (see endpoints)
         return 1
 
     def inputs(name):
@@ -139,6 +149,9 @@ def logic_levels(netlist, top):
         kind = cell["type"]
         if _is_sequential(kind):
             endpoints.extend((src, 0) for _, src in inputs(name))
+        elif kind.startswith(LUTRAM_PREFIXES):
+            endpoints.extend((src, 0) for port, src in inputs(name)
+                             if _is_lutram_write_pin(port))
         elif kind == "DSP48E2":
             registered_in, registered_out = dsp_regs(cell)
             if registered_in:

@@ -52,6 +52,14 @@ TARGETS = [
     Target("fp16_mul", "dfx_hw.arith:FP16Multiplier"),
     Target("fp16_max_l0", "dfx_hw.arith:FP16Max", {"latency": 0}, u280=False),
     Target("fp16_max", "dfx_hw.arith:FP16Max"),
+    # Vector processing unit (issue 6): register files, one SFU_V lane, the whole VPU.
+    Target("vpu_vrf_l16", "dfx_hw.vpu.regfile:RegisterFile",
+           {"lanes": 16, "depth": 4096, "read_ports": 2}),
+    Target("vpu_srf", "dfx_hw.vpu.regfile:RegisterFile",
+           {"lanes": 1, "depth": 32, "read_ports": 2, "write_ports": 2}),
+    Target("vpu_sfu_lane0", "dfx_hw.vpu.unary_rom:make_unary_unit", u280=False),
+    Target("vpu_l4", "dfx_hw.vpu.vpu:make_vpu", {"lanes": 4, "vrf_words": 256}, u280=False),
+    Target("vpu_l16", "dfx_hw.vpu.vpu:make_vpu", {"lanes": 16}),
     # Matrix processing unit (issue 5): the MFU at the U280 size and small, one lane, the
     # accumulator, one GELU lane, and the whole matrix unit at a small size.
     Target("mpu_mfu_d64_l16", "dfx_hw.mpu.mfu:MFU", {"d": 64, "l": 16, "band": 8}),

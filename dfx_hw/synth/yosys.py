@@ -9,11 +9,13 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+from .levels import LUTRAM_PREFIXES
+
 __all__ = ["SynthesisError", "yosys_command", "synthesize", "count_resources", "RESOURCE_KEYS"]
 
 #: The resource columns, in table order.
-RESOURCE_KEYS = ("luts", "ffs", "srls", "carry4", "carry8", "muxf", "dsp48e2", "ramb36",
-                 "ramb18", "uram288")
+RESOURCE_KEYS = ("luts", "ffs", "srls", "lutrams", "carry4", "carry8", "muxf", "dsp48e2",
+                 "ramb36", "ramb18", "uram288")
 
 
 class SynthesisError(RuntimeError):
@@ -69,7 +71,9 @@ def count_resources(netlist, top):
     """Resource counts of module ``top`` of a mapped netlist.
 
     ``luts`` counts LUT1..LUT6 and INV (a LUT1 in Vivado); ``ffs`` FDRE/FDSE/FDCE/FDPE;
-    ``srls`` shift-register LUTs (SRL16E/SRLC32E); ``carry4``/``carry8`` the carry cells as
+    ``srls`` shift-register LUTs (SRL16E/SRLC32E); ``lutrams`` distributed-RAM cells (RAM32M,
+    RAM32M16, RAM64X1D, ...; each is several LUTs of a SLICEM); ``carry4``/``carry8`` the carry
+    cells as
     mapped (Yosys uses CARRY4 also for UltraScale+, where Vivado packs two into a CARRY8);
     ``muxf`` MUXF7/8/9; ``ramb36``/``ramb18`` block RAMs; ``uram288`` UltraRAMs. ``other`` maps
     every remaining cell type to its count.
@@ -84,6 +88,8 @@ def count_resources(netlist, top):
             counts["ffs"] += number
         elif kind.startswith(("SRL16", "SRLC32")):
             counts["srls"] += number
+        elif kind.startswith(LUTRAM_PREFIXES):
+            counts["lutrams"] += number
         elif kind == "CARRY4":
             counts["carry4"] += number
         elif kind == "CARRY8":
@@ -98,7 +104,7 @@ def count_resources(netlist, top):
             counts["ramb18"] += number
         elif kind.startswith("URAM288"):
             counts["uram288"] += number
-        elif kind not in ("GND", "VCC"):
+        elif kind not in ("GND", "VCC", "$scopeinfo"):
             other[kind] = number
     counts["other"] = dict(sorted(other.items()))
     return counts
