@@ -8,8 +8,6 @@ Small ``lanes`` where the logic does not depend on the width, the U280 width 16 
 and one sweep of every instruction.
 """
 
-import pytest
-
 from dfx_hw.vpu.vpu import make_vpu
 from sim.harness import run_cocotb
 

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 import numpy as np
 from amaranth.hdl import Shape
 
-from ..model.bittrue.fp16 import as_fp16, from_bits
+from ..model.bittrue.fp16 import from_bits
 from ..model.bittrue.vector_ops import VECTOR_PRIMITIVES
-from .layouts import OP_CONTROL, ASource, BSource, Opcode, Sink, VPUConfig
+from .layouts import OP_CONTROL, ASource, Opcode, Sink
 
 __all__ = ["MicroOp", "encode", "Allocation", "recipe_program", "execute", "VPUState",
            "words_of"]

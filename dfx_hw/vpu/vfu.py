@@ -18,8 +18,8 @@ class VFU(wiring.Component):
 
     Each lane is one :class:`~dfx_hw.arith.FP16Adder` (which also subtracts), one
     :class:`~dfx_hw.arith.FP16Multiplier` and one :class:`~dfx_hw.arith.FP16Max`; results are
-    bit for bit the bit-true model's (``numpy.float16``, NaN 0x7E00). Fully pipelined: operands and ``op`` applied on one clock give ``result`` exactly
-    :attr:`latency` clocks later, one word per clock; the shorter unit and the bypass are delayed
+    bit for bit the bit-true model's (``numpy.float16``, NaN 0x7E00). Fully pipelined: operands
+    and ``op`` applied on one clock give ``result`` exactly :attr:`latency` clocks later, one word per clock; the shorter unit and the bypass are delayed
     to the common latency so that results leave in issue order.
 
     Parameters

@@ -5,7 +5,6 @@ from amaranth.lib import stream, wiring
 from amaranth.lib.fifo import SyncFIFOBuffered
 from amaranth.lib.wiring import In, Out
 
-from ..arith import FP16Adder
 from .accumulator import Accumulator
 from .delay import delay
 from .layouts import ASource, BSource, Sink, Unary, VPUConfig

@@ -46,6 +46,6 @@ async def every_input(dut):
         bad = np.nonzero(got != expected)[0]
         if len(bad):
             i = bad[0]
-            failures.append(f"{name}: {len(bad)} of {len(inputs)} inputs differ, first x={inputs[i]:#06x}:"
-                            f" hw {got[i]:#06x} model {expected[i]:#06x}")
+            failures.append(f"{name}: {len(bad)} of {len(inputs)} inputs differ, first "
+                            f"x={inputs[i]:#06x}: hw {got[i]:#06x} model {expected[i]:#06x}")
     assert not failures, "\n".join(failures)
