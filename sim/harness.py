@@ -24,7 +24,8 @@ Writing a new bench
    The call elaborates ``MyUnit(width=8)`` to Verilog (cached under ``build/verilog/``), builds
    it with Icarus (cached under ``build/sim/``), runs the selected cocotb tests and raises
    ``AssertionError`` (with the tail of the simulator log) when any of them fails or when the
-   simulation ends without results.
+   simulation ends without results. A failed run keeps its directory (``sim.log``,
+   ``results.xml``, ``params.json``) under ``build/sim/<design>/``; a passed one is removed.
 
 Caching and parallel runs
 -------------------------
@@ -39,6 +40,7 @@ caches safely.
 """
 
 import ast
+import contextlib
 import fcntl
 import functools
 import hashlib
@@ -47,9 +49,9 @@ import inspect
 import json
 import os
 import re
+import shutil
 import tempfile
 import xml.etree.ElementTree as ElementTree
-import contextlib
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -297,8 +299,13 @@ def run_cocotb(factory, params=None, *, test_module, testcase=None, bench=None,
     stamp = build_dir / "built.stamp"
     with _locked(BUILD_DIR / "sim" / f"{key}.lock"):
         if not (stamp.exists() and (build_dir / "sim.vvp").exists()):
-            runner.build(sources=[source], hdl_toplevel=toplevel, build_dir=build_dir,
-                         timescale=("1ns", "1ps"), always=True, log_file=build_dir / "build.log")
+            build_log = build_dir / "build.log"
+            try:
+                runner.build(sources=[source], hdl_toplevel=toplevel, build_dir=build_dir,
+                             timescale=("1ns", "1ps"), always=True, log_file=build_log)
+            except (SystemExit, RuntimeError) as error:
+                raise AssertionError(f"Icarus could not build {source} ({error}); log "
+                                     f"{build_log}:\n{_log_tail(build_log)}") from None
             _write_atomic(stamp, str(source))
     # One directory per run: parallel runs on the same design never share files.
     run_dir = Path(tempfile.mkdtemp(prefix=_slug(test_module.rpartition(".")[2]) + ".",
@@ -328,4 +335,5 @@ def run_cocotb(factory, params=None, *, test_module, testcase=None, bench=None,
     if failed:
         raise AssertionError(f"{len(failed)} of {total} cocotb tests failed on {key}:\n"
                              + "\n".join(failed) + f"\nlog {log_file}:\n{_log_tail(log_file)}")
+    shutil.rmtree(run_dir, ignore_errors=True)      # kept only when something failed
     return total
