@@ -1,0 +1,667 @@
+#!/usr/bin/env python3
+"""Train the byte-level GPT-2 demo model that DFX ships in ``models/demo``.
+
+Offline tooling only: PyTorch (CPU) is used here and nowhere in :mod:`dfx_hw`. The checkpoint is
+written in the Hugging Face ``GPT2LMHeadModel`` format (``config.json`` + ``model.safetensors``,
+float16, tied LM head omitted) so that any GPT-2 loader, including the project's float reference,
+reads it unchanged.
+
+Model
+    GPT-2 exactly as ``GPT2LMHeadModel`` computes it: learned position embeddings, pre-LayerNorm
+    blocks (eps 1e-5), causal attention scaled by ``1/sqrt(head_size)``, ``gelu_new`` (tanh
+    approximation) MLP of width ``4 * n_embd``, final LayerNorm, LM head tied to ``wte``. The
+    vocabulary is the 256 byte values (token id = byte value).
+
+Data
+    The ``*.py`` files of the running interpreter's standard library
+    (``sysconfig.get_paths()["stdlib"]``), excluding ``test``/``tests`` directories and
+    ``site-packages``, sorted by relative path. Every ``HOLDOUT_EVERY``-th file (index 0, 20, 40,
+    ...) is held out; the rest are concatenated into the training stream.
+
+Usage
+    ``tools/train_demo.py --out models/demo`` (what ``make demo-model`` runs) trains
+    ``DEFAULT_STEPS`` steps from scratch, deterministically for a seed. ``--minutes M`` instead
+    trains for M minutes of wall clock with the cosine spread over time, so that it fits a busy
+    machine; the step count it reached is recorded. ``--init-from DIR`` continues from the weights
+    in DIR with a fresh optimiser and schedule (and must use another ``--seed``); the record of
+    the earlier run is kept in ``training.json``. ``models/demo/TRAINING.md`` says how the shipped
+    model was made.
+
+    Training ends by exporting and checking the checkpoint; ``--check`` alone re-checks an
+    existing one: it is loaded with pure NumPy, run through an independent NumPy forward pass and
+    compared with the PyTorch model built from the same float16 weights (in float32).
+"""
+
+import argparse
+import json
+import math
+import os
+import platform
+import shlex
+import sys
+import sysconfig
+import time
+from pathlib import Path
+
+# On a shared machine, idle OpenMP threads should sleep rather than spin (set before torch loads).
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
+from safetensors.numpy import load_file, save_file  # noqa: E402
+
+# --- Model shape and training recipe ---------------------------------------------------------
+VOCAB_SIZE = 256            # byte-level: token id = byte value
+N_EMBD = 256
+N_HEAD = 4                  # head size 64
+N_LAYER = 4
+N_POSITIONS = 256
+LAYER_NORM_EPS = 1e-5
+HOLDOUT_EVERY = 20          # file index % 20 == 0 is held out
+DEFAULT_STEPS = 1000
+DEFAULT_SEED = 0
+BATCH_SIZE = 16
+SEQ_LEN = N_POSITIONS
+PEAK_LR = 2e-3
+MIN_LR_FRACTION = 0.1
+WARMUP_STEPS = 50
+WEIGHT_DECAY = 0.1
+BETAS = (0.9, 0.95)
+GRAD_CLIP = 1.0
+EVAL_EVERY = 100            # steps between held-out evaluations (and checkpoint writes)
+EVAL_WINDOWS = 64           # fixed held-out subset evaluated periodically (x SEQ_LEN bytes)
+FINAL_EVAL_WINDOWS = 256    # fixed training subset evaluated once at the end
+CHECK_PROMPT = "def "
+CHECK_TOLERANCE = 1e-3      # max abs logit difference NumPy vs PyTorch, both float32
+SAMPLE_TOKENS = 100
+MAX_CHECKPOINT_BYTES = 10_000_000  # 10 MB
+
+LN2 = math.log(2.0)
+
+
+# --- Data ------------------------------------------------------------------------------------
+
+def stdlib_files():
+    """Sorted standard-library ``*.py`` files (no test directories, no site-packages)."""
+    root = Path(sysconfig.get_paths()["stdlib"])
+    excluded = {"test", "tests", "site-packages"}
+    files = [p for p in root.rglob("*.py")
+             if not excluded & set(p.relative_to(root).parts[:-1])]
+    files.sort(key=lambda p: p.relative_to(root).as_posix())
+    if not files:
+        raise ValueError(f"no Python files found under the standard library at {root}")
+    return root, files
+
+
+def load_corpus():
+    """Return ``(train, heldout, info)``: two uint8 byte streams split by file, and a summary."""
+    root, files = stdlib_files()
+    train_parts, heldout_parts = [], []
+    for index, path in enumerate(files):
+        (heldout_parts if index % HOLDOUT_EVERY == 0 else train_parts).append(path.read_bytes())
+    train = np.frombuffer(b"".join(train_parts), dtype=np.uint8)
+    heldout = np.frombuffer(b"".join(heldout_parts), dtype=np.uint8)
+    info = {
+        "source": "Python standard library *.py (no test/tests dirs, no site-packages)",
+        "stdlib_path": str(root),
+        "python_version": platform.python_version(),
+        "split": f"sorted by relative path; file index % {HOLDOUT_EVERY} == 0 held out",
+        "train_files": len(train_parts), "train_bytes": int(train.size),
+        "heldout_files": len(heldout_parts), "heldout_bytes": int(heldout.size),
+    }
+    return train, heldout, info
+
+
+def fixed_windows(stream, count):
+    """``count`` evenly spaced, non-overlapping (SEQ_LEN + 1)-byte windows of ``stream``."""
+    span = SEQ_LEN + 1
+    available = stream.size // span
+    count = min(count, available)
+    starts = (np.arange(count) * (available // count)) * span
+    return torch.from_numpy(np.stack([stream[s:s + span] for s in starts]).astype(np.int64))
+
+
+def random_batch(stream_t, generator):
+    starts = torch.randint(0, stream_t.numel() - SEQ_LEN - 1, (BATCH_SIZE,), generator=generator)
+    offsets = torch.arange(SEQ_LEN + 1)
+    return stream_t[starts[:, None] + offsets[None, :]]
+
+
+# --- Model (PyTorch, parameter names as GPT2LMHeadModel saves them) ---------------------------
+
+class Conv1D(torch.nn.Module):
+    """GPT-2's linear layer: weight stored (in, out), ``y = x @ weight + bias``."""
+
+    def __init__(self, n_in, n_out, std):
+        super().__init__()
+        self.weight = torch.nn.Parameter(torch.randn(n_in, n_out) * std)
+        self.bias = torch.nn.Parameter(torch.zeros(n_out))
+
+    def forward(self, x):
+        return torch.addmm(self.bias, x.reshape(-1, x.shape[-1]), self.weight).reshape(
+            *x.shape[:-1], -1)
+
+
+class Attention(torch.nn.Module):
+    def __init__(self, cfg, proj_std):
+        super().__init__()
+        emb = cfg["n_embd"]
+        self.n_head = cfg["n_head"]
+        self.c_attn = Conv1D(emb, 3 * emb, 0.02)
+        self.c_proj = Conv1D(emb, emb, proj_std)
+
+    def forward(self, x):
+        batch, length, emb = x.shape
+        q, k, v = self.c_attn(x).split(emb, dim=2)
+        q, k, v = (t.view(batch, length, self.n_head, emb // self.n_head).transpose(1, 2)
+                   for t in (q, k, v))
+        # Default scale is 1/sqrt(head_size), as in GPT-2.
+        y = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+        return self.c_proj(y.transpose(1, 2).reshape(batch, length, emb))
+
+
+class MLP(torch.nn.Module):
+    def __init__(self, cfg, proj_std):
+        super().__init__()
+        emb = cfg["n_embd"]
+        self.c_fc = Conv1D(emb, 4 * emb, 0.02)
+        self.c_proj = Conv1D(4 * emb, emb, proj_std)
+
+    def forward(self, x):
+        return self.c_proj(F.gelu(self.c_fc(x), approximate="tanh"))  # gelu_new
+
+
+class Block(torch.nn.Module):
+    def __init__(self, cfg, proj_std):
+        super().__init__()
+        emb, eps = cfg["n_embd"], cfg["layer_norm_epsilon"]
+        self.ln_1 = torch.nn.LayerNorm(emb, eps=eps)
+        self.attn = Attention(cfg, proj_std)
+        self.ln_2 = torch.nn.LayerNorm(emb, eps=eps)
+        self.mlp = MLP(cfg, proj_std)
+
+    def forward(self, x):
+        x = x + self.attn(self.ln_1(x))
+        return x + self.mlp(self.ln_2(x))
+
+
+class Transformer(torch.nn.Module):
+    def __init__(self, cfg):
+        super().__init__()
+        emb = cfg["n_embd"]
+        proj_std = 0.02 / math.sqrt(2 * cfg["n_layer"])  # GPT-2's scaled residual init
+        self.wte = torch.nn.Embedding(cfg["vocab_size"], emb)
+        self.wpe = torch.nn.Embedding(cfg["n_positions"], emb)
+        torch.nn.init.normal_(self.wte.weight, std=0.02)
+        torch.nn.init.normal_(self.wpe.weight, std=0.01)
+        self.h = torch.nn.ModuleList(Block(cfg, proj_std) for _ in range(cfg["n_layer"]))
+        self.ln_f = torch.nn.LayerNorm(emb, eps=cfg["layer_norm_epsilon"])
+
+
+class GPT2LMHead(torch.nn.Module):
+    """GPT-2 with the LM head tied to ``transformer.wte``; returns logits."""
+
+    def __init__(self, cfg):
+        super().__init__()
+        self.transformer = Transformer(cfg)
+
+    def forward(self, ids):
+        t = self.transformer
+        x = t.wte(ids) + t.wpe(torch.arange(ids.shape[1]))
+        for block in t.h:
+            x = block(x)
+        return t.ln_f(x) @ t.wte.weight.T
+
+
+def hf_config():
+    return {
+        "architectures": ["GPT2LMHeadModel"],
+        "model_type": "gpt2",
+        "vocab_size": VOCAB_SIZE,
+        "n_positions": N_POSITIONS,
+        "n_ctx": N_POSITIONS,
+        "n_embd": N_EMBD,
+        "n_layer": N_LAYER,
+        "n_head": N_HEAD,
+        "n_inner": None,
+        "activation_function": "gelu_new",
+        "layer_norm_epsilon": LAYER_NORM_EPS,
+        "resid_pdrop": 0.0,
+        "embd_pdrop": 0.0,
+        "attn_pdrop": 0.0,
+        "initializer_range": 0.02,
+        "scale_attn_weights": True,
+        "tie_word_embeddings": True,
+        "torch_dtype": "float16",
+    }
+
+
+def expected_shapes(cfg):
+    """Tensor name -> shape, as GPT2LMHeadModel saves them (tied ``lm_head`` omitted)."""
+    emb, vocab, pos = cfg["n_embd"], cfg["vocab_size"], cfg["n_positions"]
+    shapes = {"transformer.wte.weight": (vocab, emb), "transformer.wpe.weight": (pos, emb),
+              "transformer.ln_f.weight": (emb,), "transformer.ln_f.bias": (emb,)}
+    for i in range(cfg["n_layer"]):
+        p = f"transformer.h.{i}."
+        shapes.update({
+            p + "ln_1.weight": (emb,), p + "ln_1.bias": (emb,),
+            p + "attn.c_attn.weight": (emb, 3 * emb), p + "attn.c_attn.bias": (3 * emb,),
+            p + "attn.c_proj.weight": (emb, emb), p + "attn.c_proj.bias": (emb,),
+            p + "ln_2.weight": (emb,), p + "ln_2.bias": (emb,),
+            p + "mlp.c_fc.weight": (emb, 4 * emb), p + "mlp.c_fc.bias": (4 * emb,),
+            p + "mlp.c_proj.weight": (4 * emb, emb), p + "mlp.c_proj.bias": (emb,),
+        })
+    return shapes
+
+
+# --- Export and independent NumPy check --------------------------------------------------------
+
+def export_checkpoint(model, cfg, out):
+    """Write ``config.json`` and float16 ``model.safetensors`` atomically into ``out``."""
+    out.mkdir(parents=True, exist_ok=True)
+    state = model.state_dict()
+    shapes = expected_shapes(cfg)
+    if set(state) != set(shapes):
+        raise ValueError(f"parameter names differ from GPT-2's: {sorted(set(state) ^ set(shapes))}")
+    tensors = {name: state[name].detach().to(torch.float16).numpy() for name in sorted(shapes)}
+    tmp = out / "model.safetensors.tmp"
+    save_file(tensors, str(tmp), metadata={"format": "pt"})
+    tmp.chmod(0o644)
+    os.replace(tmp, out / "model.safetensors")
+    write_json(out / "config.json", cfg)
+
+
+def write_json(path, obj):
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(json.dumps(obj, indent=2) + "\n")
+    os.replace(tmp, path)
+
+
+def load_numpy_checkpoint(out):
+    """Load ``config.json`` and ``model.safetensors`` with NumPy only, checking names and shapes."""
+    cfg = json.loads((out / "config.json").read_text())
+    tensors = load_file(str(out / "model.safetensors"))
+    shapes = expected_shapes(cfg)
+    if set(tensors) != set(shapes):
+        raise ValueError(f"{out}/model.safetensors: tensor names differ from GPT-2's: "
+                         f"{sorted(set(tensors) ^ set(shapes))}")
+    for name, shape in shapes.items():
+        if tensors[name].shape != shape:
+            raise ValueError(f"{out}/model.safetensors: {name} has shape {tensors[name].shape}, "
+                             f"expected {shape}")
+    return cfg, {name: t.astype(np.float32) for name, t in tensors.items()}
+
+
+def numpy_layer_norm(x, weight, bias, eps):
+    mean = x.mean(axis=-1, keepdims=True)
+    var = ((x - mean) ** 2).mean(axis=-1, keepdims=True)
+    return (x - mean) / np.sqrt(var + eps) * weight + bias
+
+
+def numpy_gelu_new(x):
+    return 0.5 * x * (1.0 + np.tanh(np.sqrt(2.0 / np.pi) * (x + 0.044715 * x ** 3)))
+
+
+def numpy_forward(cfg, w, ids):
+    """Logits (len(ids), vocab) of a GPT-2 given NumPy weights ``w``: written independently."""
+    n_head, eps = cfg["n_head"], cfg["layer_norm_epsilon"]
+    length = len(ids)
+    x = w["transformer.wte.weight"][ids] + w["transformer.wpe.weight"][:length]
+    emb = x.shape[1]
+    head = emb // n_head
+    future = np.triu(np.ones((length, length), dtype=bool), k=1)
+    for i in range(cfg["n_layer"]):
+        p = f"transformer.h.{i}."
+        h = numpy_layer_norm(x, w[p + "ln_1.weight"], w[p + "ln_1.bias"], eps)
+        qkv = h @ w[p + "attn.c_attn.weight"] + w[p + "attn.c_attn.bias"]
+        heads = []
+        for j in range(n_head):
+            q = qkv[:, j * head:(j + 1) * head]
+            k = qkv[:, emb + j * head:emb + (j + 1) * head]
+            v = qkv[:, 2 * emb + j * head:2 * emb + (j + 1) * head]
+            scores = (q @ k.T) / np.sqrt(head)
+            scores[future] = -np.inf
+            scores = np.exp(scores - scores.max(axis=-1, keepdims=True))
+            heads.append((scores / scores.sum(axis=-1, keepdims=True)) @ v)
+        x = x + np.concatenate(heads, axis=1) @ w[p + "attn.c_proj.weight"] \
+            + w[p + "attn.c_proj.bias"]
+        h = numpy_layer_norm(x, w[p + "ln_2.weight"], w[p + "ln_2.bias"], eps)
+        h = numpy_gelu_new(h @ w[p + "mlp.c_fc.weight"] + w[p + "mlp.c_fc.bias"])
+        x = x + h @ w[p + "mlp.c_proj.weight"] + w[p + "mlp.c_proj.bias"]
+    x = numpy_layer_norm(x, w["transformer.ln_f.weight"], w["transformer.ln_f.bias"], eps)
+    return x @ w["transformer.wte.weight"].T
+
+
+def numpy_greedy(cfg, w, prompt, count):
+    ids = list(prompt.encode("utf-8"))
+    for _ in range(count):
+        context = ids[-cfg["n_positions"]:]
+        ids.append(int(np.argmax(numpy_forward(cfg, w, np.array(context))[-1])))
+    return bytes(ids).decode("utf-8", errors="replace")
+
+
+def check_checkpoint(out):
+    """Compare the NumPy forward with the PyTorch model on the float16 weights; return a summary."""
+    size = sum(p.stat().st_size for p in out.iterdir() if p.is_file())
+    cfg, weights = load_numpy_checkpoint(out)
+    model = GPT2LMHead(cfg)
+    model.load_state_dict({k: torch.from_numpy(v) for k, v in weights.items()})
+    model.eval()
+    text = CHECK_PROMPT + "return self._data[key]\n\nclass Foo(object):\n    pass\n"
+    ids = np.frombuffer(text.encode(), dtype=np.uint8).astype(np.int64)
+    with torch.no_grad():
+        torch_logits = model(torch.from_numpy(ids)[None])[0].numpy()
+    numpy_logits = numpy_forward(cfg, weights, ids)
+    diff = float(np.abs(torch_logits - numpy_logits).max())
+    sample = numpy_greedy(cfg, weights, CHECK_PROMPT, SAMPLE_TOKENS)
+    summary = {"prompt_bytes": int(ids.size), "max_abs_logit_diff": diff,
+               "tolerance": CHECK_TOLERANCE, "passed": diff <= CHECK_TOLERANCE,
+               "directory_bytes": size, "size_ok": size <= MAX_CHECKPOINT_BYTES}
+    print(f"check: NumPy vs PyTorch (float32 from float16 weights) on {ids.size} bytes: "
+          f"max |logit diff| = {diff:.3g} (tolerance {CHECK_TOLERANCE:g})")
+    print(f"check: {out} holds {size / 1e6:.2f} MB (limit {MAX_CHECKPOINT_BYTES / 1e6:.2f} MB)")
+    print(f"check: NumPy greedy after {CHECK_PROMPT!r}:\n{sample}")
+    return summary, sample
+
+
+# --- Training --------------------------------------------------------------------------------
+
+def learning_rate(step, progress):
+    """Linear warm-up over ``WARMUP_STEPS``, then cosine decay over ``progress`` in [0, 1]."""
+    if step < WARMUP_STEPS:
+        return PEAK_LR * (step + 1) / WARMUP_STEPS
+    progress = min(1.0, max(0.0, progress))
+    return PEAK_LR * (MIN_LR_FRACTION + (1 - MIN_LR_FRACTION) * 0.5 * (1 + math.cos(
+        math.pi * progress)))
+
+
+def init_from_checkpoint(model, cfg, args):
+    """Start from the float16 weights in ``args.init_from``; return that run's record (or None).
+
+    The earlier run must have used another seed, or this one would replay its batches.
+    """
+    old_cfg, weights = load_numpy_checkpoint(args.init_from)
+    if old_cfg != cfg:
+        raise ValueError(f"{args.init_from}/config.json differs from this script's configuration")
+    record_path = args.init_from / "training.json"
+    previous = json.loads(record_path.read_text()) if record_path.is_file() else None
+    if previous is not None and previous["seed"] == args.seed:
+        raise ValueError(f"{args.init_from} was trained with seed {args.seed}: continue with "
+                         "another --seed so that the batches differ")
+    model.load_state_dict({k: torch.from_numpy(v) for k, v in weights.items()})
+    print(f"init: weights from {args.init_from}", flush=True)
+    return previous
+
+
+@torch.no_grad()
+def evaluate(model, windows):
+    """Mean next-byte cross-entropy (nats/byte) over fixed windows, every position counted."""
+    model.eval()
+    total = 0.0
+    for chunk in windows.split(BATCH_SIZE):
+        logits = model(chunk[:, :-1])
+        total += F.cross_entropy(logits.reshape(-1, VOCAB_SIZE), chunk[:, 1:].reshape(-1),
+                                 reduction="sum").item()
+    model.train()
+    return total / (windows.shape[0] * SEQ_LEN)
+
+
+def loss_record(nats):
+    return {"nats_per_byte": round(nats, 4), "bits_per_byte": round(nats / LN2, 4)}
+
+
+def train(args):
+    torch.manual_seed(args.seed)
+    generator = torch.Generator().manual_seed(args.seed)
+    train_bytes, heldout_bytes, data_info = load_corpus()
+    print(f"data: {data_info['train_files']} train files ({data_info['train_bytes']} bytes), "
+          f"{data_info['heldout_files']} held-out files ({data_info['heldout_bytes']} bytes)",
+          flush=True)
+    train_t = torch.from_numpy(train_bytes.astype(np.int64))
+    eval_heldout = fixed_windows(heldout_bytes, EVAL_WINDOWS)
+    cfg = hf_config()
+    model = GPT2LMHead(cfg)
+    previous = init_from_checkpoint(model, cfg, args) if args.init_from else None
+    n_params = sum(p.numel() for p in model.parameters())
+    decay = [p for p in model.parameters() if p.dim() >= 2]
+    no_decay = [p for p in model.parameters() if p.dim() < 2]
+    optimizer = torch.optim.AdamW([{"params": decay, "weight_decay": WEIGHT_DECAY},
+                                   {"params": no_decay, "weight_decay": 0.0}],
+                                  lr=PEAK_LR, betas=BETAS)
+    total = args.steps
+    budget = None if args.minutes is None else args.minutes * 60.0
+    print(f"model: {n_params} parameters; "
+          f"{f'{total} steps' if total else f'{args.minutes} min wall-clock schedule'}", flush=True)
+    history, recent = [], []
+    start = time.time()
+    step = 0
+    warm_end = None
+    while True:
+        elapsed = time.time() - start
+        if step == WARMUP_STEPS:
+            warm_end = elapsed
+        if budget is None:
+            if step >= total:
+                break
+            progress = (step - WARMUP_STEPS) / (total - WARMUP_STEPS)
+        else:
+            # Wall-clock schedule: the cosine spans the budget left after warm-up, whatever the
+            # machine's load; the step count it reached is recorded.
+            if step > WARMUP_STEPS and elapsed >= budget:
+                break
+            progress = 0.0 if warm_end is None else (
+                (elapsed - warm_end) / max(1e-9, budget - warm_end))
+        lr = learning_rate(step, progress)
+        for group in optimizer.param_groups:
+            group["lr"] = lr
+        batch = random_batch(train_t, generator)
+        logits = model(batch[:, :-1])
+        loss = F.cross_entropy(logits.reshape(-1, VOCAB_SIZE), batch[:, 1:].reshape(-1))
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), GRAD_CLIP)
+        optimizer.step()
+        recent = (recent + [loss.item()])[-EVAL_EVERY:]
+        step += 1
+        if step % 10 == 0:
+            print(f"step {step}/{total or '?'} loss {loss.item():.4f} lr {lr:.2e} "
+                  f"{time.time() - start:.0f}s", flush=True)
+        if step % EVAL_EVERY == 0 and (budget is not None or step != total):
+            heldout = evaluate(model, eval_heldout)
+            history.append({"step": step, "tokens_seen": step * BATCH_SIZE * SEQ_LEN,
+                            "train_loss_recent": round(sum(recent) / len(recent), 4),
+                            "heldout_loss_subset": round(heldout, 4),
+                            "wall_seconds": round(time.time() - start, 1)})
+            print(f"eval step {step}: held-out {heldout:.4f} nats/byte "
+                  f"({heldout / LN2:.3f} bits/byte)", flush=True)
+            export_checkpoint(model, cfg, args.out)  # something usable exists early
+    train_seconds = time.time() - start
+
+    # Final numbers are measured on the float16 weights that ship, read back from disk.
+    export_checkpoint(model, cfg, args.out)
+    _, shipped = load_numpy_checkpoint(args.out)
+    model.load_state_dict({k: torch.from_numpy(v) for k, v in shipped.items()})
+    final_train = evaluate(model, fixed_windows(train_bytes, FINAL_EVAL_WINDOWS))
+    full_heldout = evaluate(model, fixed_windows(heldout_bytes, heldout_bytes.size))
+    print(f"final: train {final_train:.4f}, held-out {full_heldout:.4f} nats/byte",
+          flush=True)
+    check, sample = check_checkpoint(args.out)
+    record = {
+        "command": " ".join(shlex.quote(a) for a in [sys.argv[0], *sys.argv[1:]]),
+        "schedule": ("step-based" if budget is None else
+                     f"wall-clock ({args.minutes} min): reproduce approximately with "
+                     f"--steps {step} --seed {args.seed}"
+                     + (f" --init-from {args.init_from}" if args.init_from else "")
+                     + ", which spreads the cosine over steps"),
+        "seed": args.seed,
+        "init_from": None if previous is None else str(args.init_from),
+        "previous_stage": previous,
+        "steps": step,
+        "tokens_seen": step * BATCH_SIZE * SEQ_LEN,
+        "epochs": round(step * BATCH_SIZE * SEQ_LEN / train_bytes.size, 3),
+        "train_wall_seconds": round(train_seconds, 1),
+        "total_wall_seconds": round(time.time() - start, 1),
+        "parameters": n_params,
+        "hyper_parameters": {
+            "batch_size": BATCH_SIZE, "seq_len": SEQ_LEN, "optimizer": "AdamW",
+            "peak_lr": PEAK_LR, "min_lr": PEAK_LR * MIN_LR_FRACTION,
+            "schedule": f"linear warm-up {WARMUP_STEPS} steps, cosine decay to min_lr",
+            "betas": list(BETAS), "weight_decay": WEIGHT_DECAY,
+            "weight_decay_on": "matrices and embeddings (not biases or LayerNorm)",
+            "grad_clip_norm": GRAD_CLIP, "dropout": 0.0, "precision": "float32",
+            "init": "normal(0, 0.02); residual projections 0.02/sqrt(2*n_layer); wpe 0.01",
+        },
+        "data": data_info,
+        "loss": {
+            "note": "next-byte cross-entropy of the float16 checkpoint, all positions of "
+                    f"{SEQ_LEN}-byte windows counted (early positions have little context)",
+            "train": {**loss_record(final_train), "windows": FINAL_EVAL_WINDOWS},
+            "heldout": {**loss_record(full_heldout),
+                        "windows": int(heldout_bytes.size // (SEQ_LEN + 1)),
+                        "coverage": "every non-overlapping window of the held-out stream"},
+            "train_recent_steps": {**loss_record(sum(recent) / len(recent)),
+                                   "steps": len(recent),
+                                   "note": "mean minibatch loss of the last steps"},
+        },
+        "history": history,
+        "check": check,
+        "sample_numpy_greedy": sample,
+        "environment": {"torch": torch.__version__, "numpy": np.__version__,
+                        "threads": torch.get_num_threads(), "machine": platform.machine()},
+    }
+    write_json(args.out / "training.json", record)
+    write_training_md(args.out, record)
+    return 0 if check["passed"] and check["size_ok"] else 1
+
+
+def write_training_md(out, r):
+    loss, hp, data = r["loss"], r["hyper_parameters"], r["data"]
+    cfg = hf_config()
+    hist = "\n".join(f"| {h['step']} | {h['tokens_seen']} | {h['train_loss_recent']:.4f} | "
+                     f"{h['heldout_loss_subset']:.4f} | {h['wall_seconds']:.0f} |"
+                     for h in r["history"])
+    sample = r["sample_numpy_greedy"].replace("```", "` ` `")
+    stages = []
+    stage = r
+    while stage is not None:
+        stages.insert(0, stage)
+        stage = stage.get("previous_stage")
+    stage_rows = "\n".join(
+        f"| {i + 1} | `{st['command']}` | {st['init_from'] or 'random init'} | {st['steps']} | "
+        f"{st['tokens_seen']:,} | {st['train_wall_seconds'] / 60:.1f} | "
+        f"{st['loss']['heldout']['nats_per_byte']:.4f} |" for i, st in enumerate(stages))
+    total_steps = sum(st["steps"] for st in stages)
+    total_tokens = sum(st["tokens_seen"] for st in stages)
+    total_minutes = sum(st["train_wall_seconds"] for st in stages) / 60
+    text = f"""# Demo model: training record
+
+Written by `tools/train_demo.py` at the end of training (the same numbers are in
+`training.json`). Byte-level GPT-2 ({r['parameters']:,} parameters: {cfg['n_layer']} layers,
+{cfg['n_head']} heads of 64, `n_embd` {cfg['n_embd']}, context {cfg['n_positions']}, vocabulary =
+the 256 byte values), stored in float16 in the Hugging Face `GPT2LMHeadModel` format.
+
+## Result
+
+| loss (nats/byte, bits/byte) | nats/byte | bits/byte |
+| --- | --- | --- |
+| held-out, all {loss['heldout']['windows']} windows | {loss['heldout']['nats_per_byte']:.4f} \
+| {loss['heldout']['bits_per_byte']:.4f} |
+| training, {loss['train']['windows']} fixed windows | {loss['train']['nats_per_byte']:.4f} \
+| {loss['train']['bits_per_byte']:.4f} |
+| training, mean minibatch loss of the last {loss['train_recent_steps']['steps']} steps \
+| {loss['train_recent_steps']['nats_per_byte']:.4f} \
+| {loss['train_recent_steps']['bits_per_byte']:.4f} |
+
+Losses are next-byte cross-entropy of the shipped float16 weights over non-overlapping
+{hp['seq_len']}-byte windows, every position counted (the first bytes of a window have little
+context, so this slightly overstates the loss at full context).
+
+- Last stage: {r['steps']} steps, batch {hp['batch_size']} x {hp['seq_len']} bytes, tokens seen
+  {r['tokens_seen']:,} ({r['epochs']} epochs of the training stream).
+- Wall time: {r['train_wall_seconds'] / 60:.1f} min of training
+  ({r['total_wall_seconds'] / 60:.1f} min including final evaluation and check), on
+  {r['environment']['threads']} CPU threads shared with other work, torch
+  {r['environment']['torch']}.
+- Command: `{r['command']}` (seed {r['seed']}).
+- Optimiser: {hp['optimizer']}, peak LR {hp['peak_lr']:g}, {hp['schedule']}
+  ({hp['min_lr']:g}; {r['schedule']}), betas {tuple(hp['betas'])},
+  weight decay {hp['weight_decay']} on {hp['weight_decay_on']}, gradient clipping at norm
+  {hp['grad_clip_norm']}, no dropout, {hp['precision']} training; init {hp['init']}.
+
+## Stages
+
+| stage | command | start | steps | tokens seen | training minutes | held-out nats/byte |
+| --- | --- | --- | --- | --- | --- | --- |
+{stage_rows}
+
+In total: {total_steps} steps, {total_tokens:,} tokens seen, {total_minutes:.1f} min of training.
+A stage that starts from earlier weights uses a fresh optimiser, warm-up and schedule and another
+seed (so its batches differ).
+
+## Data
+
+{data['source']} of Python {data['python_version']}, {data['split']}:
+{data['train_files']} training files ({data['train_bytes']:,} bytes) and {data['heldout_files']}
+held-out files ({data['heldout_bytes']:,} bytes). Training batches are windows at uniformly random
+offsets of the concatenated training files (seeded).
+
+## Progress (held-out on a fixed subset of {EVAL_WINDOWS} windows)
+
+| step | tokens seen | train loss (recent mean) | held-out loss (subset) | seconds |
+| --- | --- | --- | --- | --- |
+{hist}
+
+## Export check
+
+The checkpoint was read back with NumPy only and run through an independent NumPy forward pass;
+against the PyTorch model on the same float16 weights (float32 arithmetic) the largest logit
+difference over a {r['check']['prompt_bytes']}-byte prompt was
+{r['check']['max_abs_logit_diff']:.3g} (tolerance {r['check']['tolerance']:g}). The directory holds
+{r['check']['directory_bytes']:,} bytes.
+
+## Sample
+
+Greedy decoding after `{CHECK_PROMPT!r}` ({SAMPLE_TOKENS} bytes, NumPy forward):
+
+```
+{sample}
+```
+"""
+    (out / "TRAINING.md").write_text(text)
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", type=Path, required=True, help="checkpoint directory")
+    parser.add_argument("--steps", type=int, help=f"training steps (default {DEFAULT_STEPS})")
+    parser.add_argument("--minutes", type=float,
+                        help="train for this many minutes of wall clock instead of --steps")
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    parser.add_argument("--init-from", type=Path, metavar="DIR",
+                        help="continue from the checkpoint in DIR (fresh optimiser and schedule)")
+    parser.add_argument("--check", action="store_true",
+                        help="only check the existing checkpoint in --out (no training)")
+    args = parser.parse_args(argv)
+    if args.steps is not None and args.minutes is not None:
+        parser.error("give --steps or --minutes, not both")
+    if args.steps is not None and args.steps <= WARMUP_STEPS:
+        parser.error(f"--steps must exceed the {WARMUP_STEPS} warm-up steps, not {args.steps}")
+    if args.minutes is not None and args.minutes <= 0:
+        parser.error(f"--minutes must be positive, not {args.minutes}")
+    if args.steps is None and args.minutes is None:
+        args.steps = DEFAULT_STEPS
+    return args
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    torch.set_num_threads(2)
+    if args.check:
+        summary, _ = check_checkpoint(args.out)
+        return 0 if summary["passed"] and summary["size_ok"] else 1
+    return train(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
