@@ -16,7 +16,7 @@ from ..model.bittrue import tables
 from .delay import delay
 from .layouts import FP16
 
-__all__ = ["GeluUnit", "gelu_rom_init", "gelu_decode_bits"]
+__all__ = ["GeluUnit", "gelu_latency", "gelu_rom_init", "gelu_decode_bits"]
 
 # |x| * 2**STEP as a fixed-point number with _F fraction bits: wide enough for the smallest
 # subnormal input (2**-24 * 2**7 = 2**-17).
@@ -25,6 +25,12 @@ _F = BIAS - 1 + FRAC_BITS - _STEP   # = 17 for binary16 and h = 2**-7
 _INDEX_BITS = (tables.GELU_SEGMENTS_PER_SIGN - 1).bit_length()
 #: Biased exponent of GELU_LIMIT (8 = 2**3): inputs with a larger-or-equal exponent bypass the ROM.
 _LIMIT_EXP = BIAS + tables.GELU_LIMIT.bit_length() - 1
+
+
+def gelu_latency(*, mul_latency=FP16Multiplier.DEFAULT_LATENCY,
+                 add_latency=FP16Adder.DEFAULT_LATENCY):
+    """Clocks through a :class:`GeluUnit`: decode register (1) + ROM (1) + multiplier + adder."""
+    return 2 + check_latency(mul_latency) + check_latency(add_latency)
 
 
 def gelu_rom_init():
@@ -44,8 +50,9 @@ class GeluUnit(wiring.Component):
     """``y = gelu(x)`` as :func:`dfx_hw.model.bittrue.functions.gelu_recipe` defines it, bit for
     bit, or ``y = x`` when ``bypass`` is high.
 
-    Pipeline: *decode* (integer logic: ROM address ``sign << 10 | floor(|x| * 2**7)`` and the exact
-    fraction ``f`` as an FP16 value; special cases), *ROM* (one synchronous read of ``(T, D)``),
+    Pipeline: *align* (``|x| * 2**7`` as a fixed-point number by one shift; special cases;
+    register), *decode* (ROM address ``sign << 10 | floor(|x| * 2**7)``; the exact fraction ``f``
+    as an FP16 value by a leading-zero count and a shift) with the *ROM* read of ``(T, D)``,
     an :class:`~dfx_hw.arith.multiplier.FP16Multiplier` ``f * D``, an
     :class:`~dfx_hw.arith.adder.FP16Adder` ``T + f * D``, and the special-value multiplexer
     (``NaN -> 0x7E00``, ``x >= 8 -> x``, ``x <= -8 -> -0``). Fully pipelined.
@@ -79,19 +86,21 @@ class GeluUnit(wiring.Component):
 
     @property
     def latency(self):
-        """ROM read (1) + multiplier + adder."""
-        return 1 + self._mul_latency + self._add_latency
+        """See :func:`gelu_latency`."""
+        return gelu_latency(mul_latency=self._mul_latency, add_latency=self._add_latency)
 
     def elaborate(self, platform):
         m = Module()
         en = self.en
         x = unpack(m, self.x, name="x")
 
-        # Decode. |x| * 2**7 * 2**_F = sig * 2**(exp_eff - 1) for the inputs that use the table
-        # (exp < _LIMIT_EXP, so the shift is at most _LIMIT_EXP - 2).
-        fixed = Signal(_F + _INDEX_BITS)
+        # Align: |x| * 2**7 * 2**_F = sig * 2**(exp_eff - 1) for the inputs that use the table
+        # (exp < _LIMIT_EXP, so the shift is at most _LIMIT_EXP - 2). Registered.
+        aligned = Signal(_F + _INDEX_BITS)
         shift = Signal(5)
-        m.d.comb += [shift.eq(x.exp_eff - 1), fixed.eq(x.sig << shift)]
+        m.d.comb += [shift.eq(x.exp_eff - 1), aligned.eq(x.sig << shift)]
+        fixed = delay(m, aligned, 1, en=en, name="fixed")
+        sign = delay(m, x.sign, 1, en=en, name="sign")
         index = fixed[_F:_F + _INDEX_BITS]
         frac = fixed[:_F]
         # f = frac * 2**-_F as FP16 (exact: at most 11 significant bits).
@@ -110,7 +119,7 @@ class GeluUnit(wiring.Component):
         with m.Else():
             # Subnormal f: frac * 2**-_F = (frac << (24 - _F)) * 2**-24.
             m.d.comb += f_bits.eq(frac << (BIAS + FRAC_BITS - 1 - _F))
-        address = Cat(index, x.sign)
+        address = Cat(index, sign)
         big = x.exp >= _LIMIT_EXP                          # |x| >= 8, inf, NaN
         special = Signal(2)   # 0: table, 1: x, 2: -0, 3: NaN
         with m.If(self.bypass):

@@ -10,6 +10,7 @@ from ..arith.maximum import FP16Max
 from ..arith.multiplier import FP16Multiplier
 from ..geometry import U280
 from .accumulator import Accumulator, gap_for
+from .gelu_rom import gelu_latency
 from .mfu import MFU
 from .operand_collector import OperandCollector
 from .reduce_max import ReduceMax
@@ -30,11 +31,11 @@ def pipeline_latency(*, d, mul_latency=FP16Multiplier.DEFAULT_LATENCY,
                  lane_module=None):
     """Clocks from the edge that accepts a column's last weight tile to the edge that can hand
     its word to ``out``: collector register (1) + MFU (multiplier + ``log2 d`` adders) +
-    accumulator (adder + 1) + SFU_M (multiplier + ROM + multiplier + adder) + reduce-max
+    accumulator (adder + 1) + SFU_M (multiplier + GELU lane) + reduce-max
     pass-through register (1) + vectorizer register (1). (``max_latency`` only delays ``max``.)"""
     mfu = mul_latency + (d.bit_length() - 1) * add_latency
     accumulator = add_latency + 1
-    sfu = mul_latency + 1 + mul_latency + add_latency
+    sfu = mul_latency + gelu_latency(mul_latency=mul_latency, add_latency=add_latency)
     return 1 + mfu + accumulator + sfu + 1 + 1
 
 

@@ -11,7 +11,7 @@ from ..arith.pipeline import check_latency
 from ..model.bittrue.recipes import MASK_VALUE
 from .params import check_power_of_two
 from .delay import delay
-from .gelu_rom import GeluUnit
+from .gelu_rom import GeluUnit, gelu_latency
 from .layouts import column_meta_layout, lane_sums_layout
 
 __all__ = ["SFUM", "MASK_BITS", "ONE_BITS"]
@@ -52,8 +52,9 @@ class SFUM(wiring.Component):
 
     @property
     def latency(self):
-        """Multiplier + GELU lane (ROM, multiplier, adder)."""
-        return self._mul_latency + 1 + self._mul_latency + self._add_latency
+        """Multiplier + GELU lane (:func:`~dfx_hw.mpu.gelu_rom.gelu_latency`)."""
+        return self._mul_latency + gelu_latency(mul_latency=self._mul_latency,
+                                                add_latency=self._add_latency)
 
     def elaborate(self, platform):
         m = Module()
