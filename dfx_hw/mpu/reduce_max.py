@@ -25,7 +25,7 @@ class ReduceMax(wiring.Component):
     The comparator is :class:`~dfx_hw.arith.maximum.FP16Max` (total order ``-inf < ... < -0 < +0
     < ... < +inf < NaN``, canonical NaN). Lanes: a pairwise tree, the lower-index pair as operand
     ``a`` so ties keep the lower index; padding lanes compare as ``-inf``. Column tiles: a running
-    comparison whose operands are ordered by index, so column tiles may arrive in any order.
+    comparison that resolves ties by index, so column tiles may arrive in any order.
 
     Members
     -------
@@ -82,20 +82,23 @@ class ReduceMax(wiring.Component):
         last = delay(m, meta.last, self.tree_latency, en=en, name="t_last")
         wanted = delay(m, meta.reduce_max, self.tree_latency, en=en, name="t_reduce")
 
-        # Running comparison; the lower index is operand a.
+        # Running comparison. Ties go to the lower index, so the comparison is made in both
+        # operand orders at once (in parallel with the index comparison, to keep the path
+        # short) and the order with the lower index as operand ``a`` decides.
         have = Signal()
         run_value = Signal(FP16)
         run_index = Signal(DIM_BITS)
-        m.submodules.run_cmp = run_cmp = FP16Max(latency=0)
-        chunk_first = chunk_index < run_index
+        m.submodules.run_fwd = fwd = FP16Max(latency=0)   # a = running, b = chunk
+        m.submodules.run_rev = rev = FP16Max(latency=0)   # a = chunk, b = running
         m.d.comb += [
-            run_cmp.a.eq(Mux(chunk_first, chunk_value, run_value)),
-            run_cmp.b.eq(Mux(chunk_first, run_value, chunk_value)),
+            fwd.a.eq(run_value), fwd.b.eq(chunk_value),
+            rev.a.eq(chunk_value), rev.b.eq(run_value),
         ]
-        win_index = Mux(run_cmp.b_greater, Mux(chunk_first, run_index, chunk_index),
-                        Mux(chunk_first, chunk_index, run_index))
-        best_value = Mux(have, run_cmp.result, chunk_value)
-        best_index = Mux(have, win_index, chunk_index)
+        chunk_first = chunk_index < run_index
+        chunk_wins = Mux(chunk_first, ~rev.b_greater, fwd.b_greater)
+        # Both orders give the same value (equal keys mean equal bits; NaN is canonical).
+        best_value = Mux(have, fwd.result, chunk_value)
+        best_index = Mux(have & ~chunk_wins, run_index, chunk_index)
 
         with m.If(self.max.ready):
             m.d.sync += self.max.valid.eq(0)

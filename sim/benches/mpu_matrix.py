@@ -5,7 +5,8 @@ Bench parameters (``bench_params()["bench"]``):
 
 ``ops``
     list of operations: ``{"kind": "conv1d"|"maskedmm"|"mm", "rows", "cols", "bias", "gelu",
-    "scale", "token", "reduce_max"}`` (``scale`` a float or null).
+    "scale", "token", "reduce_max", "band", "x_scale"}`` (``scale`` a float or null; ``x_scale``
+    the standard deviation of the random input, 0 for an input of signed zeros).
 ``seed``
     random data seed.
 ``idle``
@@ -50,7 +51,7 @@ def _get(word, field):
 def make_op(spec, rng, d, l):
     """Random operands of one operation and what the model says it produces."""
     rows, cols = spec["rows"], spec["cols"]
-    x = (rng.standard_normal(rows) * 2).astype(np.float16)
+    x = (rng.standard_normal(rows) * spec.get("x_scale", 2.0)).astype(np.float16)
     w = (rng.standard_normal((rows, cols)) * 0.5).astype(np.float16)
     bias = (rng.standard_normal(cols)).astype(np.float16) if spec.get("bias") else None
     y = reduce.mfu_matvec(x, w, bias, d=d)
