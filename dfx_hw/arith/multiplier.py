@@ -11,8 +11,9 @@ from .rounding import round_pack, select_special
 
 __all__ = ["FP16Multiplier", "FP16Square"]
 
-# Cut points in the order they receive registers (see `pipeline`); "product" sits right after
-# the 11x11 product so it lands in the DSP48E2's MREG, "unpack" right before it (AREG/BREG).
+# Cut points in the order they receive registers (see `pipeline`). "product" sits right after
+# the 11x11 product and "unpack" right before it, where Vivado can use the DSP48E2's MREG and
+# AREG/BREG (Yosys leaves them in fabric).
 _PRIORITY = ("product", "shift", "unpack", "output")
 _PRODUCT_BITS = 2 * SIG_BITS          # 22
 _SHIFT_CLAMP = SIG_BITS + 1           # 12: any larger right shift gives the same bits
@@ -99,9 +100,9 @@ class FP16Multiplier(wiring.Component):
         m.d.comb += net.eq(s0.exp_sum - s0.lz_sum)
 
         def candidates(offset):
-            # (right shift of the product's top bit to bit 33 of the shifter window, exponent
-            # field, overflow) for a product of biased exponent `net - offset`.
-            # (Comparisons are against constants on `net`, in parallel with the subtractions.)
+            # (denormalising right shift, exponent field, overflow) for a product whose biased
+            # exponent is `net - offset`. The comparisons are against constants on `net`, in
+            # parallel with the subtractions.
             normal = net >= offset + 1
             below = (offset + 1) - net          # extra right shift of a subnormal result
             shift = Mux(normal, 0, Mux(net < offset + 1 - _SHIFT_CLAMP, _SHIFT_CLAMP, below))
