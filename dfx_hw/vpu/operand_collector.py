@@ -49,8 +49,8 @@ def decode(m, opcode, ctrl):
 class OperandCollector(wiring.Component):
     """Turns VPU micro-ops into beats, one register-file word per clock.
 
-    A micro-op (``instr`` stream, :func:`~dfx_hw.vpu.layouts.micro_op_layout`) of ``length``
-    elements becomes ``ceil(length / lanes)`` beats (scalar micro-ops: one). On the clock a beat
+    A micro-op (``instr`` stream, :func:`~dfx_hw.vpu.layouts.micro_op_layout`) is decoded into a
+    pending register (its address ranges precomputed), then, of ``length`` elements, becomes ``ceil(length / lanes)`` beats (scalar micro-ops: one). On the clock a beat
     is issued the collector drives the vector register file read ports (``vrf_a`` with word
     ``src1 / lanes + i``, ``vrf_b`` with ``src2 / lanes + i``), the scalar register file read
     ports (registers ``src1``, ``src2``) and, for loads, takes one word from ``load``; on the next
@@ -145,36 +145,64 @@ class OperandCollector(wiring.Component):
         wbits = cfg.word_addr_width + 1              # word counts and ends (no wrap-around)
         tbits = max(self._w_long, self._w_reduction).bit_length()
 
-        # ---- decode of the micro-op offered on `instr` -------------------------------------
-        op = self.instr.payload
+        # ---- decode of the micro-op offered on `instr`, into the pending register -----------
+        # Everything the hazard check needs (control, word counts, address ranges, legality) is
+        # computed here and registered, so the check itself starts from registers.
+        d_op = self.instr.payload
+        d_ctrl = Signal(control_layout)
+        decode(m, d_op.opcode, d_ctrl)
+        d_a_vec = d_ctrl.a == ASource.VECTOR
+        d_a_scalar = d_ctrl.a == ASource.SCALAR
+        d_b_vec = d_ctrl.b == BSource.VECTOR
+        d_b_scalar = d_ctrl.b == BSource.SCALAR
+        d_sink_vec = d_ctrl.sink == Sink.VECTOR
+        d_writes = d_ctrl.sink != Sink.STORE
+        # Scalar micro-ops (a scalar or an immediate in, or a single stream word to a scalar).
+        d_one_word = (d_ctrl.a == ASource.SCALAR) | (d_ctrl.a == ASource.IMM) | \
+            ((d_ctrl.a == ASource.STREAM) & (d_ctrl.sink == Sink.SCALAR))
+        d_words = Signal(wbits + 1)
+        m.d.comb += d_words.eq(Mux(d_one_word, 1, (d_op.length + lanes - 1) >> shift))
+        d_src1_w = d_op.src1 >> shift
+        d_src2_w = d_op.src2 >> shift
+        d_dst_w = d_op.dst >> shift
+        misaligned = ((d_a_vec & (d_op.src1[:shift] != 0)) | (d_b_vec & (d_op.src2[:shift] != 0))
+                      | (d_sink_vec & (d_op.dst[:shift] != 0))) if shift else C(0, 1)
+        past_end = ((d_a_vec & (d_src1_w + d_words > cfg.vrf_words)) |
+                    (d_b_vec & (d_src2_w + d_words > cfg.vrf_words)) |
+                    (d_sink_vec & (d_dst_w + d_words > cfg.vrf_words)) |
+                    (d_a_scalar & (d_op.src1 >= cfg.srf_words)) |
+                    (d_b_scalar & (d_op.src2 >= cfg.srf_words)) |
+                    (~d_sink_vec & d_writes & (d_op.dst >= cfg.srf_words)))
+        d_illegal = misaligned | past_end | (~d_one_word & (d_op.length == 0))
+
+        p_valid = Signal()
+        op = Signal.like(d_op)
         ctrl = Signal(control_layout)
-        decode(m, op.opcode, ctrl)
+        words = Signal(wbits + 1)
+        illegal = Signal()
+        ranges = {}
+        for name in ("src1", "src2", "dst"):
+            ranges[name] = (Signal(wbits, name=f"p_{name}_lo"), Signal(wbits, name=f"p_{name}_hi"))
+        accept = Signal()
+        m.d.comb += self.instr.ready.eq(~p_valid | accept)
+        with m.If(self.instr.valid & self.instr.ready):
+            m.d.sync += [p_valid.eq(1), op.eq(d_op), ctrl.eq(d_ctrl), words.eq(d_words),
+                         illegal.eq(d_illegal)]
+            for name, word, vector in (("src1", d_src1_w, d_a_vec), ("src2", d_src2_w, d_b_vec),
+                                       ("dst", d_dst_w, d_sink_vec)):
+                lo, hi = ranges[name]
+                scalar_address = getattr(d_op, name)
+                m.d.sync += [lo.eq(Mux(vector, word, scalar_address)),
+                             hi.eq(Mux(vector, word + d_words - 1, scalar_address))]
+        with m.Elif(accept):
+            m.d.sync += p_valid.eq(0)
         a_vec = ctrl.a == ASource.VECTOR
         a_scalar = ctrl.a == ASource.SCALAR
         b_vec = ctrl.b == BSource.VECTOR
         b_scalar = ctrl.b == BSource.SCALAR
         sink_vec = ctrl.sink == Sink.VECTOR
-        sink_store = ctrl.sink == Sink.STORE
         writes = Signal()
-        m.d.comb += writes.eq(~sink_store)
-        # Scalar micro-ops (a scalar or an immediate in, or a single stream word to a scalar).
-        one_word = (ctrl.a == ASource.SCALAR) | (ctrl.a == ASource.IMM) | \
-            ((ctrl.a == ASource.STREAM) & (ctrl.sink == Sink.SCALAR))
-        words = Signal(wbits + 1)
-        m.d.comb += words.eq(Mux(one_word, 1, (op.length + lanes - 1) >> shift))
-        src1_w = op.src1 >> shift
-        src2_w = op.src2 >> shift
-        dst_w = op.dst >> shift
-        misaligned = ((a_vec & (op.src1[:shift] != 0)) | (b_vec & (op.src2[:shift] != 0)) |
-                      (sink_vec & (op.dst[:shift] != 0))) if shift else C(0, 1)
-        past_end = ((a_vec & (src1_w + words > cfg.vrf_words)) |
-                    (b_vec & (src2_w + words > cfg.vrf_words)) |
-                    (sink_vec & (dst_w + words > cfg.vrf_words)) |
-                    (a_scalar & (op.src1 >= cfg.srf_words)) |
-                    (b_scalar & (op.src2 >= cfg.srf_words)) |
-                    (~sink_vec & writes & (op.dst >= cfg.srf_words)))
-        illegal = Signal()
-        m.d.comb += illegal.eq(misaligned | past_end | (~one_word & (op.length == 0)))
+        m.d.comb += writes.eq(ctrl.sink != Sink.STORE)
 
         # ---- hazard slots ------------------------------------------------------------------
         slot_valid = [Signal(name=f"slot{k}_valid") for k in range(self._slots)]
@@ -192,11 +220,11 @@ class OperandCollector(wiring.Component):
 
         conflicts = []
         for k in range(self._slots):
-            conflicts.append(a_vec & overlaps(k, 0, src1_w, src1_w + words - 1))
-            conflicts.append(b_vec & overlaps(k, 0, src2_w, src2_w + words - 1))
-            conflicts.append(a_scalar & overlaps(k, 1, op.src1, op.src1))
-            conflicts.append(b_scalar & overlaps(k, 1, op.src2, op.src2))
-            conflicts.append(~sink_vec & writes & overlaps(k, 1, op.dst, op.dst))
+            conflicts.append(a_vec & overlaps(k, 0, *ranges["src1"]))
+            conflicts.append(b_vec & overlaps(k, 0, *ranges["src2"]))
+            conflicts.append(a_scalar & overlaps(k, 1, *ranges["src1"]))
+            conflicts.append(b_scalar & overlaps(k, 1, *ranges["src2"]))
+            conflicts.append(~sink_vec & writes & overlaps(k, 1, *ranges["dst"]))
         hazard = Signal()
         m.d.comb += hazard.eq(Cat(*conflicts).any())
         free = Signal(self._slots)
@@ -227,9 +255,7 @@ class OperandCollector(wiring.Component):
         error = Signal()
         m.d.comb += self.error.eq(error)
 
-        accept = Signal()
-        m.d.comb += self.instr.ready.eq(~busy_issuing & (illegal | (~hazard & has_free)))
-        m.d.comb += accept.eq(self.instr.valid & self.instr.ready)
+        m.d.comb += accept.eq(p_valid & ~busy_issuing & (illegal | (~hazard & has_free)))
         with m.If(accept):
             with m.If(illegal):
                 m.d.sync += error.eq(1)
@@ -281,8 +307,8 @@ class OperandCollector(wiring.Component):
             with m.If(accept & ~illegal & writes & (free_index == k)):
                 m.d.sync += [
                     slot_valid[k].eq(1), slot_issuing[k].eq(1), slot_scalar[k].eq(~sink_vec),
-                    slot_lo[k].eq(Mux(sink_vec, dst_w, op.dst)),
-                    slot_hi[k].eq(Mux(sink_vec, dst_w + words - 1, op.dst)),
+                    slot_lo[k].eq(ranges["dst"][0]),
+                    slot_hi[k].eq(ranges["dst"][1]),
                 ]
             with m.If(issue & last & cur_has_slot & (cur_slot == k)):
                 m.d.sync += [
