@@ -63,21 +63,26 @@ class SFUM(wiring.Component):
         m.d.comb += self.i.ready.eq(en)
         meta = self.i.payload.meta
         scale = Mux(meta.scale_en, meta.scale, ONE_BITS)
-        meta_scaled = delay(m, meta, self._mul_latency, en=en, name="meta_s")
+        gelu_on = delay(m, meta.gelu, self._mul_latency, en=en, name="gelu_on")
+        # The mask decision depends on the bookkeeping only: made at the input and delayed
+        # beside the scale multiplier, so the (wide) column comparison is off the data path.
         base = Signal(len(meta.col_tile) + l.bit_length())
-        m.d.comb += base.eq(meta_scaled.col_tile << (l.bit_length() - 1))
+        m.d.comb += base.eq(meta.col_tile << (l.bit_length() - 1))
+        mask_in = Signal(l)
+        for j in range(l):
+            m.d.comb += mask_in[j].eq(meta.mask & ((base | j) > meta.token))
+        mask = delay(m, mask_in, self._mul_latency, en=en, name="mask")
         for j in range(l):
             mul = FP16Multiplier(latency=self._mul_latency)
             gelu = GeluUnit(mul_latency=self._mul_latency, add_latency=self._add_latency)
             m.submodules[f"scale{j}"] = mul
             m.submodules[f"gelu{j}"] = gelu
-            masked = meta_scaled.mask & ((base | j) > meta_scaled.token)
             m.d.comb += [
                 mul.a.eq(self.i.payload.sums[j]),
                 mul.b.eq(scale),
                 mul.en.eq(en),
-                gelu.x.eq(Mux(masked, MASK_BITS, mul.result)),
-                gelu.bypass.eq(~meta_scaled.gelu),
+                gelu.x.eq(Mux(mask[j], MASK_BITS, mul.result)),
+                gelu.bypass.eq(~gelu_on),
                 gelu.en.eq(en),
                 self.o.payload.sums[j].eq(gelu.result),
             ]
