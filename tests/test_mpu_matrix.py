@@ -11,7 +11,7 @@ from sim.harness import run_cocotb
 #: Small geometry, short latencies; band 3 < accumulator gap 4, so the interlock is exercised.
 SMALL = {"d": 4, "l": 4, "band": 3, "max_rows": 64, "mul_latency": 2, "add_latency": 2,
          "max_latency": 1}
-#: The FP16 units' default latencies (gap 8) and the compiler's serpentine walk with band 4.
+#: The FP16 units' default latencies (gap 8) and a serpentine walk with band 4 (stalls at turns).
 SERPENTINE = {"d": 8, "l": 4, "band": 4, "max_rows": 64, "serpentine": True}
 
 MIXED_OPS = [
@@ -36,7 +36,7 @@ def test_matrix_unit_small_matches_bittrue_model(idle, backpressure):
 
 
 def test_matrix_unit_serpentine_default_latencies_matches_bittrue_model():
-    """The compiler's serpentine walk at the default FP16 latencies, bit-exact with the model,
+    """A serpentine walk at the default FP16 latencies, bit-exact with the model,
     including maxima over column tiles that finish out of order (and ties)."""
     ops = [
         {"kind": "conv1d", "rows": 30, "cols": 27, "bias": True, "gelu": True},

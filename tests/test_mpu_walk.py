@@ -70,3 +70,15 @@ def test_descriptor_errors_name_the_bad_value(kwargs, message):
     kind = kwargs.pop("kind")
     with pytest.raises(ValueError, match=message):
         matrix_descriptor(kind, max_rows=6400, **kwargs)
+
+
+def test_compiler_weight_walk_runs_the_mpu_at_one_tile_per_clock():
+    """The compiler's weight-stream choice is the MatrixUnit's default walk (raster, band =
+    ``DEFAULT_BAND``), whose band covers the accumulator gap: no interlock bubbles."""
+    from dfx_hw.mpu.accumulator import gap_for
+    from dfx_hw.mpu.matrix_unit import DEFAULT_BAND
+
+    assert tiling.WEIGHT_SERPENTINE is False
+    assert tiling.WEIGHT_BAND == DEFAULT_BAND >= gap_for()
+    assert walk.issue_clocks(1024, 4096, d=64, l=16, band=tiling.WEIGHT_BAND,
+                             gap=gap_for()) == 16 * 256
