@@ -230,13 +230,16 @@ class OperandCollector(wiring.Component):
         free = Signal(self._slots)
         m.d.comb += free.eq(Cat(*(~a for a in active)))
         # Lowest free slot, as one expression (no process: Icarus never evaluates an `always @*`
-        # block whose inputs keep their initial values).
+        # block whose inputs keep their initial values), registered to keep the priority encoder
+        # off the accept path. One clock stale is safe: a slot freed last clock is only used a
+        # clock later, and a slot taken last clock cannot be taken again now, because an accepted
+        # micro-op issues for at least one clock before the next can be accepted.
         free_index = Signal(range(self._slots))
+        has_free = Signal()
         lowest = C(0, len(free_index))
         for k in reversed(range(self._slots)):
             lowest = Mux(free[k], k, lowest)
-        m.d.comb += free_index.eq(lowest)
-        has_free = free.any()
+        m.d.sync += [free_index.eq(lowest), has_free.eq(free.any())]
 
         # ---- the micro-op being issued -----------------------------------------------------
         busy_issuing = Signal()
