@@ -8,7 +8,7 @@ MODEL       ?= models/demo
 PROMPT      ?= def 
 TOKENS      ?= 48
 CORES       ?= 2
-BACKEND     ?= reference
+BACKEND     ?= isasim
 JOBS        ?= auto
 
 .PHONY: deps system-deps test sim verilog bench resources demo-model clean help
