@@ -55,6 +55,9 @@ class ReduceMax(wiring.Component):
         m.d.comb += self.i.ready.eq(en)
         with m.If(en):
             m.d.sync += [self.o.valid.eq(self.i.valid), self.o.payload.eq(self.i.payload)]
+        with m.Elif(self.o.ready):
+            # Taken on `o` while a pending maximum holds the stage: do not offer it again.
+            m.d.sync += self.o.valid.eq(0)
 
         meta = self.i.payload.meta
         base = Signal(DIM_BITS)

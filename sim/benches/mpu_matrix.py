@@ -165,7 +165,10 @@ async def matrix_ops(dut):
         mine = words[cursor:cursor + col_tiles]
         cursor += col_tiles
         lasts = [_get(wd, out_fields["last"]) for wd in mine]
-        assert lasts == [0] * (col_tiles - 1) + [1], f"op {number}: last flags {lasts}"
+        summary = [tuple(_get(wd, out_fields[key]) for key in ("offset", "count", "last"))
+                   for wd in words]
+        assert lasts == [0] * (col_tiles - 1) + [1], (
+            f"op {number}: last flags {lasts}; all words (offset, count, last): {summary}")
         seen = set()
         for wd in mine:
             offset = _get(wd, out_fields["offset"])
