@@ -113,3 +113,12 @@ def test_verilog_command_writes_u280_targets(tmp_path):
     assert main(["verilog", "fp16_max", "--out", str(tmp_path)]) == 0
     text = (tmp_path / "fp16_max.v").read_text()
     assert "module top" in text
+
+
+def test_slow_targets_left_out_by_default_unless_named():
+    slow = [t.name for t in TARGETS if t.slow]
+    assert slow, "the full-size MFU is registered as a slow target"
+    default = {t.name for t in select_targets(include_slow=False)}
+    assert not default & set(slow)
+    assert [t.name for t in select_targets(slow[:1], include_slow=False)] == slow[:1]
+    assert {t.name for t in select_targets()} >= set(slow)

@@ -9,7 +9,11 @@ from ..synth.targets import TARGETS, select_targets
 
 
 def _resources(args):
-    targets = select_targets(args.names)          # unknown names fail before any synthesis
+    # Unknown names fail before any synthesis.
+    targets = select_targets(args.names, include_slow=args.all)
+    skipped = [t.name for t in TARGETS if t not in targets and not args.names]
+    if skipped:
+        print(f"leaving out the slow target(s) {', '.join(skipped)} (name them or use --all)")
     out = Path(args.out)
     records = []
     path = out / "resources.json"
@@ -31,8 +35,11 @@ def register(subparsers):
     parser = subparsers.add_parser(
         "resources", help="Yosys synth_xilinx (UltraScale+) resources and logic levels")
     parser.add_argument("names", nargs="*", metavar="NAME",
-                        help="targets to synthesise (default: all registered: "
+                        help="targets to synthesise (default: all registered but the slow "
+                             "ones: "
                              f"{', '.join(t.name for t in TARGETS)})")
+    parser.add_argument("--all", action="store_true",
+                        help="include the slow targets (the full-size MFU takes hours)")
     parser.add_argument("--out", default="build/resources",
                         help="directory for resources.json and the work files")
     parser.set_defaults(func=_resources)

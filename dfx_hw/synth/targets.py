@@ -3,7 +3,9 @@
 To add a unit, append one :class:`Target` to :data:`TARGETS`. ``factory`` is a
 ``"module:attribute"`` string, imported only when the target is built, so a registry entry costs
 nothing to import and a broken unit cannot break the others. ``u280=True`` marks the parameter
-set of the U280 build: ``dfx verilog`` writes those; ``dfx resources`` synthesises every entry.
+set of the U280 build: ``dfx verilog`` writes those. ``dfx resources`` synthesises every entry
+except those marked ``slow`` (hours of Yosys on this kind of machine), which run when named or
+with ``--all``.
 """
 
 import importlib
@@ -26,12 +28,15 @@ class Target:
         Keyword parameters of the factory.
     u280 : bool
         This is the parameter set of the U280 build.
+    slow : bool
+        Synthesis takes hours here: left out of a default ``dfx resources`` run.
     """
 
     name: str
     factory: str
     params: dict = field(default_factory=dict)
     u280: bool = True
+    slow: bool = False
 
     def build(self):
         """Import the factory and return the component."""
@@ -62,7 +67,8 @@ TARGETS = [
     Target("vpu_l16", "dfx_hw.vpu.vpu:make_vpu", {"lanes": 16}),
     # Matrix processing unit (issue 5): the MFU at the U280 size and small, one lane, the
     # accumulator, one GELU lane, and the whole matrix unit at a small size.
-    Target("mpu_mfu_d64_l16", "dfx_hw.mpu.mfu:MFU", {"d": 64, "l": 16, "band": 8}),
+    # The full MFU: one lane took ~7 min of Yosys, so about 2 hours (docs/mpu.md scales the lane).
+    Target("mpu_mfu_d64_l16", "dfx_hw.mpu.mfu:MFU", {"d": 64, "l": 16, "band": 8}, slow=True),
     Target("mpu_mfu_lane_d64", "dfx_hw.mpu.mfu:MFU", {"d": 64, "l": 1, "band": 8}, u280=False),
     Target("mpu_mfu_d8_l4", "dfx_hw.mpu.mfu:MFU", {"d": 8, "l": 4, "band": 8}, u280=False),
     Target("mpu_accumulator_l16", "dfx_hw.mpu.accumulator:Accumulator", {"l": 16, "band": 8}),
@@ -72,8 +78,10 @@ TARGETS = [
 ]
 
 
-def select_targets(names=None, *, u280_only=False):
+def select_targets(names=None, *, u280_only=False, include_slow=True):
     """The registered targets, optionally only those named in ``names`` (in registry order).
+
+    Targets marked ``slow`` are left out when ``include_slow`` is false, unless named.
 
     Raises
     ------
@@ -91,4 +99,5 @@ def select_targets(names=None, *, u280_only=False):
             raise ValueError(f"unknown target(s) {', '.join(unknown)}; registered: "
                              f"{', '.join(t.name for t in TARGETS)}")
     return [t for t in TARGETS
-            if (not names or t.name in names) and (t.u280 or not u280_only)]
+            if (not names or t.name in names) and (t.u280 or not u280_only)
+            and (include_slow or not t.slow or (names and t.name in names))]
