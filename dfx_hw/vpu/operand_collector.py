@@ -3,6 +3,7 @@ the load stream (DMA/router buffers) and the store stream, and resolves data haz
 
 from amaranth import *
 from amaranth.lib import data, stream, wiring
+from amaranth.lib.fifo import SyncFIFOBuffered
 from amaranth.lib.wiring import In, Out
 
 from .layouts import OP_CONTROL, ASource, AluOp, BSource, Opcode, Sink, Unary
@@ -76,6 +77,12 @@ class OperandCollector(wiring.Component):
     ``store_depth`` beats are in the store buffer or on their way to it (``store_pop`` returns a
     credit).
 
+    Retirement: ``retire`` pulses once per legal micro-op, in acceptance order, on the clock
+    after everything the micro-op writes is in its register file (a ``STORE``/``SSTORE``: after
+    its last word has entered the store buffer). Every legal micro-op holds its slot until it
+    retires (a store's slot guards nothing), so ``slots`` also bounds the micro-ops in flight;
+    this is the write-back report the core's scoreboard counts (:mod:`dfx_hw.spec.issue`).
+
     Illegal micro-ops (a vector address that is not a multiple of ``lanes``, a vector range past
     the end of the register file, a scalar register past the end, a zero length) are consumed
     without effect and set the sticky ``error`` output.
@@ -130,6 +137,7 @@ class OperandCollector(wiring.Component):
             "beat_load": Out(16 * lanes),
             "store_pop": In(1),
             "busy": Out(1),
+            "retire": Out(1),
             "error": Out(1),
         })
 
@@ -208,6 +216,7 @@ class OperandCollector(wiring.Component):
         slot_valid = [Signal(name=f"slot{k}_valid") for k in range(self._slots)]
         slot_issuing = [Signal(name=f"slot{k}_issuing") for k in range(self._slots)]
         slot_scalar = [Signal(name=f"slot{k}_scalar") for k in range(self._slots)]
+        slot_guards = [Signal(name=f"slot{k}_guards") for k in range(self._slots)]
         slot_lo = [Signal(wbits, name=f"slot{k}_lo") for k in range(self._slots)]
         slot_hi = [Signal(wbits, name=f"slot{k}_hi") for k in range(self._slots)]
         slot_timer = [Signal(tbits, name=f"slot{k}_timer") for k in range(self._slots)]
@@ -216,7 +225,8 @@ class OperandCollector(wiring.Component):
             m.d.comb += active[k].eq(slot_valid[k] & (slot_issuing[k] | (slot_timer[k] != 0)))
 
         def overlaps(k, scalar, lo, hi):
-            return active[k] & (slot_scalar[k] == scalar) & (slot_lo[k] <= hi) & (lo <= slot_hi[k])
+            return active[k] & slot_guards[k] & (slot_scalar[k] == scalar) & \
+                (slot_lo[k] <= hi) & (lo <= slot_hi[k])
 
         conflicts = []
         for k in range(self._slots):
@@ -228,7 +238,7 @@ class OperandCollector(wiring.Component):
         hazard = Signal()
         m.d.comb += hazard.eq(Cat(*conflicts).any())
         free = Signal(self._slots)
-        m.d.comb += free.eq(Cat(*(~a for a in active)))
+        m.d.comb += free.eq(Cat(*(~v for v in slot_valid)))
         # Lowest free slot, as one expression (no process: Icarus never evaluates an `always @*`
         # block whose inputs keep their initial values), registered to keep the priority encoder
         # off the accept path. One clock stale is safe: a slot freed last clock is only used a
@@ -251,7 +261,6 @@ class OperandCollector(wiring.Component):
         cur_dst = Signal(len(op.dst))
         cur_imm = Signal(16)
         cur_slot = Signal(range(self._slots))
-        cur_has_slot = Signal()
         index = Signal(wbits + 1)                    # beat number
         wait = Signal(max(self._sum_interval, self._max_interval).bit_length())
         store_out = Signal(range(self._store_depth + 1))
@@ -267,7 +276,7 @@ class OperandCollector(wiring.Component):
                     busy_issuing.eq(1), cur.eq(ctrl), cur_words.eq(words),
                     cur_length.eq(op.length), cur_src1.eq(op.src1), cur_src2.eq(op.src2),
                     cur_dst.eq(op.dst), cur_imm.eq(op.imm), cur_slot.eq(free_index),
-                    cur_has_slot.eq(writes), index.eq(0), wait.eq(0),
+                    index.eq(0), wait.eq(0),
                 ]
 
         # Issue one beat when its operands can be taken this clock.
@@ -301,24 +310,43 @@ class OperandCollector(wiring.Component):
         with m.Elif(~(issue & is_store) & pop):
             m.d.sync += store_out.eq(store_out - 1)
 
+        # In-order retirement: the slots of accepted micro-ops, oldest first.
+        m.submodules.order = order = SyncFIFOBuffered(width=len(free_index), depth=self._slots)
+        head_done = Signal()
+        retiring = Signal()
+        m.d.comb += [
+            order.w_en.eq(accept & ~illegal),
+            order.w_data.eq(free_index),
+            head_done.eq(Array(slot_valid)[order.r_data] & ~Array(slot_issuing)[order.r_data]
+                         & (Array(slot_timer)[order.r_data] == 0)),
+            retiring.eq(order.r_rdy & head_done),
+            order.r_en.eq(retiring),
+        ]
+        m.d.sync += self.retire.eq(retiring)
+
         # Slot bookkeeping.
         cur_reduction = (cur.sink == Sink.SUM) | (cur.sink == Sink.MAX) | \
             (cur.sink == Sink.AMAX)
         for k in range(self._slots):
             with m.If(slot_valid[k] & ~slot_issuing[k] & (slot_timer[k] != 0)):
                 m.d.sync += slot_timer[k].eq(slot_timer[k] - 1)
-            with m.If(accept & ~illegal & writes & (free_index == k)):
+            with m.If(accept & ~illegal & (free_index == k)):
                 m.d.sync += [
                     slot_valid[k].eq(1), slot_issuing[k].eq(1), slot_scalar[k].eq(~sink_vec),
+                    slot_guards[k].eq(writes),
                     slot_lo[k].eq(ranges["dst"][0]),
                     slot_hi[k].eq(ranges["dst"][1]),
                 ]
-            with m.If(issue & last & cur_has_slot & (cur_slot == k)):
+            with m.If(issue & last & (cur_slot == k)):
                 m.d.sync += [
                     slot_issuing[k].eq(0),
-                    slot_timer[k].eq(Mux(cur_reduction, self._w_reduction - 1,
-                                         Mux(is_long, self._w_long - 1, self._w_short - 1))),
+                    slot_timer[k].eq(Mux(is_store, 0,
+                                         Mux(cur_reduction, self._w_reduction - 1,
+                                             Mux(is_long, self._w_long - 1,
+                                                 self._w_short - 1)))),
                 ]
+            with m.If(retiring & (order.r_data == k)):
+                m.d.sync += slot_valid[k].eq(0)
 
         # Register-file reads for the beat.
         m.d.comb += [
@@ -351,5 +379,5 @@ class OperandCollector(wiring.Component):
             with m.If(is_stream):
                 m.d.sync += self.beat_load.eq(self.load.payload)
 
-        m.d.comb += self.busy.eq(busy_issuing | Cat(*active).any())
+        m.d.comb += self.busy.eq(busy_issuing | Cat(*slot_valid).any())
         return m

@@ -47,7 +47,10 @@ class VPU(wiring.Component):
     store : Out(stream.Signature(16 * lanes))
         Words of ``STORE``/``SSTORE`` (a partial last word carries unspecified extra lanes).
     busy : Out(1)
-        A micro-op is being issued or has writes outstanding.
+        A micro-op is being issued or has writes outstanding (or has not retired).
+    retire : Out(1)
+        One pulse per legal micro-op, in order, once its results are in the register files (a
+        store: once its last word is in the store buffer); see :class:`OperandCollector`.
     error : Out(1)
         Sticky: an illegal micro-op was dropped (see :class:`OperandCollector`).
     """
@@ -68,6 +71,7 @@ class VPU(wiring.Component):
             "load": In(stream.Signature(16 * lanes)),
             "store": Out(stream.Signature(16 * lanes)),
             "busy": Out(1),
+            "retire": Out(1),
             "error": Out(1),
         })
 
@@ -126,7 +130,8 @@ class VPU(wiring.Component):
         wiring.connect(m, col.vrf_b, vrf.read[1])
         wiring.connect(m, col.srf_a, srf.read[0])
         wiring.connect(m, col.srf_b, srf.read[1])
-        m.d.comb += [self.busy.eq(col.busy), self.error.eq(col.error)]
+        m.d.comb += [self.busy.eq(col.busy), self.retire.eq(col.retire),
+                     self.error.eq(col.error)]
 
         # Operand selection (the clock after the reads).
         beat = col.beat

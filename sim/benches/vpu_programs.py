@@ -236,11 +236,13 @@ SCENARIOS = {"ops": scenario_ops, "chain": scenario_chain, "layernorm": scenario
              "softmax": scenario_softmax}
 
 
-async def run_program(dut, cfg, prog, *, idle, backpressure, seed):
+async def run_program(dut, cfg, prog, *, idle, backpressure, seed, on_retire=None):
     """Drive ``prog`` into the VPU; return (stored words, total clocks, clocks per timed
-    region). Before the first and the end micro-op of a timed region the driver waits until the
-    VPU is idle (every write done), so a region's count runs from its first micro-op offered to
-    its last write."""
+    region, retire pulses). Before the first and the end micro-op of a timed region the driver
+    waits until the VPU is idle (every write done), so a region's count runs from its first
+    micro-op offered to its last write. ``on_retire(index, accepted)`` is called on every
+    ``retire`` pulse (``index``: the how-manieth pulse, ``accepted``: micro-ops accepted so far),
+    while the register files hold what they hold on that clock."""
     lanes = cfg.lanes
     rng = np.random.default_rng(seed + 99)
     words = [encode(op, cfg) for op in prog.ops]
@@ -257,6 +259,7 @@ async def run_program(dut, cfg, prog, *, idle, backpressure, seed):
     await RisingEdge(dut.clk)
     dut.rst.value = 0
     i_op, i_load = 0, 0
+    retired = 0
     clocks = 0
     limit = _TIMEOUT_PER_WORD * (len(words) + len(loads) + expected_words) + 10_000
     idle_clocks = 0
@@ -292,18 +295,49 @@ async def run_program(dut, cfg, prog, *, idle, backpressure, seed):
             i_load += 1
         if store_ready and dut.store__valid.value:
             stored.append(int(dut.store__payload.value))
+        if int(dut.retire.value):
+            if on_retire is not None:
+                on_retire(retired, i_op)
+            retired += 1
         if int(dut.error.value):
             raise AssertionError(f"the VPU flagged micro-op {i_op} ({prog.ops[i_op - 1]}) "
                                  f"illegal")
         if i_op == len(words) and not hold and not int(dut.busy.value) \
-                and len(stored) == expected_words:
+                and len(stored) == expected_words and retired == len(words):
             idle_clocks += 1
             if idle_clocks > 4:
                 break
         else:
             idle_clocks = 0
     timed = [(label, barriers[end] - barriers[first]) for label, first, end in prog.timed]
-    return stored, clocks, timed
+    return stored, clocks, timed, retired
+
+
+def _destinations(prog, cfg):
+    """Per micro-op: what it writes (``("v", start, stop)`` elements, ``("s", reg, reg + 1)``
+    or ``None`` for a store) and the model's value there right after it executed."""
+    state = VPUState(cfg)
+    loads = list(prog.loads)
+    where, values = [], []
+    for op in prog.ops:
+        used = words_of(op, cfg.lanes) if op.opcode in ("LOAD", "SLOAD") else 0
+        execute([op], state, loads[:used])
+        del loads[:used]
+        sink = op.control.sink.name
+        if sink == "STORE":
+            where.append(None)
+            values.append(None)
+        elif sink == "VECTOR":
+            where.append(("v", op.dst, op.dst + op.length))
+            values.append(state.vrf[op.dst:op.dst + op.length].copy())
+        else:
+            where.append(("s", op.dst, op.dst + 1))
+            values.append(state.srf[op.dst:op.dst + 1].copy())
+    return where, values
+
+
+def _overlap(a, b):
+    return a is not None and b is not None and a[0] == b[0] and a[1] < b[2] and b[1] < a[2]
 
 
 def _bits(values):
@@ -334,9 +368,38 @@ async def vpu_program(dut):
     rng = np.random.default_rng(bench.get("seed", 0))
     prog, direct = SCENARIOS[bench["scenario"]](cfg, bench, rng)
     cocotb.start_soon(Clock(dut.clk, 5, unit="ns").start())
-    stored, clocks, timed = await run_program(dut, cfg, prog, idle=bench.get("idle", False),
-                                       backpressure=bench.get("backpressure", False),
-                                       seed=bench.get("seed", 0))
+    destinations, snapshots = _destinations(prog, cfg)
+    early = []
+
+    def check_retire(index, accepted):
+        """Micro-op ``index`` retires: its destination must already hold its result (unless a
+        later accepted micro-op writes there too, which may legitimately have overwritten it)."""
+        if index >= accepted:
+            early.append(f"retire pulse {index} with only {accepted} micro-ops accepted")
+            return
+        where = destinations[index]
+        if where is None:
+            return
+        if any(_overlap(where, destinations[j]) for j in range(index + 1, accepted)):
+            return
+        kind, start, stop = where
+        if kind == "v":
+            first, last = start // cfg.lanes, -(-stop // cfg.lanes)
+            words = [int(dut.vrf.mem[w].value) for w in range(first, last)]
+            hw = np.array([(w >> (16 * i)) & 0xFFFF for w in words for i in range(cfg.lanes)],
+                          np.uint16)[start - first * cfg.lanes:stop - first * cfg.lanes]
+        else:
+            hw = np.array([int(dut.srf.mem[start].value)], np.uint16)
+        if not (hw == _bits(snapshots[index])).all():
+            early.append(f"micro-op {index} ({prog.ops[index]}) retired before its result was "
+                         f"written")
+
+    stored, clocks, timed, retired = await run_program(
+        dut, cfg, prog, idle=bench.get("idle", False),
+        backpressure=bench.get("backpressure", False), seed=bench.get("seed", 0),
+        on_retire=check_retire)
+    assert retired == len(prog.ops), f"{retired} retire pulses for {len(prog.ops)} micro-ops"
+    assert not early, "\n".join(early[:10])
     state = execute(prog.ops, VPUState(cfg), prog.loads)
     words = iter(_unpack(stored, cfg.lanes))
     got = []
