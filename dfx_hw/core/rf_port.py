@@ -29,7 +29,7 @@ from amaranth.lib.wiring import In, Out
 
 from ..vpu.layouts import Opcode, VPUConfig
 
-__all__ = ["RegisterFilePort", "request_layout", "ORDER_DEPTH"]
+__all__ = ["RegisterFilePort", "request_layout", "requester_signature", "ORDER_DEPTH"]
 
 #: Micro-ops that may be accepted by the VPU and not yet retired (the VPU's hazard slots bound
 #: it: 21 at the U280 configuration).
@@ -40,6 +40,19 @@ def request_layout(config):
     """A requester's micro-op: the VPU's micro-op and ``notify`` (pulse the requester's
     ``retired`` when this micro-op retires)."""
     return data.StructLayout({"op": config.micro_op_layout, "notify": 1})
+
+
+def requester_signature(config):
+    """A requester's port, from the register-file port's side (a requester uses ``.flip()``):
+    ``request`` In(stream of :func:`request_layout`), ``load`` In(stream of ``16 * lanes``),
+    ``store`` Out(stream of ``16 * lanes``), ``retired`` Out(1)."""
+    word = 16 * config.lanes
+    return wiring.Signature({
+        "request": In(stream.Signature(request_layout(config))),
+        "load": In(stream.Signature(word)),
+        "store": Out(stream.Signature(word)),
+        "retired": Out(1),
+    })
 
 
 class RegisterFilePort(wiring.Component):
@@ -73,13 +86,7 @@ class RegisterFilePort(wiring.Component):
         self._config = config
         self._names = requesters
         word = 16 * config.lanes
-        requester = wiring.Signature({
-            "request": In(stream.Signature(request_layout(config))),
-            "load": In(stream.Signature(word)),
-            "store": Out(stream.Signature(word)),
-            "retired": Out(1),
-        })
-        members = {name: Out(requester) for name in requesters}
+        members = {name: Out(requester_signature(config)) for name in requesters}
         members.update({
             "vpu_instr": Out(stream.Signature(config.micro_op_layout)),
             "vpu_load": Out(stream.Signature(word)),
