@@ -89,8 +89,10 @@ class DMASequencer(wiring.Component):
         cfg = self._config
         rf = self.rf
         req = rf.request.payload
-        wiring.connect(m, wiring.flipped(self.dma_load), rf.load)
-        wiring.connect(m, rf.store, wiring.flipped(self.dma_store))
+        # Words pass straight between the DMA and the register-file port.
+        for source, sink in ((self.dma_load, rf.load), (rf.store, self.dma_store)):
+            m.d.comb += [sink.valid.eq(source.valid), sink.payload.eq(source.payload),
+                         source.ready.eq(sink.ready)]
 
         state = Signal(_State)
         cur = Signal(ISSUE_LAYOUT)
@@ -98,6 +100,7 @@ class DMASequencer(wiring.Component):
         fault = Signal(ErrorCode)
         fault_info = Signal(32)
         ldd = LAYOUTS[Opcode.LDD](cur.word)
+        opcode = ldd.op
         std = LAYOUTS[Opcode.STD](cur.word)
         ldtok = LAYOUTS[Opcode.LDTOK](cur.word)
         sttok = LAYOUTS[Opcode.STTOK](cur.word)
@@ -113,7 +116,6 @@ class DMASequencer(wiring.Component):
                 m.d.comb += [store_src.eq(stht.vsrc), store_len.eq(stht.len)]
             with m.Default():
                 m.d.comb += [store_src.eq(std.vsrc), store_len.eq(std.len)]
-        opcode = ldd.op
 
         # Write-back: in issue order, when the DMA is done and (loads) the VPU has retired.
         m.submodules.pending = pending = SyncFIFOBuffered(width=1, depth=PENDING_DEPTH)
