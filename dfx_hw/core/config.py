@@ -1,0 +1,93 @@
+"""Build parameters of a DFX core, validated once (every unit's own parameters derive from it)."""
+
+from dataclasses import asdict, dataclass
+
+from ..geometry import U280
+from ..vpu.layouts import DEFAULT_SRF_WORDS, DEFAULT_VRF_WORDS, VPUConfig
+
+__all__ = ["CoreConfig", "SMALL"]
+
+
+def _power_of_two(name, value, low=1):
+    if isinstance(value, bool) or not isinstance(value, int) or value < low \
+            or value & (value - 1):
+        raise ValueError(f"{name} must be a power of two of at least {low}, not {value!r}")
+
+
+def _positive(name, value):
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, not {value!r}")
+
+
+@dataclass(frozen=True)
+class CoreConfig:
+    """One core.
+
+    Parameters
+    ----------
+    d, l : int
+        Tile shape; ``l`` is also the VPU's lanes (one matrix output beat = one register-file
+        word). U280: 64 x 16.
+    hbm_channels : int
+        HBM AXI ports (U280: 32; a tile must be a whole number of rows of ports).
+    hbm_data_bits, ddr_data_bits : int
+        AXI data widths.
+    vrf_words, srf_words : int
+        Register files (words of ``l`` elements; FP16 scalars).
+    max_rows : int
+        Longest matrix input (the MPU's input buffer).
+    ibuf_depth, inflight : int
+        Instruction buffer words; instructions in flight per unit.
+    max_cores, max_total, rx_depth : int
+        Router: largest ring, longest gathered vector, RX FIFO beats.
+    sync_timeout : int
+        Clocks a sync may take before it is an error (0: none).
+    hbm_depth, read_bursts : int
+        DMA: read buffer beats and bursts in flight per HBM port.
+    """
+    d: int = U280.d
+    l: int = U280.l
+    hbm_channels: int = U280.hbm_channels
+    hbm_data_bits: int = U280.hbm_port_bits
+    ddr_data_bits: int = 512
+    vrf_words: int = DEFAULT_VRF_WORDS
+    srf_words: int = DEFAULT_SRF_WORDS
+    max_rows: int = 6400
+    ibuf_depth: int = 2048
+    inflight: int = 8
+    max_cores: int = 8
+    max_total: int = 8192
+    rx_depth: int = 64
+    sync_timeout: int = 1 << 24
+    hbm_depth: int = 512
+    read_bursts: int = 32
+
+    def __post_init__(self):
+        for name in ("d", "l", "hbm_channels", "hbm_data_bits", "ddr_data_bits", "vrf_words",
+                     "ibuf_depth", "inflight", "rx_depth"):
+            _power_of_two(name, getattr(self, name))
+        for name in ("srf_words", "max_rows", "max_cores", "max_total", "hbm_depth",
+                     "read_bursts"):
+            _positive(name, getattr(self, name))
+        if self.l < 4:
+            raise ValueError(f"l must be at least 4 (the router's beat is l elements), not "
+                             f"{self.l}")
+        if self.l > self.d:
+            raise ValueError(f"l ({self.l}) must not exceed d ({self.d})")
+        if isinstance(self.sync_timeout, bool) or not isinstance(self.sync_timeout, int) \
+                or self.sync_timeout < 0:
+            raise ValueError(f"sync_timeout must be a non-negative integer, not "
+                             f"{self.sync_timeout!r}")
+
+    @property
+    def vpu(self):
+        return VPUConfig(lanes=self.l, vrf_words=self.vrf_words, srf_words=self.srf_words)
+
+    def as_dict(self):
+        return asdict(self)
+
+
+#: A small core for quick simulations: d = 8, l = 4, 4 HBM ports of 64 bits.
+SMALL = CoreConfig(d=8, l=4, hbm_channels=4, hbm_data_bits=64, ddr_data_bits=64,
+                   vrf_words=2048, max_rows=1024, ibuf_depth=1024, hbm_depth=64,
+                   read_bursts=8, max_total=2048)
