@@ -166,8 +166,9 @@ class DFXCore(wiring.Component):
         connect(m, dma.load, dseq.dma_load)
         connect(m, dseq.dma_store, dma.store)
         connect(m, dseq.rf, port.dma)
-        for member in ("hbm", "ddr"):
-            connect(m, getattr(dma, member), flipped(getattr(self, member)))
+        for channel in range(c.hbm_channels):
+            connect(m, dma.hbm[channel], flipped(self.hbm[channel]))
+        connect(m, dma.ddr, flipped(self.ddr))
         sysconfig = ctl.sysconfig
         m.d.comb += [dma.hbm_base.eq(sysconfig.hbm_base), dma.hbm_size.eq(sysconfig.hbm_size),
                      dma.ddr_base.eq(sysconfig.ddr_base), dma.ddr_size.eq(sysconfig.ddr_size)]
