@@ -104,28 +104,29 @@ class RouterAdapter(wiring.Component):
                 m.d.comb += self.request.ready.eq(1)
                 with m.If(self.request.valid):
                     p = self.request.payload
+                    op = Value.cast(p.op)
                     m.d.sync += [addr.eq(p.addr), length.eq(p.length), count.eq(0),
                                  words.eq((p.length + lanes - 1) >> shift)]
                     with m.If(p.addr[cfg.vrf_addr_width:].any()):
                         m.d.comb += [fault.eq(ErrorCode.VRF_RANGE), fault_info.eq(p.addr)]
-                    with m.Elif((p.op == read_vector) & (p.length == 0)):
+                    with m.Elif((op == read_vector) & (p.length == 0)):
                         pass                   # an empty slice: no micro-op, no words
-                    with m.Elif(p.op == read_vector):
+                    with m.Elif(op == read_vector):
                         m.d.comb += [rf.request.valid.eq(1), req.op.opcode.eq(VOp.STORE),
                                      req.op.src1.eq(p.addr), req.op.length.eq(p.length)]
                         m.d.comb += self.request.ready.eq(rf.request.ready)
                         with m.If(rf.request.ready):
                             m.d.sync += state.eq(_State.READ)
-                    with m.Elif(p.op == read_pair):
+                    with m.Elif(op == read_pair):
                         m.d.comb += [rf.request.valid.eq(1), req.op.opcode.eq(VOp.SSTORE),
                                      req.op.src1.eq(p.addr), req.op.length.eq(1),
                                      self.request.ready.eq(rf.request.ready)]
                         with m.If(rf.request.ready):
                             m.d.sync += state.eq(_State.PAIR_LO)
-                    with m.Elif(p.op == write_vector):
+                    with m.Elif(op == write_vector):
                         m.d.sync += state.eq(_State.WRITE_REQ)
                     with m.Else():
-                        m.d.comb += [fault.eq(ErrorCode.UNIT_FAULT), fault_info.eq(p.op)]
+                        m.d.comb += [fault.eq(ErrorCode.UNIT_FAULT), fault_info.eq(op)]
 
             with m.Case(_State.READ):
                 m.d.comb += [self.local.valid.eq(rf.store.valid),
