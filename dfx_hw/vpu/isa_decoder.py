@@ -63,7 +63,8 @@ class IsaDecoder(wiring.Component):
         word = self.words.payload
         op = self.ops.payload
         legal = Signal()
-        too_far = Signal()
+        too_long = Signal()
+        too_high = Signal()
         isa_opcode = LAYOUTS[IsaOpcode.SETS](word).op
         with m.Switch(isa_opcode):
             for isa_op in DECODED_OPCODES:
@@ -86,7 +87,7 @@ class IsaDecoder(wiring.Component):
                         else:
                             m.d.comb += total.eq(view.len)
                         m.d.comb += [op.length.eq(total),
-                                     too_far.eq(total > cfg.vrf_elements)]
+                                     too_long.eq(total > cfg.vrf_elements)]
                     else:
                         m.d.comb += op.length.eq(1)
                     if "imm16" in info.fields:
@@ -94,9 +95,9 @@ class IsaDecoder(wiring.Component):
                     wide = [getattr(view, name) for name in info.fields
                             if name in ("vdst", "vsrc", "vsrc2")]
                     if wide and cfg.vrf_addr_width < len(wide[0]):
-                        m.d.comb += too_far.eq(too_far |
-                                               Cat(*(v[cfg.vrf_addr_width:] for v in wide)).any())
-        ok = legal & ~too_far
+                        m.d.comb += too_high.eq(
+                            Cat(*(v[cfg.vrf_addr_width:] for v in wide)).any())
+        ok = legal & ~too_long & ~too_high
         m.d.comb += [
             self.ops.valid.eq(self.words.valid & ok),
             self.words.ready.eq(~ok | self.ops.ready),
