@@ -78,17 +78,23 @@ def _ddr4_c0():
 
 
 def _qsfp(number, *, rx_p, rx_n, tx_p, tx_n, refclk0, refclk1, oe_b, fs):
-    """A QSFP28 cage: 4 GTY lanes, the fixed 156.25 MHz SI570 refclk0 and the SI546 refclk1
-    (161.1328125 MHz with FS = 1) with its active-low output enable and frequency select."""
-    return Resource(
-        "qsfp", number,
-        Subsignal("rx", DiffPairs(rx_p, rx_n, dir="i")),
-        Subsignal("tx", DiffPairs(tx_p, tx_n, dir="o")),
-        Subsignal("refclk0", DiffPairs(*refclk0, dir="i"), Clock(156.25e6)),
-        Subsignal("refclk1", DiffPairs(*refclk1, dir="i"), Clock(161.1328125e6)),
-        Subsignal("refclk1_oe", PinsN(oe_b, dir="o"), Attrs(IOSTANDARD="LVCMOS18")),
-        Subsignal("refclk1_fs", Pins(fs, dir="o"), Attrs(IOSTANDARD="LVCMOS18")),
-    )
+    """A QSFP28 cage: ``qsfp`` (the SI546 refclk1, 161.1328125 MHz with FS = 1, with its
+    active-low output enable and frequency select), ``qsfp<n>_lane`` 0-3 (one GTY channel each:
+    a design requests only the lanes it uses, so no unused GT pin becomes an undriven port) and
+    ``qsfp_refclk0`` (the fixed 156.25 MHz SI570)."""
+    lanes = [Resource(f"qsfp{number}_lane", k,
+                      Subsignal("rx", DiffPairs(p, n, dir="i")),
+                      Subsignal("tx", DiffPairs(tp, tn, dir="o")))
+             for k, (p, n, tp, tn) in enumerate(zip(rx_p.split(), rx_n.split(), tx_p.split(),
+                                                    tx_n.split()))]
+    return [
+        Resource("qsfp", number,
+                 Subsignal("refclk1", DiffPairs(*refclk1, dir="i"), Clock(161.1328125e6)),
+                 Subsignal("refclk1_oe", PinsN(oe_b, dir="o"), Attrs(IOSTANDARD="LVCMOS18")),
+                 Subsignal("refclk1_fs", Pins(fs, dir="o"), Attrs(IOSTANDARD="LVCMOS18"))),
+        *lanes,
+        Resource("qsfp_refclk0", number, DiffPairs(*refclk0, dir="i"), Clock(156.25e6)),
+    ]
 
 
 class AlveoU280Platform(XilinxPlatform):
@@ -96,7 +102,8 @@ class AlveoU280Platform(XilinxPlatform):
 
     Resources: ``sysclk`` 0/1/3 (the 100 MHz LVDS system clocks, numbered as the schematic's
     SYSCLK0/1/3), ``rst`` (SW1, active low), ``pcie_x16`` (refclk, PERST#, 16 lanes),
-    ``qsfp`` 0/1, ``hbm_cattrip``, ``ddr4`` 0. GT pins, GT reference clocks, DDR4 pins and
+    ``qsfp`` 0/1 (SI546 refclk1 and its OE_B/FS), ``qsfp0_lane``/``qsfp1_lane`` 0-3 (GTY
+    channels), ``qsfp_refclk0`` 0/1 (SI570), ``hbm_cattrip``, ``ddr4`` 0. GT pins, GT reference clocks, DDR4 pins and
     SYSCLK0 (the DDR4 IP's own clock input) are requested raw (``dir="-"``) by the top level:
     the vendor IP has the buffers.
 
@@ -153,10 +160,10 @@ class AlveoU280Platform(XilinxPlatform):
         # Port 0/1". QSFP0 = GTY bank 134 (Aurora Quad_X0Y10, lanes X0Y40-43 [u280.md]),
         # QSFP1 = bank 135 (Quad_X0Y11, X0Y44-47). refclk0 = MGT_SI570_CLOCK0/1 (156.25 MHz),
         # refclk1 = QSFP0/1_CLOCK from the SI546 enabled by OE_B (low) and set by FS.
-        _qsfp(0, rx_p="L53 K51 J53 H51", rx_n="L54 K52 J54 H52",
+        *_qsfp(0, rx_p="L53 K51 J53 H51", rx_n="L54 K52 J54 H52",
               tx_p="L48 L44 K46 J48", tx_n="L49 L45 K47 J49",
               refclk0=("T42", "T43"), refclk1=("R40", "R41"), oe_b="H32", fs="G32"),
-        _qsfp(1, rx_p="G53 F51 E53 D51", rx_n="G54 F52 E54 D52",
+        *_qsfp(1, rx_p="G53 F51 E53 D51", rx_n="G54 F52 E54 D52",
               tx_p="G48 E48 C48 A49", tx_n="G49 E49 C49 A50",
               refclk0=("P42", "P43"), refclk1=("M42", "M43"), oe_b="H30", fs="G33"),
 

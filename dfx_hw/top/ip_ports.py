@@ -26,12 +26,12 @@ What this module cannot check: that Vivado generates exactly these ports for the
 configuration (a Vivado machine does, at ``synth_design``; see ``docs/u280.md``).
 """
 
-from amaranth.hdl import Instance, IOValue, Value
+from amaranth.hdl import Instance, IOValue, Signal, Value
 
 __all__ = ["Port", "axi_ports", "axil_ports", "hbm_ports", "xdma_ports", "aurora_ports",
            "ddr4_ports", "clock_converter_ports", "axil_clock_converter_ports",
            "dwidth_converter_ports", "protocol_converter_ports", "crossbar_ports",
-           "PRIMITIVES", "DDR4_INOUT", "ip_instance", "verilog_stub"]
+           "PRIMITIVES", "PRIMITIVE_PARAMS", "DDR4_INOUT", "ip_instance", "verilog_stub"]
 
 
 class Port:
@@ -232,7 +232,15 @@ PRIMITIVES = {
     # Amaranth's Xilinx platform inserts these for differential / single-ended inputs.
     "IBUFDS": [Port("I", "i"), Port("IB", "i"), Port("O", "o")],
     "IBUF": [Port("I", "i"), Port("O", "o")],
-    "OBUF": [Port("I", "i"), Port("O", "o")],
+    "OBUFT": [Port("I", "i"), Port("T", "i"), Port("O", "o")],
+    "FDPE": [Port("C", "i"), Port("CE", "i"), Port("D", "i"), Port("PRE", "i"), Port("Q", "o")],
+}
+
+#: Parameters the top (or Amaranth's platform) sets on the primitives (for the stubs).
+PRIMITIVE_PARAMS = {
+    "FDPE": ("INIT",),
+    "MMCME4_BASE": ("CLKIN1_PERIOD", "DIVCLK_DIVIDE", "CLKFBOUT_MULT_F", "CLKOUT0_DIVIDE_F",
+                    "CLKOUT1_DIVIDE"),
 }
 
 
@@ -270,13 +278,17 @@ def ip_instance(module, ports, *, params=None, inouts=None, **connections):
     missing = [p.name for p in ports if p.dir == "i" and p.name not in connections]
     if missing:
         raise ValueError(f"{module}: inputs left unconnected: {', '.join(missing)}")
+    for p in ports:             # an output left open still gets a (named, unused) signal
+        if p.dir == "o" and p.name not in connections:
+            kwargs[f"o_{p.name}"] = Signal(p.width, name=f"{module}_{p.name}_open")
     for name, value in (inouts or {}).items():
         kwargs[f"io_{name}"] = _raw(value)
     return Instance(module, **kwargs)
 
 
-def verilog_stub(module, ports, inouts=None):
-    """A Verilog black-box module with ``ports`` (for lint; no behaviour, outputs tied 0)."""
+def verilog_stub(module, ports, inouts=None, params=()):
+    """A Verilog black-box module with ``ports`` and ``params`` (for lint; no behaviour,
+    outputs tied 0)."""
     decls, assigns = [], []
     for p in ports:
         rng = "" if p.width == 1 and not p.ascending else \
@@ -289,8 +301,10 @@ def verilog_stub(module, ports, inouts=None):
         rng = "" if width == 1 else f"[{width - 1}:0] "
         decls.append(f"    inout wire {rng}{name}")
     body = ",\n".join(decls)
+    header = ("#(" + ", ".join(f"parameter {p} = 0" for p in params) + ") ") if params else ""
     return (f"// Black-box stub of {module} for lint only (dfx_hw.top.ip_ports).\n"
             f"/* verilator lint_off UNUSEDSIGNAL */\n"
             f"/* verilator lint_off ASCRANGE */\n"
-            f"module {module} (\n{body}\n);\n" + "\n".join(assigns) + "\nendmodule\n"
+            f"module {module} {header}(\n{body}\n);\n" + "\n".join(assigns)
+            + "\nendmodule\n"
             f"/* verilator lint_on ASCRANGE */\n/* verilator lint_on UNUSEDSIGNAL */\n")

@@ -363,8 +363,9 @@ class U280Top(Elaboratable):
             pma_cycles=self._aurora_reset_cycles)
         for q, (domain, link) in enumerate((("ring_next", core.ring_next),
                                             ("ring_prev", core.ring_prev))):
-            pins = platform.request("qsfp", q, dir={"rx": "-", "tx": "-", "refclk0": "-",
-                                                    "refclk1": "-"})
+            pins = platform.request("qsfp", q, dir={"refclk1": "-"})
+            lane_pins = [platform.request(f"qsfp{q}_lane", k, dir="-")
+                         for k in range(P.link_lanes)]
             m.d.comb += [pins.refclk1_oe.o.eq(1), pins.refclk1_fs.o.eq(1)]
             module = f"aurora_qsfp{q}"
             au = _Bus(module, modules[module])
@@ -385,8 +386,10 @@ class U280Top(Elaboratable):
                     m.d.comb += au[f"gt{k}_{f}"].eq(0)
             m.submodules[f"rs_{domain}"] = ResetSynchronizer(au["sys_reset_out"], domain=domain)
             raw = {"gt_refclk1_p": pins.refclk1.p, "gt_refclk1_n": pins.refclk1.n,
-                   "rxp": pins.rx.p[:lanes], "rxn": pins.rx.n[:lanes],
-                   "txp": pins.tx.p[:lanes], "txn": pins.tx.n[:lanes]}
+                   "rxp": Cat(*(lane.rx.p for lane in lane_pins)),
+                   "rxn": Cat(*(lane.rx.n for lane in lane_pins)),
+                   "txp": Cat(*(lane.tx.p for lane in lane_pins)),
+                   "txn": Cat(*(lane.tx.n for lane in lane_pins))}
             m.submodules[module] = ip.ip_instance(
                 module, modules[module], **au.connections(skip=raw), **raw)
 

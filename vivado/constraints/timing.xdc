@@ -1,13 +1,8 @@
 # Clocks and clock-domain crossings of the DFX U280 top level (dfx_hw/top/u280_top.py).
 #
-# Primary clocks. Amaranth writes create_clock for the resources with a Clock() in
-# boards/alveo_u280.py that the design buffers itself (SYSCLK3, 100 MHz). The GT reference
-# clocks go straight into the IP (raw pins), so they are created here on the top-level ports
-# (names: Amaranth's <resource>_<number>__<subsignal>__p). Periods: AMD master XDC.
-create_clock -period 10.000 -name pcie_refclk [get_ports pcie_x16_0__refclk__p]
-create_clock -period 6.206 -name qsfp0_refclk1 [get_ports qsfp_0__refclk1__p]
-create_clock -period 6.206 -name qsfp1_refclk1 [get_ports qsfp_1__refclk1__p]
-create_clock -period 10.000 -name ddr4_sysclk0 [get_ports sysclk_0__p]
+# Primary clocks: Amaranth writes create_clock into top.xdc for every requested resource with
+# a Clock() in boards/alveo_u280.py (SYSCLK0/3 100 MHz, PCIe refclk 100 MHz, QSFP refclk0
+# 156.25 MHz and refclk1 161.1328125 MHz; periods as in AMD's master XDC). Not repeated here.
 #
 # Generated clocks (MMCM: core 200 MHz and HBM AXI 450 MHz from SYSCLK3; XDMA axi_aclk 250 MHz;
 # Aurora user_clk 390.625 MHz; MIG ui_clk 300 MHz) are derived by Vivado from these.
