@@ -30,6 +30,7 @@ Around the core (every vendor block is an ``Instance`` built from :mod:`.ip_port
 
 from amaranth.hdl import Cat, ClockDomain, ClockSignal, Const, Elaboratable, Module, ResetSignal
 from amaranth.hdl import Signal
+from amaranth.lib import io
 from amaranth.lib.cdc import ResetSynchronizer
 
 from ..spec.core_ports import U280_PORTS, CorePorts, check_core
@@ -205,8 +206,8 @@ class U280Top(Elaboratable):
         # -- clocks ------------------------------------------------------------------------
         for name in ("init", "sync", "hbm", "pcie", "ddr", "ring_next", "ring_prev"):
             m.domains += ClockDomain(name)
-        sysclk3 = platform.request("sysclk", 3)
-        button = platform.request("rst", 0)
+        m.submodules.sysclk3 = sysclk3 = io.Buffer("i", platform.request("sysclk", 3, dir="-"))
+        m.submodules.button = button = io.Buffer("i", platform.request("rst", 0, dir="-"))
         clk100 = Signal()
         m.submodules.bufg_init = ip.ip_instance("BUFG", ip.PRIMITIVES["BUFG"],
                                                 I=sysclk3.i, O=clk100)
@@ -232,7 +233,8 @@ class U280Top(Elaboratable):
         for s in (0, 1):
             m.d.comb += [hbm[f"APB_{s}_PCLK"].eq(clk100),
                          hbm[f"APB_{s}_PRESET_N"].eq(~ResetSignal("init"))]
-        cattrip = platform.request("hbm_cattrip", 0)
+        m.submodules.cattrip = cattrip = io.Buffer("o", platform.request("hbm_cattrip", 0,
+                                                                         dir="-"))
         m.d.comb += cattrip.o.eq(hbm["DRAM_0_STAT_CATTRIP"] | hbm["DRAM_1_STAT_CATTRIP"])
 
         # -- DDR4 (MIG) --------------------------------------------------------------------
@@ -259,7 +261,8 @@ class U280Top(Elaboratable):
         m.submodules.rs_hbm = ResetSynchronizer(~locked | button.i, domain="hbm")
 
         # -- XDMA --------------------------------------------------------------------------
-        pcie = platform.request("pcie_x16", 0, dir={"refclk": "-", "rx": "-", "tx": "-"})
+        pcie = platform.request("pcie_x16", 0, dir="-")
+        m.submodules.perst = perst = io.Buffer("i", pcie.perst)
         pcie_gt, pcie_div2, pcie_sys = Signal(), Signal(), Signal()
         m.submodules.pcie_refclk = ip.ip_instance(
             "IBUFDS_GTE4", ip.PRIMITIVES["IBUFDS_GTE4"], I=pcie.refclk.p, IB=pcie.refclk.n,
@@ -270,7 +273,7 @@ class U280Top(Elaboratable):
             O=pcie_sys)
         xdma = _Bus("xdma", modules["xdma_u280"])
         m.d.comb += [xdma["sys_clk"].eq(pcie_sys), xdma["sys_clk_gt"].eq(pcie_gt),
-                     xdma["sys_rst_n"].eq(~pcie.perst.i), xdma["usr_irq_req"].eq(0),
+                     xdma["sys_rst_n"].eq(~perst.i), xdma["usr_irq_req"].eq(0),
                      ClockSignal("pcie").eq(xdma["axi_aclk"])]
         m.submodules.rs_pcie = ResetSynchronizer(~xdma["axi_aresetn"], domain="pcie")
 
@@ -363,10 +366,12 @@ class U280Top(Elaboratable):
             pma_cycles=self._aurora_reset_cycles)
         for q, (domain, link) in enumerate((("ring_next", core.ring_next),
                                             ("ring_prev", core.ring_prev))):
-            pins = platform.request("qsfp", q, dir={"refclk1": "-"})
+            pins = platform.request("qsfp", q, dir="-")
+            oe = m.submodules[f"qsfp{q}_oe"] = io.Buffer("o", pins.refclk1_oe)
+            fs = m.submodules[f"qsfp{q}_fs"] = io.Buffer("o", pins.refclk1_fs)
             lane_pins = [platform.request(f"qsfp{q}_lane", k, dir="-")
                          for k in range(P.link_lanes)]
-            m.d.comb += [pins.refclk1_oe.o.eq(1), pins.refclk1_fs.o.eq(1)]
+            m.d.comb += [oe.o.eq(1), fs.o.eq(1)]      # OE_B = 0, FS = 1: 161.1328125 MHz
             module = f"aurora_qsfp{q}"
             au = _Bus(module, modules[module])
             lanes = P.link_lanes
