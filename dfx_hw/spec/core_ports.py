@@ -3,8 +3,8 @@
 The core (``DFXCore``: control + DMA + MPU + VPU + router) is built elsewhere; the U280 top level
 (:mod:`dfx_hw.top.u280_top`) takes it as a parameter. Whatever the core is, it must be an Amaranth
 ``wiring.Component`` whose signature contains every member of :func:`core_signature` with the
-same direction and width (extra members are allowed only if they are inputs the top may leave
-at their reset value -- the top refuses anything else, see :func:`check_core`). Member names are
+same direction and width (:func:`check_core`, which the top calls; members beyond the contract
+are left unconnected, so extra inputs stay at their initial value). Member names are
 the lower-case AMBA signal names, so a bus signature from ``dfx_hw.bus`` with those names fits.
 
 Members (the core's view)

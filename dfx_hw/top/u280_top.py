@@ -197,9 +197,9 @@ class U280Top(Elaboratable):
         return ip_settings(self._ports)
 
     def elaborate(self, platform):
-        m = Module()
         P = self._ports
         core = check_core(self._core_factory(P), P)
+        m = Module()
         m.submodules.core = core
         modules = ip_modules(P)
 
