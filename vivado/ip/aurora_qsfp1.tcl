@@ -21,7 +21,6 @@ set dfx_props [list \
     CONFIG.interface_mode {Streaming} \
     CONFIG.flow_mode {None} \
     CONFIG.dataflow_config {Duplex} \
-    CONFIG.C_GT_TYPE {GTY} \
     CONFIG.C_UCOLUMN_USED {left} \
     CONFIG.C_START_QUAD {Quad_X0Y11} \
     CONFIG.C_START_LANE {X0Y44} \

@@ -34,8 +34,7 @@ set_property -dict [list \
 create_ip -name axi_protocol_converter -vendor xilinx.com -library ip -module_name hbm_pc
 set_property -dict [list \
     CONFIG.SI_PROTOCOL {AXI4} CONFIG.MI_PROTOCOL {AXI3} CONFIG.DATA_WIDTH {256} \
-    CONFIG.ADDR_WIDTH $dfx_mem_addr_bits CONFIG.ID_WIDTH {0} \
-    CONFIG.TRANSLATION_MODE {2}] [get_ips hbm_pc]
+    CONFIG.ADDR_WIDTH $dfx_mem_addr_bits CONFIG.ID_WIDTH {0}] [get_ips hbm_pc]
 
 # 2:1 merge of the core's port (slot 0, IDs 0x00-0x3f) and the host's (slot 1, 0x40-0x7f).
 create_ip -name axi_crossbar -vendor xilinx.com -library ip -module_name xbar_merge
