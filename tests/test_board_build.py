@@ -142,3 +142,20 @@ def test_build_script_without_vivado_names_vivado():
                             text=True, timeout=120)
     assert result.returncode == 2
     assert "`vivado` is not on PATH" in result.stderr
+
+
+def test_small_top_with_four_lane_links_builds_checks_and_lints():
+    """The parameter paths: 2 core HBM ports (the other 30 HBM ports idle, the host's slots
+    without a core port never ready) and 256-bit links = 4-lane Aurora cores."""
+    from dfx_hw.spec.core_ports import CorePorts
+    ports = CorePorts(hbm_ports=2, link_bits=256)
+    top = U280Top(ports=ports)
+    platform = AlveoU280Platform(ip_settings=top.ip_settings())
+    plan = platform.build(top, do_build=False)
+    assert check_build(plan, platform)
+    tcl = _text(plan, "top.tcl")
+    assert "set dfx_aurora_lanes {4}" in tcl
+    xdc = _text(plan, "top.xdc")
+    for pin in ("L53", "K51", "J53", "H51", "G48", "E48", "C48", "A49"):   # all 8 GT lanes
+        assert f"set_property LOC {pin} " in xdc
+    lint(_text(plan, "top.v"), stubs_verilog(ports), BUILD / "lint_small")

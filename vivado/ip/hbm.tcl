@@ -39,10 +39,11 @@ for {set i 0} {$i < 32} {incr i} {
     }
 }
 # Memory controllers: linear traffic (the DMA streams pre-tiled weights sequentially), data
-# mask on (partial writes use WSTRB), no ECC bypass.
+# mask on (partial writes use WSTRB), user parity off (the top ties AXI_xx_WDATA_PARITY to 0).
 for {set mc 0} {$mc < 16} {incr mc} {
     lappend dfx_hbm_props CONFIG.USER_MC${mc}_TRAFFIC_OPTION {Linear} \
         CONFIG.USER_MC${mc}_EN_DATA_MASK {true} \
-        CONFIG.USER_MC${mc}_BG_INTERLEAVE_EN {true}
+        CONFIG.USER_MC${mc}_BG_INTERLEAVE_EN {true} \
+        CONFIG.USER_MC${mc}_USER_PARITY_EN {false}
 }
 set_property -dict $dfx_hbm_props [get_ips hbm_u280]
