@@ -103,9 +103,9 @@ class AlveoU280Platform(XilinxPlatform):
     Resources: ``sysclk`` 0/1/3 (the 100 MHz LVDS system clocks, numbered as the schematic's
     SYSCLK0/1/3), ``rst`` (SW1, active low), ``pcie_x16`` (refclk, PERST#, 16 lanes),
     ``qsfp`` 0/1 (SI546 refclk1 and its OE_B/FS), ``qsfp0_lane``/``qsfp1_lane`` 0-3 (GTY
-    channels), ``qsfp_refclk0`` 0/1 (SI570), ``hbm_cattrip``, ``ddr4`` 0. GT pins, GT reference clocks, DDR4 pins and
-    SYSCLK0 (the DDR4 IP's own clock input) are requested raw (``dir="-"``) by the top level:
-    the vendor IP has the buffers.
+    channels), ``qsfp_refclk0`` 0/1 (SI570), ``hbm_cattrip``, ``ddr4`` 0. GT pins, GT
+    reference clocks, DDR4 pins and SYSCLK0 (the DDR4 IP's own clock input) are requested raw
+    (``dir="-"``) by the top level: the vendor IP has the buffers.
 
     The Vivado flow: :meth:`toolchain_prepare` adds the project's IP Tcl and constraints
     (``vivado/``) to the build and sources them after the design is read (``script_after_read``),
