@@ -11,7 +11,7 @@ CORES       ?= 2
 BACKEND     ?= isasim
 JOBS        ?= auto
 
-.PHONY: deps system-deps test sim verilog bench resources demo-model clean help
+.PHONY: deps system-deps test sim verilog bench resources bitstream demo-model clean help
 
 help:
 	@echo "make sim        generate text on the simulated hardware with the shipped demo model"
@@ -19,6 +19,7 @@ help:
 	@echo "make verilog    elaborate the gateware to Verilog under build/verilog"
 	@echo "make bench      run the benchmarks, writing JSON under build/bench"
 	@echo "make resources  Yosys synth_xilinx resource estimates, JSON under build/resources"
+	@echo "make bitstream  Vivado (batch) bitstream for the Alveo U280 under build/vivado"
 	@echo "make clean      remove build products and the virtual environment"
 
 deps: $(STAMP)
@@ -60,6 +61,13 @@ bench: deps
 
 resources: deps
 	$(VENV)/bin/dfx resources --out build/resources
+
+# Needs AMD Vivado on PATH; stops at once, naming it, when it is not there.
+bitstream:
+	@command -v vivado >/dev/null 2>&1 || { echo "dfx: error: \`vivado\` is not on PATH:" \
+		"make bitstream needs AMD Vivado (source its settings64.sh first)" >&2; exit 1; }
+	@$(MAKE) --no-print-directory deps
+	$(VPY) -m dfx_hw.top.build --out build/vivado
 
 # Retrain the shipped demo model (PyTorch CPU, offline tooling only; never needed at run time).
 demo-model: deps
