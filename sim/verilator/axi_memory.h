@@ -52,6 +52,7 @@ public:
 
     std::vector<uint8_t>& memory() { return mem_; }
     void set_timing(const AxiTiming& timing) { t_ = timing; }
+    const AxiTiming& timing() const { return t_; }
 
     // Statistics.
     uint64_t read_beats = 0, write_beats = 0, protocol_errors = 0, error_responses = 0;
