@@ -24,6 +24,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
+from amaranth.hdl import Value
 
 from dfx_hw.core.config import CoreConfig
 from sim.harness import BUILD_DIR, REPO_ROOT, verilator_env, verilog_for
@@ -52,7 +53,7 @@ def _ports(config):
     ports = []
     for path, _, value in core.signature.flatten(core):
         name = "__".join(str(part) for part in path)
-        ports.append((name, len(value)))
+        ports.append((name, len(Value.cast(value))))
     return ports
 
 
