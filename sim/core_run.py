@@ -46,20 +46,22 @@ class RtlRun:
     """One generation of ``model`` (a :class:`~dfx_hw.compiler.CompiledModel` compiled for
     :func:`geometry_of` the simulation's config) on ``sim``'s cores."""
 
-    def __init__(self, sim, model, prompt, n_new, *, watchdog=0):
+    def __init__(self, sim, model, prompt, n_new, *, watchdog=0, programs=None, hbm_size=None):
         if model.n_cores != sim.cores:
             raise ValueError(f"the model is compiled for {model.n_cores} cores, the simulation "
                              f"has {sim.cores}")
         self.sim, self.model = sim, model
         self.prompt = [int(t) for t in prompt]
         self.n_new = int(n_new)
-        programs = model.programs(n_prompt=len(self.prompt), n_new=self.n_new)
+        if programs is None:
+            programs = [encode_program(p) for p in
+                        model.programs(n_prompt=len(self.prompt), n_new=self.n_new)]
         geometry = model.geometry
         for core, (compiled, program) in enumerate(zip(model.cores, programs)):
             check_identity(sim.read_reg(core, REGMAP["ID"].offset),
                            sim.read_reg(core, REGMAP["VERSION"].offset))
             depth = sim.read_reg(core, REGMAP["IBUF_DEPTH"].offset)
-            hbm_bytes = 2 * compiled.hbm.size
+            hbm_bytes = 2 * compiled.hbm.size if hbm_size is None else hbm_size
             ddr = compiled.ddr.copy()
             tokens_at = compiled.memmap.ddr["tokens"].addr
             slots = ddr.view(np.uint16)[tokens_at:]
@@ -69,7 +71,7 @@ class RtlRun:
                 core_id=core, core_count=model.n_cores, layer_count=model.config.n_layer,
                 prompt_len=len(self.prompt), new_tokens=self.n_new, watchdog=watchdog,
                 hbm_base=0, hbm_size=hbm_bytes, ddr_base=0, ddr_size=2 * ddr.size)
-            writes += program_writes(encode_program(program), depth=depth)
+            writes += program_writes(list(program), depth=depth)
             for offset, value in writes:
                 if sim.write_reg(core, offset, value):
                     raise OSError(f"core {core}: register write {offset:#x} = {value:#x} "
@@ -85,7 +87,8 @@ class RtlRun:
         raw = self.sim.read_memory(0, self.sim.ddr_port, 2 * self._tokens_at, 2 * count)
         return [int(t) for t in np.frombuffer(raw, "<u2")]
 
-    def _check_errors(self):
+    def check_errors(self):
+        """Raise the :class:`CoreError` of the first core whose STATUS says ERROR."""
         sim = self.sim
         for core in range(sim.cores):
             status = decode_status(sim.read_reg(core, REGMAP["STATUS"].offset))
@@ -99,40 +102,44 @@ class RtlRun:
                 error.core = core
                 raise error
 
-    def tokens(self, *, max_clocks=None):
-        """Generator of ``(token, clock)`` as the cores store them; raises a
-        :class:`CoreError` on a core's error and ``TimeoutError`` past ``max_clocks``."""
+    def start(self, cores=None):
+        """``CONTROL.START`` on ``cores`` (default: every core)."""
         sim = self.sim
         start_field = REGMAP["CONTROL"].field("START").lsb
-        for core in range(sim.cores):
+        for core in (range(sim.cores) if cores is None else cores):
             sim.write_reg(core, REGMAP["CONTROL"].offset, 1 << start_field)
-        start = sim.clocks
-        self._start_clock = start
+        self._start_clock = sim.clocks
+
+    def tokens(self, *, max_clocks=None, start=True):
+        """Generator of ``(token, clock)`` as the cores store them (clocks from START); raises a
+        :class:`CoreError` when a core stops on an error and ``TimeoutError`` past
+        ``max_clocks``. ``start=False``: the cores were started already (:meth:`start`)."""
+        sim = self.sim
+        if start:
+            self.start()
+        first_clock = self._start_clock
         seen = 0
-        # The token slots start as whatever the image holds: a token is new when the core has
-        # counted it, so read the whole buffer only up to the tokens the run has produced:
-        # compare against the initial image to find the stored ones.
         while True:
             ran = sim.run(POLL_CLOCKS, min_clocks=1)
             tokens = self._read_tokens(self.n_new)
-            written = self._written(tokens)
-            while seen < written:
-                yield tokens[seen], sim.clocks - start
+            while seen < self._written(tokens):
+                yield tokens[seen], sim.clocks - first_clock
                 seen += 1
             if ran < POLL_CLOCKS:            # no core is running: done or stopped
-                self._check_errors()
-                tokens = self._read_tokens(self.n_new)
-                while seen < self._written(tokens):
-                    yield tokens[seen], sim.clocks - start
-                    seen += 1
+                self.check_errors()
                 if seen < self.n_new:
                     raise RuntimeError(f"the cores stopped after {seen} of {self.n_new} tokens "
                                        f"without an error")
                 return
-            if max_clocks is not None and sim.clocks - start > max_clocks:
-                self._check_errors()
+            if max_clocks is not None and sim.clocks - first_clock > max_clocks:
+                self.check_errors()
                 raise TimeoutError(f"no end after {max_clocks} clocks ({seen} of {self.n_new} "
                                    f"tokens)")
+
+    def stored_tokens(self):
+        """The new tokens in core 0's token buffer so far."""
+        tokens = self._read_tokens(self.n_new)
+        return tokens[:self._written(tokens)]
 
     def _written(self, tokens):
         """Tokens stored so far: the compiled image fills the slots with 0xFFFF (never a token

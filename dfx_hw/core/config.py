@@ -87,7 +87,8 @@ class CoreConfig:
         return asdict(self)
 
 
-#: A small core for quick simulations: d = 8, l = 4, 4 HBM ports of 64 bits.
+#: A small core for quick simulations: d = 8, l = 4, 4 HBM ports of 64 bits, a sync timeout of
+#: 50,000 clocks (a sync of a small model takes a few hundred).
 SMALL = CoreConfig(d=8, l=4, hbm_channels=4, hbm_data_bits=64, ddr_data_bits=64,
                    vrf_words=2048, max_rows=1024, ibuf_depth=1024, hbm_depth=64,
-                   read_bursts=8, max_total=2048)
+                   read_bursts=8, max_total=2048, sync_timeout=50_000)
