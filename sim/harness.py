@@ -42,7 +42,6 @@ caches safely.
 """
 
 import ast
-import contextlib
 import fcntl
 import functools
 import hashlib
@@ -58,6 +57,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from dfx_hw.synth.dedupe import dedupe_modules
+from dfx_hw.synth.flow import write_text_atomic
 
 __all__ = ["REPO_ROOT", "BUILD_DIR", "PARAMS_ENV", "SIMULATORS", "verilog_for", "run_cocotb",
            "bench_params", "dedupe_modules", "source_files", "source_hash", "verilator_env"]
@@ -177,19 +177,6 @@ def _design_key(factory, params, toplevel):
     return f"{readable}-{digest}"
 
 
-def _write_atomic(path, data):
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as file:
-            file.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-
-
 @contextmanager
 def _locked(path):
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -229,7 +216,7 @@ def verilog_for(factory, params=None, *, toplevel="top"):
         component = factory(**params)
         prelude = getattr(component, "verilog_prelude", None)
         text = verilog.convert(component, name=toplevel)
-        _write_atomic(path, (prelude() if prelude is not None else "") + text)
+        write_text_atomic(path, (prelude() if prelude is not None else "") + text)
     return path
 
 
@@ -349,7 +336,7 @@ def run_cocotb(factory, params=None, *, test_module, testcase=None, bench=None,
             except (SystemExit, RuntimeError) as error:
                 raise AssertionError(f"{simulator} could not build {source} ({error}); log "
                                      f"{build_log}:\n{_log_tail(build_log)}") from None
-            _write_atomic(stamp, str(source))
+            write_text_atomic(stamp, str(source))
     # One directory per run: parallel runs on the same design never share files.
     run_dir = Path(tempfile.mkdtemp(prefix=_slug(test_module.rpartition(".")[2]) + ".",
                                     dir=build_dir))

@@ -1,5 +1,8 @@
 """Resource-estimation flow: Yosys on a real unit, logic-level rules on small netlists, registry."""
 
+import os
+import stat
+
 import pytest
 
 from dfx_hw.cli import main
@@ -111,8 +114,13 @@ def test_registry_names_are_unique_and_loadable():
 
 def test_verilog_command_writes_u280_targets(tmp_path):
     assert main(["verilog", "fp16_max", "--out", str(tmp_path)]) == 0
-    text = (tmp_path / "fp16_max.v").read_text()
-    assert "module top" in text
+    path = tmp_path / "fp16_max.v"
+    assert "module top" in path.read_text()
+    # An ordinary build output: 0666 less the umask (0644 with the usual 022), not mkstemp's 0600.
+    umask = os.umask(0o022)
+    os.umask(umask)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~umask
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["fp16_max.v"]     # no temporary left
 
 
 def test_slow_targets_left_out_by_default_unless_named():

@@ -7,7 +7,7 @@ from amaranth.lib.wiring import In, Out
 from ..arith.adder import FP16Adder
 from ..arith.pipeline import check_latency
 from .layouts import FP16, vector_layout
-from .params import check_power_of_two
+from ..spec.params import check_power_of_two
 
 __all__ = ["AdderTree"]
 

@@ -8,11 +8,13 @@ from amaranth.lib.wiring import In, Out, connect, flipped
 from ..arith.adder import FP16Adder
 from ..arith.maximum import FP16Max
 from ..arith.multiplier import FP16Multiplier
+from ..arith.pipeline import check_latency
 from ..geometry import U280
+from ..spec.params import check_positive, check_power_of_two
 from .accumulator import Accumulator, gap_for
 from .gelu_rom import gelu_latency
-from .mfu import MFU
-from .operand_collector import OperandCollector
+from .mfu import MFU, check_lane_module
+from .operand_collector import OperandCollector, check_max_rows
 from .reduce_max import ReduceMax
 from .sfu_m import SFUM
 from .vectorizer import Vectorizer
@@ -53,7 +55,7 @@ class MatrixUnit(wiring.Component):
     max_rows : int
         Largest ``K``.
     serpentine : bool
-        Walk odd row tiles right to left (:mod:`dfx_hw.mpu.walk`).
+        Walk odd row tiles right to left (:mod:`dfx_hw.spec.walk`).
     mul_latency, add_latency, max_latency : int
         Latencies of the FP16 units.
     lane_module : str or None
@@ -75,6 +77,15 @@ class MatrixUnit(wiring.Component):
                  serpentine=False, mul_latency=FP16Multiplier.DEFAULT_LATENCY,
                  add_latency=FP16Adder.DEFAULT_LATENCY, max_latency=FP16Max.DEFAULT_LATENCY,
                  lane_module=None):
+        # Every parameter is checked before any part is built, so that a bad value leaves no
+        # part behind (built, never elaborated: Amaranth would warn about it).
+        check_power_of_two("d", d)
+        check_power_of_two("l", l)
+        check_positive("band", band)
+        check_max_rows(max_rows)
+        for latency in (mul_latency, add_latency, max_latency):
+            check_latency(latency)
+        check_lane_module(lane_module)
         self._d = d
         self._latencies = (mul_latency, add_latency, max_latency)
         self.collector = OperandCollector(d=d, l=l, band=band, max_rows=max_rows,

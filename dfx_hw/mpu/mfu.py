@@ -8,12 +8,12 @@ from ..arith.adder import FP16Adder
 from ..arith.multiplier import FP16Multiplier
 from ..arith.pipeline import check_latency
 from .adder_tree import AdderTree
-from .params import check_positive, check_power_of_two
-from .delay import delay
+from ..spec.params import check_positive, check_power_of_two
+from ..hdl.delay import delay
 from .layouts import FP16, collector_payload_layout, lane_sums_layout, tile_meta_layout, \
     vector_layout
 
-__all__ = ["MFULane", "MFU", "lane_verilog"]
+__all__ = ["MFULane", "MFU", "lane_verilog", "check_lane_module"]
 
 
 class MFULane(wiring.Component):
@@ -74,6 +74,15 @@ def lane_verilog(name, *, d, mul_latency=FP16Multiplier.DEFAULT_LATENCY,
     return verilog.convert(lane, name=name)
 
 
+def check_lane_module(lane_module):
+    """Return ``lane_module`` if it is ``None`` or a Verilog module name, else raise
+    ``ValueError``."""
+    if lane_module is not None and (not isinstance(lane_module, str)
+                                    or not lane_module.isidentifier()):
+        raise ValueError(f"lane_module must be a Verilog module name, not {lane_module!r}")
+    return lane_module
+
+
 class MFU(wiring.Component):
     """``l`` :class:`MFULane` s: each multiplies the broadcast ``d``-element input slice by its
     own weight column (tile column ``j`` to lane ``j``) and sums the ``d`` products.
@@ -110,10 +119,7 @@ class MFU(wiring.Component):
         check_positive("band", band)
         self._mul_latency = check_latency(mul_latency)
         self._add_latency = check_latency(add_latency)
-        if lane_module is not None and (not isinstance(lane_module, str)
-                                        or not lane_module.isidentifier()):
-            raise ValueError(f"lane_module must be a Verilog module name, not {lane_module!r}")
-        self._lane_module = lane_module
+        self._lane_module = check_lane_module(lane_module)
         super().__init__({
             "i": In(stream.Signature(collector_payload_layout(d=d, l=l, band=band))),
             "o": Out(stream.Signature(lane_sums_layout(l=l, meta=tile_meta_layout(l=l,

@@ -1,5 +1,6 @@
 """Resource estimation of registered targets: Amaranth -> Verilog -> Yosys -> figures."""
 
+import contextlib
 import json
 import os
 import tempfile
@@ -10,22 +11,45 @@ from .dedupe import dedupe_modules
 from .levels import logic_levels
 from .yosys import RESOURCE_KEYS, count_resources, synthesize
 
-__all__ = ["TOP", "write_verilog", "estimate", "format_table", "write_json_atomic"]
+__all__ = ["TOP", "write_verilog", "estimate", "format_table", "write_json_atomic",
+           "write_text_atomic"]
 
 TOP = "top"
 #: Logic levels between registers we aim for at the default latency (stand-in for 200+ MHz).
 LEVELS_TARGET = 8
 
 
-def write_json_atomic(path, data):
-    """Write ``data`` as indented JSON to ``path`` through a temporary file."""
+def _umask():
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def write_text_atomic(path, text):
+    """Write ``text`` to ``path`` through a temporary file in the same folder, moved into place
+    with :func:`os.replace` (readers never see half a file; parallel writers are safe).
+
+    The file gets the mode of any ordinary output, ``0o666`` less the umask (``0644`` usually),
+    not the ``0600`` of :func:`tempfile.mkstemp`. Returns ``path`` as a :class:`Path`.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
-    with os.fdopen(fd, "w") as out:
-        json.dump(data, out, indent=2, sort_keys=True)
-        out.write("\n")
-    os.replace(tmp, path)
+    try:
+        with os.fdopen(fd, "w") as out:
+            out.write(text)
+        os.chmod(tmp, 0o666 & ~_umask())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    return path
+
+
+def write_json_atomic(path, data):
+    """Write ``data`` as indented JSON to ``path`` (:func:`write_text_atomic`)."""
+    return write_text_atomic(path, json.dumps(data, indent=2, sort_keys=True) + "\n")
 
 
 def write_verilog(target, path):
@@ -33,14 +57,7 @@ def write_verilog(target, path):
     merged by :func:`~dfx_hw.synth.dedupe.dedupe_modules`) to ``path``."""
     from amaranth.back import verilog
 
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    text = dedupe_modules(verilog.convert(target.build(), name=TOP))
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
-    with os.fdopen(fd, "w") as out:
-        out.write(text)
-    os.replace(tmp, path)
-    return path
+    return write_text_atomic(path, dedupe_modules(verilog.convert(target.build(), name=TOP)))
 
 
 def estimate(target, workdir):

@@ -21,7 +21,7 @@ from ..arith.format import INF, QNAN
 from ..arith.rounding import round_pack
 from ..model.bittrue import tables, vector_ops
 from ..model.bittrue.fp16 import from_bits
-from .delay import delay
+from ..hdl.delay import delay
 from .layouts import Unary
 
 __all__ = ["UnaryUnit", "TABLE_FUNCTIONS", "make_unary_unit"]

@@ -6,7 +6,7 @@ from amaranth.lib.fifo import SyncFIFOBuffered
 from amaranth.lib.wiring import In, Out
 
 from .accumulator import Accumulator
-from .delay import delay
+from ..hdl.delay import delay
 from .layouts import ASource, BSource, Sink, Unary, VPUConfig
 from .operand_collector import OperandCollector
 from .regfile import RegisterFile
