@@ -34,9 +34,9 @@ Caching and parallel runs
 The Verilog cache key is the component's class, its parameters, the Amaranth version, the
 harness's cache version and a hash of the source of every ``dfx_hw`` module the class's module
 imports (transitively), so editing a unit invalidates the designs that use it. The cached
-Verilog has identical submodule bodies merged (:func:`dfx_hw.synth.dedupe.dedupe_modules`: one
-module per distinct body instead of one per instance), which shrinks it and its Icarus build. Files are written to a temporary name and
-moved into place with :func:`os.replace`; the Icarus build of one design is guarded by a file
+Verilog is hierarchical (:func:`dfx_hw.synth.flow.verilog_text`: one module per distinct leaf
+unit, instantiated, and the other identical submodule bodies merged), which keeps it and its
+Icarus and Verilator builds small. Files are written to a temporary name and moved into place with :func:`os.replace`; the Icarus build of one design is guarded by a file
 lock, and every test run gets its own directory, so ``pytest -n auto`` workers can share the
 caches safely.
 """
@@ -57,7 +57,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from dfx_hw.synth.dedupe import dedupe_modules
-from dfx_hw.synth.flow import write_text_atomic
+from dfx_hw.synth.flow import verilog_text, write_text_atomic
 
 __all__ = ["REPO_ROOT", "BUILD_DIR", "PARAMS_ENV", "SIMULATORS", "verilog_for", "run_cocotb",
            "bench_params", "dedupe_modules", "source_files", "source_hash", "verilator_env"]
@@ -67,7 +67,7 @@ BUILD_DIR = REPO_ROOT / "build"
 PARAMS_ENV = "DFX_BENCH_PARAMS"
 _PACKAGE = "dfx_hw"
 _LOG_TAIL_LINES = 60
-_CACHE_VERSION = 4          # bump when the Verilog the harness writes changes for the same design
+_CACHE_VERSION = 5          # bump when the Verilog the harness writes changes for the same design
 
 
 def _module_file(name):
@@ -204,19 +204,14 @@ def verilog_for(factory, params=None, *, toplevel="top"):
     toplevel : str
         Name of the top Verilog module.
 
-    A component with a ``verilog_prelude()`` method (e.g. one that instantiates external
-    modules) gets the text it returns written before its own Verilog.
+    The Verilog is the project's hierarchical form (:func:`dfx_hw.synth.flow.verilog_text`):
+    one module per distinct leaf unit, instantiated.
     """
-    from amaranth.back import verilog
-
     params = dict(params or {})
     key = _design_key(factory, params, toplevel)
     path = BUILD_DIR / "harness" / "verilog" / f"{key}.v"
     if not path.exists():
-        component = factory(**params)
-        prelude = getattr(component, "verilog_prelude", None)
-        text = verilog.convert(component, name=toplevel)
-        write_text_atomic(path, (prelude() if prelude is not None else "") + text)
+        write_text_atomic(path, verilog_text(factory(**params), toplevel))
     return path
 
 

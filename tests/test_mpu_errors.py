@@ -39,8 +39,6 @@ from dfx_hw.mpu.vectorizer import Vectorizer
     (MatrixUnit, {"d": 4, "l": 4, "band": -1}, "band must be a positive integer, not -1"),
     (MatrixUnit, {"d": 4, "l": 4, "max_rows": 0}, r"max_rows must be an integer in \[1, 65535\]"),
     (MatrixUnit, {"d": 4, "l": 4, "max_latency": -1}, "latency must be a non-negative integer"),
-    (MatrixUnit, {"d": 4, "l": 4, "lane_module": "1lane"},
-     "lane_module must be a Verilog module name, not '1lane'"),
 ])
 def test_component_parameter_errors(factory, kwargs, message):
     with pytest.raises(ValueError, match=message):

@@ -86,12 +86,12 @@ def test_matrix_unit_interlock_stalls_match_the_stall_model(serpentine, band):
                                                   max_latency=0)})
 
 
-#: The U280 geometry (d = 64, l = 16). The 16 MFU lanes are one separately elaborated Verilog
-#: module instantiated 16 times (``lane_module``), which cuts elaboration and Icarus compile time
-#: by about 16x; short FP16 latencies keep the run to a few dozen clocks (Icarus simulates this
-#: design at a few clocks per second).
+#: The U280 geometry (d = 64, l = 16). The harness writes hierarchical Verilog (one module per
+#: distinct leaf: MFU lane, adder tree, FP16 units; :mod:`dfx_hw.hdl.leaf`), which keeps
+#: elaboration and the Icarus compile short; short FP16 latencies keep the run to a few dozen
+#: clocks (Icarus simulates this design at a few clocks per second).
 FULL = {"d": 64, "l": 16, "band": 8, "max_rows": 256, "mul_latency": 2, "add_latency": 2,
-        "max_latency": 1, "lane_module": "dfx_mfu_lane_d64"}
+        "max_latency": 1}
 
 
 def test_matrix_unit_full_size_matches_bittrue_model():

@@ -10,9 +10,9 @@ on the unit's last cut (the output), where a retiming synthesis tool can move th
 from types import SimpleNamespace
 
 from amaranth.hdl import Signal, Value
-from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
+from ..hdl.leaf import LeafComponent
 from .format import WIDTH
 
 __all__ = ["check_latency", "register_counts", "Pipeline", "PipelinedUnit"]
@@ -98,13 +98,15 @@ class Pipeline:
         return SimpleNamespace(**out)
 
 
-class PipelinedUnit(wiring.Component):
+class PipelinedUnit(LeafComponent):
     """Base of the FP16 units: the ports every unit has, a ``latency`` parameter and a
     :class:`Pipeline` over the unit's cut points.
 
     A subclass declares its other ports, ``CUTS`` (its cut points in the order they receive
     registers, the last-resort ``"output"`` among them) and ``DEFAULT_LATENCY``, and builds its
-    datapath in ``elaborate`` on :meth:`pipeline`.
+    datapath in ``elaborate`` on :meth:`pipeline`. Every unit is a leaf
+    (:class:`~dfx_hw.hdl.leaf.LeafComponent`): hierarchical Verilog has one module per unit and
+    latency, instantiated.
 
     Parameters
     ----------
@@ -138,6 +140,10 @@ class PipelinedUnit(wiring.Component):
     def latency(self):
         """Clock cycles from operands to result."""
         return self._latency
+
+    def leaf_parameters(self):
+        """The latency (resolved) is the unit's only parameter."""
+        return {"latency": self._latency}
 
     def pipeline(self, m):
         """A :class:`Pipeline` in ``m`` placing :attr:`latency` registers on ``CUTS``, enabled by

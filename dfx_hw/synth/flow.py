@@ -7,12 +7,13 @@ import tempfile
 import time
 from pathlib import Path
 
+from ..hdl.leaf import convert_hierarchical
 from .dedupe import dedupe_modules
 from .levels import logic_levels
 from .yosys import RESOURCE_KEYS, count_resources, synthesize
 
-__all__ = ["TOP", "write_verilog", "estimate", "format_table", "write_json_atomic",
-           "write_text_atomic"]
+__all__ = ["TOP", "verilog_text", "write_verilog", "estimate", "format_table",
+           "write_json_atomic", "write_text_atomic"]
 
 TOP = "top"
 #: Logic levels between registers we aim for at the default latency (stand-in for 200+ MHz).
@@ -52,12 +53,18 @@ def write_json_atomic(path, data):
     return write_text_atomic(path, json.dumps(data, indent=2, sort_keys=True) + "\n")
 
 
-def write_verilog(target, path):
-    """Elaborate ``target`` and write its Verilog (top module ``top``, identical submodules
-    merged by :func:`~dfx_hw.synth.dedupe.dedupe_modules`) to ``path``."""
-    from amaranth.back import verilog
+def verilog_text(component, name=TOP):
+    """The project's Verilog of ``component``: hierarchical (every distinct leaf unit one module,
+    instantiated: :func:`~dfx_hw.hdl.leaf.convert_hierarchical`), then the remaining identical
+    submodule bodies merged (:func:`~dfx_hw.synth.dedupe.dedupe_modules`). ``make verilog``, the
+    Yosys estimates and the cocotb harness all use this."""
+    return dedupe_modules(convert_hierarchical(component, name))
 
-    return write_text_atomic(path, dedupe_modules(verilog.convert(target.build(), name=TOP)))
+
+def write_verilog(target, path):
+    """Elaborate ``target`` and write its Verilog (:func:`verilog_text`, top module ``top``) to
+    ``path``."""
+    return write_text_atomic(path, verilog_text(target.build()))
 
 
 def estimate(target, workdir):
@@ -73,10 +80,7 @@ def estimate(target, workdir):
     workdir = Path(workdir) / target.name
     start = time.monotonic()
     component = target.build()
-    from amaranth.back import verilog
-    source = workdir / f"{target.name}.v"
-    source.parent.mkdir(parents=True, exist_ok=True)
-    source.write_text(dedupe_modules(verilog.convert(component, name=TOP)))
+    source = write_text_atomic(workdir / f"{target.name}.v", verilog_text(component))
     netlist = synthesize(source, top=TOP, workdir=workdir)
     depth = logic_levels(netlist, TOP)
     record = {
