@@ -9,7 +9,7 @@ from dfx_hw.cli import main
 from dfx_hw.synth.flow import estimate
 from dfx_hw.synth.levels import logic_levels
 from dfx_hw.synth.targets import TARGETS, Target, select_targets
-from dfx_hw.synth.yosys import count_resources
+from dfx_hw.synth.yosys import count_resources, design_modules, module_instances
 
 
 def _cell(kind, inputs, outputs, **params):
@@ -84,6 +84,32 @@ def test_count_resources_categories():
             counts["carry8"], counts["muxf"], counts["dsp48e2"], counts["ramb36"],
             counts["ramb18"], counts["uram288"]) == (3, 2, 1, 1, 1, 1, 1, 1, 1, 1, 1)
     assert counts["other"] == {"XORCY": 1}
+
+
+def test_hierarchical_netlist_counts_each_module_times_its_instances():
+    """An unflattened netlist: top has two `lane`s, a lane has three `unit`s and a LUT. Counts
+    multiply through the hierarchy; library black boxes (listed as modules by write_json) are
+    not submodules; a module instance is a path boundary for the per-module levels."""
+    unit = {"ports": {}, "cells": {"l": _cell("LUT2", {"I0": [2]}, {"O": [3]}),
+                                   "f": _cell("FDRE", {"D": [3]}, {"Q": [4]})}}
+    lane = {"ports": {"y": {"direction": "output", "bits": [21]}},
+            "cells": {**{f"u{i}": _cell("unit", {"a": [2]}, {"y": [10 + i]})
+                         for i in range(3)},
+                      "g": _cell("LUT3", {"I0": [10], "I1": [11], "I2": [12]}, {"O": [20]}),
+                      "h": _cell("LUT1", {"I0": [20]}, {"O": [21]})}}
+    top = {"ports": {"o": {"direction": "output", "bits": [5, 6]}},
+           "cells": {"a": _cell("lane", {"x": [2]}, {"y": [5]}),
+                     "b": _cell("lane", {"x": [2]}, {"y": [6]}),
+                     "d": _cell("DSP48E2", {"A": [2]}, {"P": [7]})}}
+    blackbox = {"attributes": {"blackbox": "1"}, "ports": {}, "cells": {}}
+    netlist = {"modules": {"top": top, "lane": lane, "unit": unit, "DSP48E2": blackbox,
+                           "LUT2": blackbox}}
+    assert module_instances(netlist, "top") == {"top": 1, "lane": 2, "unit": 6}
+    counts = count_resources(netlist, "top", hierarchy=True)
+    assert (counts["luts"], counts["ffs"], counts["dsp48e2"], counts["other"]) == (10, 6, 1, {})
+    # unit outputs start paths inside `lane`: LUT3 -> LUT1 = 2 levels (not 3 through the unit).
+    depth = logic_levels(netlist, "lane", boundaries=design_modules(netlist))
+    assert depth.levels == 2 and depth.path == ("LUT3 g", "LUT1 h")
 
 
 @pytest.mark.slow

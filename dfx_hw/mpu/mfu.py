@@ -1,6 +1,6 @@
 """The matrix function unit (MFU): ``l`` lanes of ``d``-input FP16 dot products."""
 
-from amaranth.hdl import Module
+from amaranth.hdl import Module, Signal
 from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -111,7 +111,8 @@ class MFU(wiring.Component):
 
     def elaborate(self, platform):
         m = Module()
-        en = ~self.o.valid | self.o.ready
+        en = Signal()        # one net: the expression would be repeated at every use
+        m.d.comb += en.eq(~self.o.valid | self.o.ready)
         m.d.comb += self.i.ready.eq(en)
         x, w = self.i.payload.x, self.i.payload.w
         for j in range(self._l):
