@@ -5,7 +5,7 @@ import re
 
 import pytest
 from amaranth.back import verilog
-from amaranth.hdl import Fragment, Instance, Module, Signal
+from amaranth.hdl import Cat, Fragment, Instance, Module, Signal
 from amaranth.lib.wiring import Component, In, Out
 from amaranth.sim import Simulator
 
@@ -63,17 +63,15 @@ class _Pair(Component):
 
     a: In(8)
     b: In(8)
-    ya: Out(8)
-    yb: Out(8)
-    yc: Out(8)
+    y: Out(24)
 
     def elaborate(self, platform):
         m = Module()
-        m.submodules.first = first = _Doubler()
-        m.submodules.second = second = _Doubler(stages=1)
-        m.submodules.third = third = _Doubler(stages=0)
-        m.d.comb += [first.x.eq(self.a), second.x.eq(self.b), third.x.eq(self.a + self.b),
-                     self.ya.eq(first.y), self.yb.eq(second.y), self.yc.eq(third.y)]
+        leaves = {"first": _Doubler(), "second": _Doubler(stages=1), "third": _Doubler(stages=0)}
+        for (name, leaf), x in zip(leaves.items(), (self.a, self.b, self.a + self.b)):
+            m.submodules[name] = leaf
+            m.d.comb += leaf.x.eq(x)
+        m.d.comb += self.y.eq(Cat(*(leaf.y for leaf in leaves.values())))
         return m
 
 
@@ -83,8 +81,7 @@ def _modules(text):
 
 def test_each_distinct_leaf_is_one_module():
     text = convert_hierarchical(_Pair(), "top")
-    assert sorted(_modules(text)) == ["_Doubler_stages0", "_Doubler_stages1",
-                                      "top"]
+    assert sorted(_modules(text)) == ["_Doubler_stages0", "_Doubler_stages1", "top"]
     top = re.search(r"^module top\(.*?^endmodule", text, re.M | re.S).group(0)
     assert len(re.findall(r"^\s*_Doubler_stages1 \w+ \(", top, re.M)) == 2
     # The combinational leaf has no clock or reset port.
