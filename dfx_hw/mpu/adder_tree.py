@@ -6,8 +6,8 @@ from amaranth.lib.wiring import In, Out
 from ..arith.adder import FP16Adder
 from ..arith.pipeline import check_latency
 from ..hdl.leaf import LeafComponent
-from .layouts import FP16, vector_layout
 from ..spec.params import check_power_of_two
+from .layouts import FP16, vector_layout
 
 __all__ = ["AdderTree"]
 

@@ -11,9 +11,9 @@ from ..arith.pipeline import check_latency
 from ..arith.bits import leading_zeros
 from ..arith.format import BIAS, FRAC_BITS, QNAN, SIGN_BIT, unpack
 from ..arith.multiplier import FP16Multiplier
-from ..model.bittrue import tables
 from ..hdl.delay import delay
 from ..hdl.leaf import LeafComponent
+from ..model.bittrue import tables
 from .layouts import FP16
 
 __all__ = ["GeluUnit", "gelu_latency", "gelu_rom_init", "gelu_decode_bits"]

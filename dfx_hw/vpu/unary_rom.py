@@ -18,10 +18,10 @@ from ..arith import FP16Adder, FP16Multiplier
 from ..arith.bits import leading_zeros
 from ..arith.format import INF, QNAN
 from ..arith.rounding import round_pack
-from ..model.bittrue import tables, vector_ops
-from ..model.bittrue.fp16 import from_bits
 from ..hdl.delay import delay
 from ..hdl.leaf import LeafComponent
+from ..model.bittrue import tables, vector_ops
+from ..model.bittrue.fp16 import from_bits
 from .layouts import Unary
 
 __all__ = ["UnaryUnit", "TABLE_FUNCTIONS", "make_unary_unit"]
