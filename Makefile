@@ -39,9 +39,10 @@ system-deps:
 			"install them by hand and run make again" >&2; exit 1; }
 
 $(STAMP): pyproject.toml | system-deps
+	@echo "dfx: installing the Python dependencies into $(VENV)"
 	@test -x $(VPY) || $(PYTHON) -m venv $(VENV)
-	$(VPY) -m pip install --quiet --upgrade pip
-	$(VPY) -m pip install --quiet -e '.[dev]'
+	@$(VPY) -m pip install --quiet --upgrade pip
+	@$(VPY) -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
 
 test: deps

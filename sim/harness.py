@@ -34,15 +34,14 @@ Caching and parallel runs
 The Verilog cache key is the component's class, its parameters, the Amaranth version, the
 harness's cache version and a hash of the source of every ``dfx_hw`` module the class's module
 imports (transitively), so editing a unit invalidates the designs that use it. The cached
-Verilog has identical submodule bodies merged (:func:`dfx_hw.synth.dedupe.dedupe_modules`: one
-module per distinct body instead of one per instance), which shrinks it and its Icarus build. Files are written to a temporary name and
-moved into place with :func:`os.replace`; the Icarus build of one design is guarded by a file
+Verilog is hierarchical (:func:`dfx_hw.synth.flow.verilog_text`: one module per distinct leaf
+unit, instantiated, and the other identical submodule bodies merged), which keeps it and its
+Icarus and Verilator builds small. Files are written to a temporary name and moved into place with :func:`os.replace`; the Icarus build of one design is guarded by a file
 lock, and every test run gets its own directory, so ``pytest -n auto`` workers can share the
 caches safely.
 """
 
 import ast
-import contextlib
 import fcntl
 import functools
 import hashlib
@@ -58,6 +57,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from dfx_hw.synth.dedupe import dedupe_modules
+from dfx_hw.synth.flow import verilog_text, write_text_atomic
 
 __all__ = ["REPO_ROOT", "BUILD_DIR", "PARAMS_ENV", "SIMULATORS", "verilog_for", "run_cocotb",
            "bench_params", "dedupe_modules", "source_files", "source_hash", "verilator_env"]
@@ -67,7 +67,7 @@ BUILD_DIR = REPO_ROOT / "build"
 PARAMS_ENV = "DFX_BENCH_PARAMS"
 _PACKAGE = "dfx_hw"
 _LOG_TAIL_LINES = 60
-_CACHE_VERSION = 4          # bump when the Verilog the harness writes changes for the same design
+_CACHE_VERSION = 5          # bump when the Verilog the harness writes changes for the same design
 
 
 def _module_file(name):
@@ -177,19 +177,6 @@ def _design_key(factory, params, toplevel):
     return f"{readable}-{digest}"
 
 
-def _write_atomic(path, data):
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as file:
-            file.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-
-
 @contextmanager
 def _locked(path):
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -217,19 +204,14 @@ def verilog_for(factory, params=None, *, toplevel="top"):
     toplevel : str
         Name of the top Verilog module.
 
-    A component with a ``verilog_prelude()`` method (e.g. one that instantiates external
-    modules) gets the text it returns written before its own Verilog.
+    The Verilog is the project's hierarchical form (:func:`dfx_hw.synth.flow.verilog_text`):
+    one module per distinct leaf unit, instantiated.
     """
-    from amaranth.back import verilog
-
     params = dict(params or {})
     key = _design_key(factory, params, toplevel)
     path = BUILD_DIR / "harness" / "verilog" / f"{key}.v"
     if not path.exists():
-        component = factory(**params)
-        prelude = getattr(component, "verilog_prelude", None)
-        text = verilog.convert(component, name=toplevel)
-        _write_atomic(path, (prelude() if prelude is not None else "") + text)
+        write_text_atomic(path, verilog_text(factory(**params), toplevel))
     return path
 
 
@@ -349,7 +331,7 @@ def run_cocotb(factory, params=None, *, test_module, testcase=None, bench=None,
             except (SystemExit, RuntimeError) as error:
                 raise AssertionError(f"{simulator} could not build {source} ({error}); log "
                                      f"{build_log}:\n{_log_tail(build_log)}") from None
-            _write_atomic(stamp, str(source))
+            write_text_atomic(stamp, str(source))
     # One directory per run: parallel runs on the same design never share files.
     run_dir = Path(tempfile.mkdtemp(prefix=_slug(test_module.rpartition(".")[2]) + ".",
                                     dir=build_dir))

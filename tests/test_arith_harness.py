@@ -9,6 +9,7 @@ from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 from dfx_hw.arith import FP16Adder, FP16Multiplier
+from sim.equivalence import compare_designs
 from sim.harness import dedupe_modules, run_cocotb, source_files, source_hash, verilog_for
 
 
@@ -64,40 +65,12 @@ def test_failing_bench_fails_the_pytest_test_with_its_message():
                    testcase="stream", bench={"op": "mul", "corners": True})
 
 
-def _equivalence_bench(original, merged_renamed, cycles):
-    """A Verilog bench driving random inputs into `top` and `top_d`, counting output mismatches."""
-    header = re.search(r"^module top\(.*?^endmodule", original, re.M | re.S).group(0)
-    inputs = re.findall(r"^\s*input (?:\[(\d+):0\] )?(\S+);", header, re.M)
-    outputs = re.findall(r"^\s*output (?:\[(\d+):0\] )?(\S+);", header, re.M)
-    lines = ["module bench;", "reg clk = 0; reg rst = 1; integer i, bad = 0, defined = 0;"]
-    lines += [f"reg [{w or 0}:0] {n};" for w, n in inputs if n not in ("clk", "rst")]
-    lines += [f"wire [{w or 0}:0] {n}_1, {n}_2;" for w, n in outputs]
-    for suffix, module in (("_1", "top"), ("_2", "top_d")):
-        ports = [f".{n}({n})" for _, n in inputs] + [f".{n}({n}{suffix})" for _, n in outputs]
-        lines.append(f"{module} u{suffix}({', '.join(ports)});")
-    lines += ["always #5 clk = ~clk;", "initial begin", "#22 rst = 0;",
-              f"for (i = 0; i < {cycles}; i = i + 1) begin", "@(negedge clk);"]
-    lines += [f"if ({n}_1 !== {n}_2) bad = bad + 1;" for _, n in outputs]
-    lines += [f"if (^{n}_1 !== 1'bx) defined = defined + 1;" for _, n in outputs]
-    lines += [f"{n} = $random;" for _, n in inputs if n not in ("clk", "rst")]
-    lines += ["end", '$display("mismatches=%0d defined=%0d", bad, defined);', "$finish;", "end",
-              "endmodule"]
-    return "\n".join(lines)
-
-
 def test_merged_verilog_behaves_like_the_original(tmp_path):
     """Random stimulus into the original and the merged design: identical outputs."""
     from amaranth.back import verilog
     original = verilog.convert(_TwoMultipliers(), name="top")
     merged = dedupe_modules(original)
     renamed = merged.replace("\\top.", "\\top_d.").replace("module top(", "module top_d(", 1)
-    files = {"original.v": original, "merged.v": renamed,
-             "bench.v": _equivalence_bench(original, renamed, cycles=2000)}
-    for name, text in files.items():
-        (tmp_path / name).write_text(text)
-    subprocess.run(["iverilog", "-o", "bench.vvp", *files], cwd=tmp_path, check=True)
-    out = subprocess.run(["vvp", "bench.vvp"], cwd=tmp_path, check=True, capture_output=True,
-                         text=True).stdout
-    mismatches, defined = map(int, re.search(r"mismatches=(\d+) defined=(\d+)", out).groups())
+    mismatches, defined = compare_designs(original, renamed, workdir=tmp_path, cycles=2000)
     assert mismatches == 0
     assert defined > 2 * 2000 - 10          # both outputs known on (nearly) every clock

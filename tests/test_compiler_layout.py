@@ -162,8 +162,8 @@ def test_small_geometry_compiles():
 
 def test_hbm_weight_image_is_the_mpu_weight_stream():
     """The compiler's packed tiles are exactly the stream the MPU consumes
-    (:func:`dfx_hw.mpu.walk.weight_tiles`, the compiler's walk, lane-major tiles)."""
-    from dfx_hw.mpu.walk import weight_tiles
+    (:func:`dfx_hw.spec.walk.weight_tiles`, the compiler's walk, lane-major tiles)."""
+    from dfx_hw.spec.walk import weight_tiles
 
     w = np.random.default_rng(4).standard_normal((200, 300)).astype(np.float16)
     stream = weight_tiles(w, d=64, l=16, band=WEIGHT_BAND, serpentine=WEIGHT_SERPENTINE)

@@ -3,7 +3,7 @@
 
 import pytest
 
-from dfx_hw.mpu import walk
+from dfx_hw.spec import walk
 from dfx_hw.mpu.accumulator import gap_for
 from dfx_hw.mpu.matrix_unit import MatrixUnit, pipeline_latency
 from sim.harness import run_cocotb
@@ -72,7 +72,7 @@ def test_matrix_unit_throughput_one_tile_per_clock():
 @pytest.mark.parametrize("serpentine, band", [(False, 2), (True, 4)])
 def test_matrix_unit_interlock_stalls_match_the_stall_model(serpentine, band):
     """Bands narrower than the accumulator gap (raster) and the serpentine turn stall the walk:
-    first tile to last word takes exactly :func:`dfx_hw.mpu.walk.issue_clocks` + the pipeline
+    first tile to last word takes exactly :func:`dfx_hw.spec.walk.issue_clocks` + the pipeline
     latency, and the results stay bit-exact with the model."""
     params = {"d": 4, "l": 4, "band": band, "max_rows": 64, "mul_latency": 1, "add_latency": 3,
               "max_latency": 0, "serpentine": serpentine}
@@ -86,12 +86,12 @@ def test_matrix_unit_interlock_stalls_match_the_stall_model(serpentine, band):
                                                   max_latency=0)})
 
 
-#: The U280 geometry (d = 64, l = 16). The 16 MFU lanes are one separately elaborated Verilog
-#: module instantiated 16 times (``lane_module``), which cuts elaboration and Icarus compile time
-#: by about 16x; short FP16 latencies keep the run to a few dozen clocks (Icarus simulates this
-#: design at a few clocks per second).
+#: The U280 geometry (d = 64, l = 16). The harness writes hierarchical Verilog (one module per
+#: distinct leaf: MFU lane, adder tree, FP16 units; :mod:`dfx_hw.hdl.leaf`), which keeps
+#: elaboration and the Icarus compile short; short FP16 latencies keep the run to a few dozen
+#: clocks (Icarus simulates this design at a few clocks per second).
 FULL = {"d": 64, "l": 16, "band": 8, "max_rows": 256, "mul_latency": 2, "add_latency": 2,
-        "max_latency": 1, "lane_module": "dfx_mfu_lane_d64"}
+        "max_latency": 1}
 
 
 def test_matrix_unit_full_size_matches_bittrue_model():

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from dfx_hw.compiler import tiling
-from dfx_hw.mpu import walk
+from dfx_hw.spec import walk
 from dfx_hw.mpu.descriptor import matrix_descriptor
 from dfx_hw.mpu.layouts import MatOp, descriptor_layout
 

@@ -1,12 +1,15 @@
 """Resource-estimation flow: Yosys on a real unit, logic-level rules on small netlists, registry."""
 
+import os
+import stat
+
 import pytest
 
 from dfx_hw.cli import main
 from dfx_hw.synth.flow import estimate
 from dfx_hw.synth.levels import logic_levels
 from dfx_hw.synth.targets import TARGETS, Target, select_targets
-from dfx_hw.synth.yosys import count_resources
+from dfx_hw.synth.yosys import count_resources, design_modules, module_instances
 
 
 def _cell(kind, inputs, outputs, **params):
@@ -83,6 +86,32 @@ def test_count_resources_categories():
     assert counts["other"] == {"XORCY": 1}
 
 
+def test_hierarchical_netlist_counts_each_module_times_its_instances():
+    """An unflattened netlist: top has two `lane`s, a lane has three `unit`s and a LUT. Counts
+    multiply through the hierarchy; library black boxes (listed as modules by write_json) are
+    not submodules; a module instance is a path boundary for the per-module levels."""
+    unit = {"ports": {}, "cells": {"l": _cell("LUT2", {"I0": [2]}, {"O": [3]}),
+                                   "f": _cell("FDRE", {"D": [3]}, {"Q": [4]})}}
+    lane = {"ports": {"y": {"direction": "output", "bits": [21]}},
+            "cells": {**{f"u{i}": _cell("unit", {"a": [2]}, {"y": [10 + i]})
+                         for i in range(3)},
+                      "g": _cell("LUT3", {"I0": [10], "I1": [11], "I2": [12]}, {"O": [20]}),
+                      "h": _cell("LUT1", {"I0": [20]}, {"O": [21]})}}
+    top = {"ports": {"o": {"direction": "output", "bits": [5, 6]}},
+           "cells": {"a": _cell("lane", {"x": [2]}, {"y": [5]}),
+                     "b": _cell("lane", {"x": [2]}, {"y": [6]}),
+                     "d": _cell("DSP48E2", {"A": [2]}, {"P": [7]})}}
+    blackbox = {"attributes": {"blackbox": "1"}, "ports": {}, "cells": {}}
+    netlist = {"modules": {"top": top, "lane": lane, "unit": unit, "DSP48E2": blackbox,
+                           "LUT2": blackbox}}
+    assert module_instances(netlist, "top") == {"top": 1, "lane": 2, "unit": 6}
+    counts = count_resources(netlist, "top", hierarchy=True)
+    assert (counts["luts"], counts["ffs"], counts["dsp48e2"], counts["other"]) == (10, 6, 1, {})
+    # unit outputs start paths inside `lane`: LUT3 -> LUT1 = 2 levels (not 3 through the unit).
+    depth = logic_levels(netlist, "lane", boundaries=design_modules(netlist))
+    assert depth.levels == 2 and depth.path == ("LUT3 g", "LUT1 h")
+
+
 @pytest.mark.slow
 def test_yosys_multiplier_uses_one_dsp48e2(tmp_path):
     """Synthesise FP16Multiplier (default latency) and check the parsed figures are sane."""
@@ -111,8 +140,13 @@ def test_registry_names_are_unique_and_loadable():
 
 def test_verilog_command_writes_u280_targets(tmp_path):
     assert main(["verilog", "fp16_max", "--out", str(tmp_path)]) == 0
-    text = (tmp_path / "fp16_max.v").read_text()
-    assert "module top" in text
+    path = tmp_path / "fp16_max.v"
+    assert "module top" in path.read_text()
+    # An ordinary build output: 0666 less the umask (0644 with the usual 022), not mkstemp's 0600.
+    umask = os.umask(0o022)
+    os.umask(umask)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~umask
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["fp16_max.v"]     # no temporary left
 
 
 def test_slow_targets_left_out_by_default_unless_named():

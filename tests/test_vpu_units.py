@@ -1,23 +1,16 @@
 """VPU building blocks: decode table against the bit-true primitive table, micro-op programs
-against the recipes, parameter errors, and the SFU_V table functions on Icarus over every FP16
-input (bit for bit against the bit-true recipes)."""
+against the recipes, and the SFU_V table functions on Icarus over every FP16 input (bit for bit
+against the bit-true recipes). Parameter errors: ``test_vpu_errors.py``."""
 
 import numpy as np
 import pytest
 
 from dfx_hw.model.bittrue import recipes
 from dfx_hw.model.bittrue.vector_ops import VECTOR_PRIMITIVES
-from dfx_hw.vpu.accumulator import Accumulator
-from dfx_hw.vpu.delay import delay
-from dfx_hw.vpu.isa_decoder import IsaDecoder
 from dfx_hw.vpu.layouts import (OP_CONTROL, PRIMITIVE_CONTROL, ASource, BSource, Opcode, Sink,
-                                Unary, VPUConfig)
-from dfx_hw.vpu.operand_collector import OperandCollector
+                                VPUConfig)
 from dfx_hw.vpu.programs import Allocation, MicroOp, VPUState, encode, execute, recipe_program
-from dfx_hw.vpu.regfile import RegisterFile
-from dfx_hw.vpu.unary_rom import UnaryUnit, make_unary_unit
-from dfx_hw.vpu.vfu import VFU
-from dfx_hw.vpu.vpu import VPU
+from dfx_hw.vpu.unary_rom import make_unary_unit
 from sim.harness import run_cocotb
 
 
@@ -107,27 +100,6 @@ def test_program_errors():
         recipe_program([recipes.Step("y", "VNOPE", ("x",))], Allocation(cfg, 4))
     with pytest.raises(ValueError, match="vector operand at 2 \\(\\+4\\) is not lane aligned"):
         execute([MicroOp("VCOPY", dst=0, src1=2, length=4)], VPUState(cfg))
-
-
-@pytest.mark.parametrize("build, message", [
-    (lambda: RegisterFile(lanes=3, depth=8), "lanes must be a positive power of two, not 3"),
-    (lambda: RegisterFile(lanes=4, depth=1), "depth must be an integer of at least 2, not 1"),
-    (lambda: VFU(lanes=0), "lanes must be a positive power of two, not 0"),
-    (lambda: VFU(lanes=4, mul_latency=-2), "mul_latency must be a non-negative integer, not -2"),
-    (lambda: Accumulator(lanes=4, acc_latency="6"),
-     "acc_latency must be a non-negative integer, not '6'"),
-    (lambda: UnaryUnit(functions=(Unary.NONE,)), "functions must be drawn from"),
-    (lambda: OperandCollector(config=VPUConfig(), short_latency=5, long_latency=9,
-                              reduction_latency=9,
-                              sum_interval=1, max_interval=1, store_depth=4, slots=0),
-     "slots must be an integer of at least 1, not 0"),
-    (lambda: VPU(config={"lanes": 4}), "config must be a VPUConfig, not"),
-    (lambda: IsaDecoder(config=16), "config must be a VPUConfig, not 16"),
-    (lambda: delay(None, 0, -1), "clocks must be a non-negative integer, not -1"),
-])
-def test_component_parameter_errors(build, message):
-    with pytest.raises(ValueError, match=message):
-        build()
 
 
 def test_table_functions_every_input_bit_exact_icarus():

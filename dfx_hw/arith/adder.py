@@ -1,13 +1,12 @@
 """Pipelined IEEE binary16 adder/subtractor in fabric logic."""
 
 from amaranth.hdl import Cat, Const, Module, Mux
-from amaranth.lib import wiring
-from amaranth.lib.wiring import In, Out
+from amaranth.lib.wiring import In
 
 from .bits import leading_zeros
 from .format import EXP_MAX, FRAC_BITS, SIG_BITS, WIDTH, unpack
-from .pipeline import Pipeline, check_latency, register_counts
-from .rounding import round_pack, select_special
+from .pipeline import PipelinedUnit
+from .rounding import round_stage
 
 __all__ = ["FP16Adder"]
 
@@ -18,7 +17,7 @@ _ALIGN_BITS = SIG_BITS + _EXTRA     # 14
 _ALIGN_CLAMP = _ALIGN_BITS + 1      # 15: any larger alignment shift gives the same bits
 
 
-class FP16Adder(wiring.Component):
+class FP16Adder(PipelinedUnit):
     """FP16 adder/subtractor: ``result = a + b`` or ``a - b``, bit for bit ``numpy.float16``.
 
     Round to nearest even; subnormals are exact; any NaN input and ``inf - inf`` give the quiet
@@ -47,44 +46,24 @@ class FP16Adder(wiring.Component):
     5. *round*: round to nearest even, pack, overflow to inf, special-value multiplexer.
        Cut ``output``.
 
-    Parameters
-    ----------
-    latency : int
-        Clock cycles from operands to result (non-negative; default 6).
+    ``latency`` (default 6) and the ports ``a``, ``en`` and ``result`` (the sum): see
+    :class:`~dfx_hw.arith.pipeline.PipelinedUnit`. Other members:
 
-    Members
-    -------
-    a : In(16)
     b : In(16)
-        Operands.
+        Second operand.
     subtract : In(1)
         When high, the operation is ``a - b``.
-    en : In(1)
-        Clock enable (init 1): when low the whole pipeline holds.
-    result : Out(16)
-        The sum of the operands applied ``latency`` enabled clocks earlier.
     """
 
+    CUTS = _PRIORITY
     DEFAULT_LATENCY = len(_PRIORITY)
 
-    a: In(WIDTH)
     b: In(WIDTH)
     subtract: In(1)
-    en: In(1, init=1)
-    result: Out(WIDTH)
-
-    def __init__(self, *, latency=DEFAULT_LATENCY):
-        self._latency = check_latency(latency)
-        super().__init__()
-
-    @property
-    def latency(self):
-        return self._latency
 
     def elaborate(self, platform):
         m = Module()
-        pipe = Pipeline(m, counts=register_counts(_PRIORITY, output="output",
-                                                  latency=self._latency), en=self.en)
+        pipe = self.pipeline(m)
 
         # Stage 0: order the operands by magnitude, exponent difference, flags.
         a = unpack(m, self.a, name="a")
@@ -141,10 +120,6 @@ class FP16Adder(wiring.Component):
                       nan=s3.nan, inf=s3.inf)
 
         # Stage 5: round to nearest even, pack, specials.
-        magnitude = round_pack(frac=s4.frac, exp_field=s4.field, guard=s4.guard,
-                               sticky=s4.sticky, overflow=s4.ovf)
-        result = select_special(sign=s4.sign, magnitude=magnitude, nan=s4.nan, inf=s4.inf,
-                                zero=s4.zero)
-        s5 = pipe.cut("output", result=result)
+        s5 = pipe.cut("output", result=round_stage(s4))
         m.d.comb += self.result.eq(s5.result)
         return m

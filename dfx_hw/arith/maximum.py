@@ -1,11 +1,10 @@
 """Pipelined FP16 maximum/compare unit (for reduce-max and arg-max)."""
 
 from amaranth.hdl import Cat, Const, Module, Mux
-from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 from .format import QNAN, SIGN_BIT, WIDTH, unpack
-from .pipeline import Pipeline, check_latency, register_counts
+from .pipeline import PipelinedUnit
 
 __all__ = ["FP16Max", "order_key"]
 
@@ -23,7 +22,7 @@ def order_key(value):
     return Cat(value[:SIGN_BIT] ^ sign.replicate(SIGN_BIT), ~sign)
 
 
-class FP16Max(wiring.Component):
+class FP16Max(PipelinedUnit):
     """FP16 maximum: ``result`` is the larger of ``a`` and ``b``; ``b_greater`` says which.
 
     Ordering rule (it is the order of ``numpy.argmax``, with ``-0 < +0`` added):
@@ -40,44 +39,24 @@ class FP16Max(wiring.Component):
     operands. Pipeline: *compare* (order keys, comparison, NaN flags; cut ``compare``), then
     *select* (multiplexer; cut ``output``). Default latency 1 (register on ``output``).
 
-    Parameters
-    ----------
-    latency : int
-        Clock cycles from operands to result (non-negative; default 1).
+    ``latency`` (default 1) and the ports ``a``, ``en`` and ``result`` (the larger operand, or
+    0x7E00): see :class:`~dfx_hw.arith.pipeline.PipelinedUnit`. Other members:
 
-    Members
-    -------
-    a : In(16)
     b : In(16)
-        Operands.
-    en : In(1)
-        Clock enable (init 1): when low the whole pipeline holds.
-    result : Out(16)
-        The larger operand (or 0x7E00).
+        Second operand.
     b_greater : Out(1)
         ``b`` was selected.
     """
 
+    CUTS = _PRIORITY
     DEFAULT_LATENCY = 1
 
-    a: In(WIDTH)
     b: In(WIDTH)
-    en: In(1, init=1)
-    result: Out(WIDTH)
     b_greater: Out(1)
-
-    def __init__(self, *, latency=DEFAULT_LATENCY):
-        self._latency = check_latency(latency)
-        super().__init__()
-
-    @property
-    def latency(self):
-        return self._latency
 
     def elaborate(self, platform):
         m = Module()
-        pipe = Pipeline(m, counts=register_counts(_PRIORITY, output="output",
-                                                  latency=self._latency), en=self.en)
+        pipe = self.pipeline(m)
         a, b = unpack(m, self.a, name="a"), unpack(m, self.b, name="b")
         b_greater = Mux(a.is_nan | b.is_nan, b.is_nan & ~a.is_nan,
                         order_key(self.b) > order_key(self.a))

@@ -1,13 +1,12 @@
 """Pipelined IEEE binary16 multiplier (and squarer) whose significand product is one DSP48E2."""
 
 from amaranth.hdl import Cat, Const, Module, Mux, Signal, signed
-from amaranth.lib import wiring
-from amaranth.lib.wiring import In, Out
+from amaranth.lib.wiring import In
 
 from .bits import leading_zeros
 from .format import BIAS, EXP_MAX, FRAC_BITS, SIG_BITS, WIDTH, unpack
-from .pipeline import Pipeline, check_latency, register_counts
-from .rounding import round_pack, select_special
+from .pipeline import PipelinedUnit
+from .rounding import round_stage
 
 __all__ = ["FP16Multiplier", "FP16Square"]
 
@@ -19,7 +18,7 @@ _PRODUCT_BITS = 2 * SIG_BITS          # 22
 _SHIFT_CLAMP = SIG_BITS + 1           # 12: any larger right shift gives the same bits
 
 
-class FP16Multiplier(wiring.Component):
+class FP16Multiplier(PipelinedUnit):
     """FP16 multiplier: ``result = a * b``, equal bit for bit to ``numpy.float16`` arithmetic.
 
     Round to nearest even; subnormal inputs and outputs are exact; any NaN input and
@@ -43,41 +42,18 @@ class FP16Multiplier(wiring.Component):
     3. *round*: round to nearest even, pack, overflow to inf, special-value multiplexer.
        Cut ``output``.
 
-    Parameters
-    ----------
-    latency : int
-        Clock cycles from operands to result (non-negative; default 4).
-
-    Members
-    -------
-    a : In(16)
-    b : In(16)
-        Operands.
-    en : In(1)
-        Clock enable (init 1): when low the whole pipeline holds.
-    result : Out(16)
-        The product of the operands applied ``latency`` enabled clocks earlier.
+    ``latency`` (default 4) and the ports ``a``, ``en`` and ``result`` (the product): see
+    :class:`~dfx_hw.arith.pipeline.PipelinedUnit`; ``b : In(16)`` is the second operand.
     """
 
+    CUTS = _PRIORITY
     DEFAULT_LATENCY = len(_PRIORITY)
 
-    a: In(WIDTH)
     b: In(WIDTH)
-    en: In(1, init=1)
-    result: Out(WIDTH)
-
-    def __init__(self, *, latency=DEFAULT_LATENCY):
-        self._latency = check_latency(latency)
-        super().__init__()
-
-    @property
-    def latency(self):
-        return self._latency
 
     def elaborate(self, platform):
         m = Module()
-        pipe = Pipeline(m, counts=register_counts(_PRIORITY, output="output",
-                                                  latency=self._latency), en=self.en)
+        pipe = self.pipeline(m)
 
         # Stage 0: unpack, normalise subnormal significands (hidden bit to bit 10).
         a, b = unpack(m, self.a, name="a"), unpack(m, self.b, name="b")
@@ -129,41 +105,19 @@ class FP16Multiplier(wiring.Component):
                       sign=s1.sign, nan=s1.nan, inf=s1.inf, zero=s1.zero)
 
         # Stage 3: round to nearest even, pack, specials.
-        magnitude = round_pack(frac=s2.frac, exp_field=s2.field, guard=s2.guard,
-                               sticky=s2.sticky, overflow=s2.ovf)
-        result = select_special(sign=s2.sign, magnitude=magnitude, nan=s2.nan, inf=s2.inf,
-                                zero=s2.zero)
-        s3 = pipe.cut("output", result=result)
+        s3 = pipe.cut("output", result=round_stage(s2))
         m.d.comb += self.result.eq(s3.result)
         return m
 
 
-class FP16Square(wiring.Component):
+class FP16Square(PipelinedUnit):
     """FP16 squarer: ``result = a * a``, an :class:`FP16Multiplier` with both inputs tied.
 
-    Same contract, pipeline and resources as :class:`FP16Multiplier` (``latency`` default 4).
-
-    Members
-    -------
-    a : In(16)
-    en : In(1)
-        Clock enable (init 1).
-    result : Out(16)
+    Same contract, pipeline and resources as :class:`FP16Multiplier` (``latency`` default 4);
+    its only ports are those of :class:`~dfx_hw.arith.pipeline.PipelinedUnit`.
     """
 
     DEFAULT_LATENCY = FP16Multiplier.DEFAULT_LATENCY
-
-    a: In(WIDTH)
-    en: In(1, init=1)
-    result: Out(WIDTH)
-
-    def __init__(self, *, latency=DEFAULT_LATENCY):
-        self._latency = check_latency(latency)
-        super().__init__()
-
-    @property
-    def latency(self):
-        return self._latency
 
     def elaborate(self, platform):
         m = Module()

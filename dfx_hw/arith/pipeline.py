@@ -10,8 +10,14 @@ on the unit's last cut (the output), where a retiming synthesis tool can move th
 from types import SimpleNamespace
 
 from amaranth.hdl import Signal, Value
+from amaranth.lib.wiring import In, Out
 
-__all__ = ["check_latency", "register_counts", "Pipeline"]
+from ..hdl.leaf import LeafComponent
+from .format import WIDTH
+
+__all__ = ["check_latency", "register_counts", "Pipeline", "PipelinedUnit"]
+
+_DEFAULT = object()         # "latency not given": the unit's DEFAULT_LATENCY
 
 
 def check_latency(latency):
@@ -90,3 +96,57 @@ class Pipeline:
                 value = reg
             out[key] = value
         return SimpleNamespace(**out)
+
+
+class PipelinedUnit(LeafComponent):
+    """Base of the FP16 units: the ports every unit has, a ``latency`` parameter and a
+    :class:`Pipeline` over the unit's cut points.
+
+    A subclass declares its other ports, ``CUTS`` (its cut points in the order they receive
+    registers, the last-resort ``"output"`` among them) and ``DEFAULT_LATENCY``, and builds its
+    datapath in ``elaborate`` on :meth:`pipeline`. Every unit is a leaf
+    (:class:`~dfx_hw.hdl.leaf.LeafComponent`): hierarchical Verilog has one module per unit and
+    latency, instantiated.
+
+    Parameters
+    ----------
+    latency : int
+        Clock cycles from operands to result (non-negative; default ``DEFAULT_LATENCY``): the
+        operands applied on a clock where ``en`` is high give their result exactly ``latency``
+        enabled clocks later. ``0`` makes the unit combinational.
+
+    Members
+    -------
+    a : In(16)
+        First (or only) operand.
+    en : In(1, init=1)
+        Clock enable: when low the whole pipeline holds its state.
+    result : Out(16)
+        The result for the operands applied ``latency`` enabled clocks earlier.
+    """
+
+    CUTS = ("output",)
+    DEFAULT_LATENCY = 1
+
+    a: In(WIDTH)
+    en: In(1, init=1)
+    result: Out(WIDTH)
+
+    def __init__(self, *, latency=_DEFAULT):
+        self._latency = check_latency(self.DEFAULT_LATENCY if latency is _DEFAULT else latency)
+        super().__init__()
+
+    @property
+    def latency(self):
+        """Clock cycles from operands to result."""
+        return self._latency
+
+    def leaf_parameters(self):
+        """The latency (resolved) is the unit's only parameter."""
+        return {"latency": self._latency}
+
+    def pipeline(self, m):
+        """A :class:`Pipeline` in ``m`` placing :attr:`latency` registers on ``CUTS``, enabled by
+        ``en``."""
+        return Pipeline(m, counts=register_counts(self.CUTS, output="output",
+                                                  latency=self._latency), en=self.en)

@@ -4,7 +4,7 @@ from amaranth.hdl import Cat, Const, Mux
 
 from .format import INF, QNAN, SIGN_BIT
 
-__all__ = ["round_pack", "select_special"]
+__all__ = ["round_pack", "select_special", "round_stage"]
 
 
 def round_pack(*, frac, exp_field, guard, sticky, overflow):
@@ -43,3 +43,16 @@ def select_special(*, sign, magnitude, nan, inf, zero):
     return Mux(nan, Const(QNAN, SIGN_BIT + 1),
                Cat(Mux(inf, Const(INF, SIGN_BIT),
                        Mux(zero, Const(0, SIGN_BIT), magnitude)), sign))
+
+
+def round_stage(stage):
+    """The last stage of the adder and the multiplier: :func:`round_pack`, then
+    :func:`select_special`, on the values of the previous cut point.
+
+    ``stage`` has the fields ``frac``, ``field`` (exponent field), ``guard``, ``sticky``,
+    ``ovf`` (overflow), ``sign``, ``nan``, ``inf`` and ``zero``. Returns the 16-bit result.
+    """
+    magnitude = round_pack(frac=stage.frac, exp_field=stage.field, guard=stage.guard,
+                           sticky=stage.sticky, overflow=stage.ovf)
+    return select_special(sign=stage.sign, magnitude=magnitude, nan=stage.nan, inf=stage.inf,
+                          zero=stage.zero)

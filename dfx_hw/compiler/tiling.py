@@ -2,7 +2,7 @@
 
 A ``K x N`` matrix is cut into ``(d, l)`` tiles (``Kt = ceil(K/d)`` row tiles, ``Nt = ceil(N/l)``
 column tiles, ragged edges padded with +0). Tiles are stored one after another in *walk order*,
-the order the MPU consumes them, defined once in :func:`dfx_hw.mpu.walk.tile_order`:
+the order the MPU consumes them, defined once in :func:`dfx_hw.spec.walk.tile_order`:
 
 * the column tiles are grouped in bands of ``band`` column tiles (the last band may be narrower);
 * bands are walked left to right; inside a band, row tile ``rt = 0, 1, ..., Kt-1`` in ascending
@@ -19,7 +19,7 @@ no serpentine. A column tile is then revisited every 8 tiles, which is the MPU a
 read-after-write gap at the default FP16 adder latency (:func:`dfx_hw.mpu.accumulator.gap_for`),
 so the MPU takes one tile per clock without bubbles; a serpentine walk would revisit the turning
 column on the next clock and stall ``gap - 1`` clocks at every turn
-(:func:`dfx_hw.mpu.walk.issue_clocks`). The output bits do not depend on the walk.
+(:func:`dfx_hw.spec.walk.issue_clocks`). The output bits do not depend on the walk.
 
 A band as wide as the matrix (``band >= Nt``) makes every prefix of row tiles a prefix of the
 storage; the key and value caches use it, so that a cache holding ``t`` tokens is read from its
@@ -30,7 +30,7 @@ import functools
 
 import numpy as np
 
-from ..mpu.walk import tile_order
+from ..spec.walk import tile_order
 
 __all__ = ["WEIGHT_BAND", "WEIGHT_SERPENTINE", "tile_counts", "walk", "pack", "unpack", "row_offsets",
            "tiled_size"]

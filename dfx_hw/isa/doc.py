@@ -21,7 +21,7 @@ def _bits(layout, name):
 def isa_markdown() -> str:
     """The ISA reference as Markdown."""
     from ..compiler import memmap, program
-    from ..isasim import costs
+    from ..spec import costs
 
     out = [
         "# DFX instruction set",

@@ -14,7 +14,7 @@ from ..isa.encoding import IllegalInstruction, decode
 from ..isa.layouts import InstrClass, Opcode, Register, Signature
 from ..model.bittrue import functions, recipes, reduce
 from ..model.bittrue.fp16 import from_bits, to_bits
-from . import costs
+from ..spec import costs
 from .errors import AddressError, IllegalInstructionError, RegisterFileOverflow, SimulationError
 from .timing import Timeline
 
@@ -66,7 +66,7 @@ class Core:
         self.pc = 0
         self.done = False
         self.counts = Counter()
-        self.cycles = 0              # serial estimate (costs.py)
+        self.cycles = 0              # serial estimate (spec/costs.py)
         self.timeline = Timeline()   # overlapped estimate (timing.py)
         self._unit = None
         self.token_marks = []        # (counts copy, serial, overlapped clocks) per token store

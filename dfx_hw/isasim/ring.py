@@ -7,7 +7,7 @@ import numpy as np
 from ..compiler.memmap import SRF_SIZE, VRF_SIZE
 from ..isa.encoding import encode_program
 from ..isa.layouts import InstrClass, Opcode
-from . import costs
+from ..spec import costs
 from .core import Core
 from .errors import RingDeadlock
 
@@ -60,7 +60,7 @@ class Ring:
 
     @property
     def cycles(self):
-        """Serial estimate of the clocks (:mod:`~dfx_hw.isasim.costs`): the slowest core."""
+        """Serial estimate of the clocks (:mod:`~dfx_hw.spec.costs`): the slowest core."""
         return max(core.cycles for core in self.cores)
 
     @property

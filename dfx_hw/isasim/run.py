@@ -28,7 +28,7 @@ class GenerationResult:
         Core 0's executed instructions by class for each generated token (the first includes
         summarization).
     cycles : int
-        Serial estimate of the clocks (:mod:`dfx_hw.isasim.costs`).
+        Serial estimate of the clocks (:mod:`dfx_hw.spec.costs`).
     token_cycles : list of int
         Core 0's serial clocks for each generated token.
     overlapped_cycles : int

@@ -1,7 +1,7 @@
 """Scoreboard timing of one core: the overlapped cycle estimate.
 
-The serial estimate (:mod:`.costs`, every instruction's occupancy plus latency added up) ignores
-that DMA, matrix, vector and router instructions run concurrently. :class:`Timeline` models the
+The serial estimate (:mod:`dfx_hw.spec.costs`, every instruction's occupancy plus latency added
+up) ignores that DMA, matrix, vector and router instructions run concurrently. :class:`Timeline` models the
 scheduler and scoreboard of DESIGN.md, section 4:
 
 * instructions issue in program order, at most one per clock;

@@ -8,8 +8,8 @@ from amaranth.lib.wiring import In, Out
 
 from ..arith.adder import FP16Adder
 from ..arith.pipeline import check_latency
-from .params import check_positive, check_power_of_two
-from .delay import delay
+from ..hdl.delay import delay
+from ..spec.params import check_positive, check_power_of_two
 from .layouts import column_meta_layout, lane_sums_layout, tile_meta_layout, vector_layout
 
 __all__ = ["Accumulator", "gap_for"]

@@ -1,18 +1,18 @@
 """A pipelined pairwise FP16 adder tree (one MFU lane's reduction)."""
 
 from amaranth.hdl import Module
-from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 from ..arith.adder import FP16Adder
 from ..arith.pipeline import check_latency
+from ..hdl.leaf import LeafComponent
+from ..spec.params import check_power_of_two
 from .layouts import FP16, vector_layout
-from .params import check_power_of_two
 
 __all__ = ["AdderTree"]
 
 
-class AdderTree(wiring.Component):
+class AdderTree(LeafComponent):
     """Sum of ``width`` FP16 values by a pairwise tree of depth ``log2(width)``.
 
     Level ``k`` adds neighbours: ``s[k+1][i] = s[k][2i] + s[k][2i+1]`` (``s[0]`` is the input),

@@ -3,7 +3,6 @@
 :func:`dfx_hw.model.bittrue.tables.gelu_table`."""
 
 from amaranth.hdl import Cat, Const, Module, Mux, Signal
-from amaranth.lib import wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
@@ -12,8 +11,9 @@ from ..arith.pipeline import check_latency
 from ..arith.bits import leading_zeros
 from ..arith.format import BIAS, FRAC_BITS, QNAN, SIGN_BIT, unpack
 from ..arith.multiplier import FP16Multiplier
+from ..hdl.delay import delay
+from ..hdl.leaf import LeafComponent
 from ..model.bittrue import tables
-from .delay import delay
 from .layouts import FP16
 
 __all__ = ["GeluUnit", "gelu_latency", "gelu_rom_init", "gelu_decode_bits"]
@@ -46,7 +46,7 @@ def gelu_decode_bits():
     return _F
 
 
-class GeluUnit(wiring.Component):
+class GeluUnit(LeafComponent):
     """``y = gelu(x)`` as :func:`dfx_hw.model.bittrue.functions.gelu_recipe` defines it, bit for
     bit, or ``y = x`` when ``bypass`` is high.
 

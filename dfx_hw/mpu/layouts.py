@@ -2,7 +2,7 @@
 its streams and the per-tile bookkeeping that travels down its pipeline.
 
 This module is the single source of truth for every packed format the MPU's ports carry. The
-gateware, the cocotb benches, the weight-tiling helper (:mod:`dfx_hw.mpu.walk`) and the core's
+gateware, the cocotb benches, the weight-tiling helper (:mod:`dfx_hw.spec.walk`) and the core's
 instruction decoder (which maps ISA words onto :func:`descriptor_layout`) all use these objects.
 
 Element order of a tile (the DMA's beat, the order of :func:`dfx_hw.compiler.tiling.pack`): a
@@ -63,7 +63,7 @@ def descriptor_layout():
         Emit the maximum of the outputs and its first index on the ``max`` stream when done.
     band : unsigned(8)
         Column tiles per band of this operation's weight stream; 0 or more than the hardware's
-        ``band`` means the hardware's ``band`` (see :mod:`dfx_hw.mpu.walk`).
+        ``band`` means the hardware's ``band`` (see :mod:`dfx_hw.spec.walk`).
     """
     return data.StructLayout({
         "op": MatOp,

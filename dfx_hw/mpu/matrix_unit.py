@@ -8,11 +8,13 @@ from amaranth.lib.wiring import In, Out, connect, flipped
 from ..arith.adder import FP16Adder
 from ..arith.maximum import FP16Max
 from ..arith.multiplier import FP16Multiplier
+from ..arith.pipeline import check_latency
 from ..geometry import U280
+from ..spec.params import check_positive, check_power_of_two
 from .accumulator import Accumulator, gap_for
 from .gelu_rom import gelu_latency
 from .mfu import MFU
-from .operand_collector import OperandCollector
+from .operand_collector import OperandCollector, check_max_rows
 from .reduce_max import ReduceMax
 from .sfu_m import SFUM
 from .vectorizer import Vectorizer
@@ -27,8 +29,7 @@ DEFAULT_MAX_ROWS = 6400
 
 
 def pipeline_latency(*, d, mul_latency=FP16Multiplier.DEFAULT_LATENCY,
-                     add_latency=FP16Adder.DEFAULT_LATENCY, max_latency=FP16Max.DEFAULT_LATENCY,
-                 lane_module=None):
+                     add_latency=FP16Adder.DEFAULT_LATENCY, max_latency=FP16Max.DEFAULT_LATENCY):
     """Clocks from the edge that accepts a column's last weight tile to the edge that can hand
     its word to ``out``: collector register (1) + MFU (multiplier + ``log2 d`` adders) +
     accumulator (adder + 1) + SFU_M (multiplier + GELU lane) + reduce-max
@@ -53,12 +54,9 @@ class MatrixUnit(wiring.Component):
     max_rows : int
         Largest ``K``.
     serpentine : bool
-        Walk odd row tiles right to left (:mod:`dfx_hw.mpu.walk`).
+        Walk odd row tiles right to left (:mod:`dfx_hw.spec.walk`).
     mul_latency, add_latency, max_latency : int
         Latencies of the FP16 units.
-    lane_module : str or None
-        Build the MFU lanes as instances of this external Verilog module
-        (:meth:`verilog_prelude` returns its text; see :class:`~dfx_hw.mpu.mfu.MFU`).
 
     Members
     -------
@@ -73,14 +71,20 @@ class MatrixUnit(wiring.Component):
 
     def __init__(self, *, d=U280.d, l=U280.l, band=DEFAULT_BAND, max_rows=DEFAULT_MAX_ROWS,
                  serpentine=False, mul_latency=FP16Multiplier.DEFAULT_LATENCY,
-                 add_latency=FP16Adder.DEFAULT_LATENCY, max_latency=FP16Max.DEFAULT_LATENCY,
-                 lane_module=None):
+                 add_latency=FP16Adder.DEFAULT_LATENCY, max_latency=FP16Max.DEFAULT_LATENCY):
+        # Every parameter is checked before any part is built, so that a bad value leaves no
+        # part behind (built, never elaborated: Amaranth would warn about it).
+        check_power_of_two("d", d)
+        check_power_of_two("l", l)
+        check_positive("band", band)
+        check_max_rows(max_rows)
+        for latency in (mul_latency, add_latency, max_latency):
+            check_latency(latency)
         self._d = d
         self._latencies = (mul_latency, add_latency, max_latency)
         self.collector = OperandCollector(d=d, l=l, band=band, max_rows=max_rows,
                                           serpentine=serpentine)
-        self.mfu = MFU(d=d, l=l, band=band, mul_latency=mul_latency, add_latency=add_latency,
-                       lane_module=lane_module)
+        self.mfu = MFU(d=d, l=l, band=band, mul_latency=mul_latency, add_latency=add_latency)
         self.accumulator = Accumulator(l=l, band=band, add_latency=add_latency)
         self.sfu = SFUM(l=l, mul_latency=mul_latency, add_latency=add_latency)
         self.reduce_max = ReduceMax(l=l, max_latency=max_latency)
@@ -100,10 +104,6 @@ class MatrixUnit(wiring.Component):
         """Clocks from the collector accepting a last-row tile to its word on ``out``."""
         return pipeline_latency(d=self._d, mul_latency=self._latencies[0],
                                 add_latency=self._latencies[1], max_latency=self._latencies[2])
-
-    def verilog_prelude(self):
-        """Verilog to put before this design's own (the MFU lane module, if external)."""
-        return self.mfu.verilog_prelude()
 
     @property
     def gap(self):

@@ -6,17 +6,27 @@ from amaranth.lib import stream, wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
-from .params import check_positive, check_power_of_two
+from ..spec.params import check_positive, check_power_of_two
 from .layouts import (
     DIM_BITS, MatOp, collector_payload_layout, descriptor_layout, tile_layout, vector_layout,
 )
 
-__all__ = ["OperandCollector"]
+__all__ = ["OperandCollector", "check_max_rows"]
+
+
+def check_max_rows(max_rows):
+    """Return ``max_rows`` if it is an integer in ``[1, 2**DIM_BITS - 1]``, else raise
+    ``ValueError``."""
+    if (isinstance(max_rows, bool) or not isinstance(max_rows, int)
+            or not 1 <= max_rows < 2 ** DIM_BITS):
+        raise ValueError(f"max_rows must be an integer in [1, {2 ** DIM_BITS - 1}], "
+                         f"not {max_rows!r}")
+    return max_rows
 
 
 class OperandCollector(wiring.Component):
     """Walks the tiles of each accepted descriptor in the zig-zag order of
-    :func:`dfx_hw.mpu.walk.tile_order` and hands the MFU one beat per clock: the input slice
+    :func:`dfx_hw.spec.walk.tile_order` and hands the MFU one beat per clock: the input slice
     (broadcast to every lane), the weight tile (column ``j`` to lane ``j``) and the bookkeeping
     (accumulator slot, first/last row, the column tile's bias, the post-processing flags).
 
@@ -37,7 +47,7 @@ class OperandCollector(wiring.Component):
     max_rows : int
         Largest ``k`` (``K``) a descriptor may have; sizes the input buffer.
     serpentine : bool
-        Walk odd row tiles of a band right to left (see :mod:`dfx_hw.mpu.walk`).
+        Walk odd row tiles of a band right to left (see :mod:`dfx_hw.spec.walk`).
 
     Members
     -------
@@ -57,12 +67,8 @@ class OperandCollector(wiring.Component):
         self._d = check_power_of_two("d", d)
         self._l = check_power_of_two("l", l)
         check_positive("band", band)
-        if (isinstance(max_rows, bool) or not isinstance(max_rows, int)
-                or not 1 <= max_rows < 2 ** DIM_BITS):
-            raise ValueError(f"max_rows must be an integer in [1, {2 ** DIM_BITS - 1}], "
-                             f"not {max_rows!r}")
         self._band = band
-        self._max_rows = max_rows
+        self._max_rows = check_max_rows(max_rows)
         self._serpentine = bool(serpentine)
         super().__init__({
             "desc": In(stream.Signature(descriptor_layout())),

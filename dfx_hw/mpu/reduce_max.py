@@ -7,8 +7,8 @@ from amaranth.lib.wiring import In, Out
 
 from ..arith.maximum import FP16Max
 from ..arith.pipeline import check_latency
-from .params import check_power_of_two
-from .delay import delay
+from ..hdl.delay import delay
+from ..spec.params import check_power_of_two
 from .layouts import DIM_BITS, FP16, column_meta_layout, lane_sums_layout, max_layout
 
 __all__ = ["ReduceMax"]

@@ -8,9 +8,9 @@ from amaranth.lib.wiring import In, Out
 from ..arith.adder import FP16Adder
 from ..arith.multiplier import FP16Multiplier
 from ..arith.pipeline import check_latency
+from ..hdl.delay import delay
 from ..model.bittrue.recipes import MASK_VALUE
-from .params import check_power_of_two
-from .delay import delay
+from ..spec.params import check_power_of_two
 from .gelu_rom import GeluUnit, gelu_latency
 from .layouts import column_meta_layout, lane_sums_layout
 

@@ -4,7 +4,7 @@ from amaranth.hdl import Module
 from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
-from .params import check_power_of_two
+from ..spec.params import check_power_of_two
 from .layouts import column_meta_layout, lane_sums_layout, output_layout
 
 __all__ = ["Vectorizer"]

@@ -57,14 +57,21 @@ def _param(cell, name):
         return 0
 
 
-def _is_sequential(kind):
-    return kind.startswith(SEQUENTIAL_PREFIXES)
+def logic_levels(netlist, top, *, boundaries=()):
+    """Longest combinational path of module ``top`` in a Yosys JSON ``netlist`` (a dict).
 
-
-def logic_levels(netlist, top):
-    """Longest combinational path of module ``top`` in a Yosys JSON ``netlist`` (a dict)."""
+    ``boundaries``: cell types that are instances of other modules of an unflattened netlist.
+    They are treated like registers (their outputs start paths, their inputs end them), so the
+    figure is the longest path *inside* ``top``; a path that crosses a module boundary is
+    counted in pieces (see :func:`dfx_hw.synth.flow.estimate`, ``per_module``).
+    """
     module = netlist["modules"][top]
     cells = module["cells"]
+    boundaries = frozenset(boundaries)
+
+    def _is_sequential(kind):
+        return kind.startswith(SEQUENTIAL_PREFIXES) or kind in boundaries
+
     driver = {}                           # net bit -> driving cell name
     for name, cell in cells.items():
         for port, bits in cell["connections"].items():

@@ -11,7 +11,8 @@ from pathlib import Path
 
 from .levels import LUTRAM_PREFIXES
 
-__all__ = ["SynthesisError", "yosys_command", "synthesize", "count_resources", "RESOURCE_KEYS"]
+__all__ = ["SynthesisError", "yosys_command", "synthesize", "count_resources", "RESOURCE_KEYS",
+           "design_modules", "module_instances"]
 
 #: The resource columns, in table order.
 RESOURCE_KEYS = ("luts", "ffs", "srls", "lutrams", "carry4", "carry8", "muxf", "dsp48e2",
@@ -35,11 +36,13 @@ def yosys_command():
                          "(pip install -e '.[dev]') or Debian's 'yosys'")
 
 
-def synthesize(verilog, *, top, workdir):
+def synthesize(verilog, *, top, workdir, flatten=True):
     """Synthesise ``verilog`` for UltraScale+ and write the mapped netlist as JSON.
 
     The script is ``read_verilog; synth_xilinx -family xcup -flatten -noiopad -noclkbuf``
-    (no I/O or clock buffers: the units are not chip tops) then ``write_json``.
+    (no I/O or clock buffers: the units are not chip tops) then ``write_json``. With
+    ``flatten=False`` the hierarchy is kept: each distinct module is synthesised once and the
+    netlist has one entry per module (no optimisation across module boundaries).
 
     Returns
     -------
@@ -55,7 +58,8 @@ def synthesize(verilog, *, top, workdir):
     log = workdir / "yosys.log"
     # Relative paths only: the WebAssembly Yosys sees the files under its working directory.
     script = (f"read_verilog {verilog.name}; "
-              f"synth_xilinx -family xcup -flatten -noiopad -noclkbuf -top {top}; "
+              f"synth_xilinx -family xcup {'-flatten ' if flatten else ''}-noiopad -noclkbuf "
+              f"-top {top}; "
               f"write_json {netlist.name}")
     with open(log, "w") as out:
         done = subprocess.run([yosys_command(), "-p", script], cwd=workdir, stdout=out,
@@ -67,7 +71,31 @@ def synthesize(verilog, *, top, workdir):
     return json.loads(netlist.read_text())
 
 
-def count_resources(netlist, top):
+def design_modules(netlist):
+    """Names of the design's own modules in a netlist (not the library's black boxes, which
+    ``write_json`` lists as modules too)."""
+    return {name for name, module in netlist["modules"].items()
+            if "blackbox" not in module.get("attributes", {})}
+
+
+def module_instances(netlist, top):
+    """How many times each module of an unflattened ``netlist`` occurs in the design under
+    ``top`` (``top`` itself once), as a dict ``name -> count``."""
+    modules = netlist["modules"]
+    own = design_modules(netlist)
+    total = {}
+
+    def visit(name, times):
+        total[name] = total.get(name, 0) + times
+        for cell in modules[name]["cells"].values():
+            if cell["type"] in own:
+                visit(cell["type"], times)
+
+    visit(top, 1)
+    return total
+
+
+def count_resources(netlist, top, *, hierarchy=False):
     """Resource counts of module ``top`` of a mapped netlist.
 
     ``luts`` counts LUT1..LUT6 and INV (a LUT1 in Vivado); ``ffs`` FDRE/FDSE/FDCE/FDPE;
@@ -77,8 +105,21 @@ def count_resources(netlist, top):
     mapped (Yosys uses CARRY4 also for UltraScale+, where Vivado packs two into a CARRY8);
     ``muxf`` MUXF7/8/9; ``ramb36``/``ramb18`` block RAMs; ``uram288`` UltraRAMs. ``other`` maps
     every remaining cell type to its count.
+
+    With ``hierarchy=True`` (an unflattened netlist) the counts are those of the whole design
+    under ``top``: each module's own cells times the number of its instances
+    (:func:`module_instances`); without it, cells that instantiate other modules would be
+    listed under ``other``.
     """
-    kinds = Counter(cell["type"] for cell in netlist["modules"][top]["cells"].values())
+    if hierarchy:
+        own = design_modules(netlist)
+        kinds = Counter()
+        for name, times in module_instances(netlist, top).items():
+            for cell in netlist["modules"][name]["cells"].values():
+                if cell["type"] not in own:
+                    kinds[cell["type"]] += times
+    else:
+        kinds = Counter(cell["type"] for cell in netlist["modules"][top]["cells"].values())
     counts = dict.fromkeys(RESOURCE_KEYS, 0)
     other = {}
     for kind, number in kinds.items():

@@ -5,7 +5,7 @@ from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 from ..arith import FP16Adder, FP16Max
-from .delay import delay
+from ..hdl.delay import delay
 
 __all__ = ["Accumulator", "SUM_PAD", "MAX_PAD"]
 

@@ -11,7 +11,6 @@ the exponent arithmetic and the final ``ldexp`` rounding are integer logic here.
 import numpy as np
 
 from amaranth import *
-from amaranth.lib import wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
@@ -19,9 +18,10 @@ from ..arith import FP16Adder, FP16Multiplier
 from ..arith.bits import leading_zeros
 from ..arith.format import INF, QNAN
 from ..arith.rounding import round_pack
+from ..hdl.delay import delay
+from ..hdl.leaf import LeafComponent
 from ..model.bittrue import tables, vector_ops
 from ..model.bittrue.fp16 import from_bits
-from .delay import delay
 from .layouts import Unary
 
 __all__ = ["UnaryUnit", "TABLE_FUNCTIONS", "make_unary_unit"]
@@ -54,7 +54,7 @@ def _pow2inv_table():
     return _bits(vector_ops.spow2inv(inputs))
 
 
-class UnaryUnit(wiring.Component):
+class UnaryUnit(LeafComponent):
     """One lane of SFU_V's table functions.
 
     ``result = f(x)`` for the function ``fn`` selects, bit for bit the bit-true recipe;

@@ -5,7 +5,7 @@ from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 from ..arith import FP16Adder, FP16Max, FP16Multiplier
-from .delay import delay
+from ..hdl.delay import delay
 from .layouts import AluOp
 
 __all__ = ["VFU"]

@@ -5,8 +5,8 @@ from amaranth.lib import stream, wiring
 from amaranth.lib.fifo import SyncFIFOBuffered
 from amaranth.lib.wiring import In, Out
 
+from ..hdl.delay import delay
 from .accumulator import Accumulator
-from .delay import delay
 from .layouts import ASource, BSource, Sink, Unary, VPUConfig
 from .operand_collector import OperandCollector
 from .regfile import RegisterFile

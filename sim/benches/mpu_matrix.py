@@ -19,7 +19,7 @@ Bench parameters (``bench_params()["bench"]``):
 ``issue_clocks``
     if given (with ``latency``), the clocks from the first weight tile accepted to the last word
     out (inclusive) must equal ``issue_clocks + latency`` (the interlock's stall model,
-    :func:`dfx_hw.mpu.walk.issue_clocks`).
+    :func:`dfx_hw.spec.walk.issue_clocks`).
 """
 
 import cocotb
@@ -28,7 +28,7 @@ from cocotb.clock import Clock
 from cocotb.triggers import RisingEdge
 
 from dfx_hw.model.bittrue import fp16, functions, recipes, reduce
-from dfx_hw.mpu import walk
+from dfx_hw.spec import walk
 from dfx_hw.mpu.descriptor import matrix_descriptor
 from dfx_hw.mpu.layouts import max_layout, output_layout
 from sim.harness import bench_params

@@ -1,4 +1,5 @@
-"""Parameter validation shared by the MPU's components (one message format everywhere)."""
+"""Validation of size parameters shared by the contracts and the units (one message format
+everywhere)."""
 
 __all__ = ["check_power_of_two", "check_positive"]
 

@@ -1,4 +1,4 @@
-"""The ISA simulator's cycle estimate: documented per-instruction costs at the core clock.
+"""Documented per-instruction costs at the core clock: the ISA simulator's cycle estimate.
 
 The estimate is deliberately simple and *serial* (no overlap between units, which the hardware
 does overlap): it is an upper bound meant for comparing programs, not the RTL's cycle count.
