@@ -305,15 +305,12 @@ class Scheduler(wiring.Component):
                     m.d.comb += [h_err.eq(ErrorCode.VRF_RANGE), h_info.eq(z[k].start)]
 
         m.d.comb += sb.probe.eq(z)
-        hits = Signal(n_units * cfg.inflight)
-        m.d.comb += hits.eq(sb.hits)
+        # (plain expressions, no If blocks: Icarus evaluates continuous assignments at time 0)
         ahead = Signal()     # the instruction at I issues now and z conflicts with it
         m.d.comb += ahead.eq(i_fire & i_issue & conflict(z, i))
         tails = [sb.tail[u * slot_bits:(u + 1) * slot_bits] for u in range(n_units)]
-        for u in range(n_units):
-            for s in range(cfg.inflight):
-                with m.If(ahead & (i_unit == u) & (tails[u] == s)):
-                    m.d.comb += hits[u * cfg.inflight + s].eq(1)
+        hits = Cat(sb.hits[u * cfg.inflight + s] | (ahead & (i_unit == u) & (tails[u] == s))
+                   for u in range(n_units) for s in range(cfg.inflight))
 
         with m.If(adv_front):
             m.d.sync += [i_valid.eq(z_valid), i_pc.eq(z_pc), i_unit.eq(z_unit),
@@ -327,13 +324,8 @@ class Scheduler(wiring.Component):
         m.d.comb += [dep.eq((i_hits & sb.valid).any()), full.eq(sb.full.bit_select(i_unit, 1)),
                      empty.eq(~sb.busy.any())]
         ok = running & i_valid & (i_e == ErrorCode.NONE)
-        with m.If(ok):
-            with m.If(i_issue):
-                m.d.comb += i_fire.eq(~dep & ~full)
-            with m.Elif(i_ctrl == Ctrl.END):
-                m.d.comb += i_fire.eq(empty)
-            with m.Else():
-                m.d.comb += i_fire.eq(1)
+        m.d.comb += i_fire.eq(ok & Mux(i_issue, ~dep & ~full,
+                                       Mux(i_ctrl == Ctrl.END, empty, 1)))
         m.d.comb += [adv_front.eq(~i_valid | i_fire), adv_back.eq(adv_front & ~y_hold)]
         m.d.comb += [sb.alloc.valid.eq(i_fire & i_issue), sb.alloc.unit.eq(i_unit),
                      sb.alloc.access.eq(i), sb.alloc.pc.eq(i_pc)]
