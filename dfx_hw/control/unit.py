@@ -51,7 +51,7 @@ class ControlUnit(wiring.Component):
         One-clock pulse when the host writes CONTROL.CLEAR: reset the units with it.
     running, done : Out(1)
         STATUS.RUNNING and STATUS.DONE.
-    trace : Out(TRACE_LAYOUT)
+    head : Out(TRACE_LAYOUT)
         The issue stage (valid, pc, fire) for benches and debug; leave unconnected.
     """
 
@@ -65,7 +65,7 @@ class ControlUnit(wiring.Component):
         for name in UNIT_PORTS:
             members[f"{name}_error"] = In(ErrorSignature)
         members.update({"sysconfig": Out(CONFIG_LAYOUT), "soft_reset": Out(1), "running": Out(1),
-                        "done": Out(1), "trace": Out(TRACE_LAYOUT)})
+                        "done": Out(1), "head": Out(TRACE_LAYOUT)})
         super().__init__(members)
 
     @property
@@ -155,7 +155,7 @@ class ControlUnit(wiring.Component):
             wiring.connect(m, wiring.flipped(getattr(self, name)), getattr(sched, name))
             wiring.connect(m, wiring.flipped(getattr(self, f"{name}_error")),
                            getattr(sched, f"{name}_error"))
-        m.d.comb += self.trace.eq(sched.trace)
+        m.d.comb += self.head.eq(sched.trace)
 
         # performance counters
         perf = sched.perf

@@ -198,7 +198,6 @@ async def _monitor(tb, dynamic, per_unit, words, responders, rng, ready_p, label
     dut = tb.dut
     inflight = {name: [] for name in PORTS}   # dynamic indices issued, not written back, in order
     received = {name: 0 for name in PORTS}
-    written_back = set()
     clock = 0
     started = False
     stats = {"clocks": 0, "dep": 0, "full": 0, "end": 0, "bubble": 0,
@@ -220,7 +219,7 @@ async def _monitor(tb, dynamic, per_unit, words, responders, rng, ready_p, label
         stats["clocks"] += 1
         for name in PORTS:
             stats["busy"][name] += bool(inflight[name])
-        t = int(dut.trace.value)
+        t = int(dut.head.value)
         valid, pc, fire = t >> tv[0] & 1, t >> tp[0] & ((1 << tp[1]) - 1), t >> tf[0] & 1
         head = state["head"]
         if not valid:
@@ -277,9 +276,9 @@ async def _monitor(tb, dynamic, per_unit, words, responders, rng, ready_p, label
                 got = {k: _field(value, k) for k in expect}
                 assert got == expect, (f"{label}: {name} instruction {received[name]} (pc "
                                        f"{dyn.pc}, {dyn.instr}): got {got}, expected {expect}")
-                for i in range(index):
-                    if i not in written_back and dynamic[i].unit is not None \
-                            and conflicts(dyn.access, dynamic[i].access):
+                # every earlier instruction not written back is in flight (issue is in order)
+                for i in (i for n in PORTS for i in inflight[n] if i < index):
+                    if conflicts(dyn.access, dynamic[i].access):
                         raise AssertionError(f"{label}: {name} started pc {dyn.pc} before "
                                              f"pc {dynamic[i].pc} wrote back")
                 received[name] += 1
@@ -289,7 +288,6 @@ async def _monitor(tb, dynamic, per_unit, words, responders, rng, ready_p, label
             if finished is not None:
                 assert inflight[name] and inflight[name][0] == finished
                 inflight[name].pop(0)
-                written_back.add(finished)
     for name in PORTS:
         tb.ports[name][3].value = 0
         tb.ports[name][1].value = 0
@@ -411,7 +409,7 @@ async def _error_monitor(tb, unit_fault, result):
             started = bool(running)
         elif not running:
             break
-        t = int(dut.trace.value)
+        t = int(dut.head.value)
         if t >> tf[0] & 1 and errored:
             issued_after.append(t >> tp[0] & ((1 << tp[1]) - 1))
         for name in PORTS:
