@@ -258,15 +258,19 @@ _check()
 def registers_markdown() -> str:
     """``docs/registers.md``: the register map as Markdown."""
     import inspect
+    import re
     import sys
 
     doc = inspect.cleandoc(sys.modules[__name__].__doc__)
     intro = doc.split("\n", 2)[2].strip()
+    intro = re.sub(r":(?:data|func|mod|class):", "", intro).replace("``", "`")
+    intro = re.sub(r"^(.+)\n-+$", r"## \1", intro, flags=re.M)             # RST headings
+    intro = re.sub(r"^(`\w+`)\n    (.+)$", r"- \1: \2", intro, flags=re.M)  # definitions
     out = ["# DFX core registers", "",
            "Generated from `dfx_hw/spec/regmap.py` by "
            "`python -m dfx_hw.spec.regmap > docs/registers.md`; do not edit by hand (a test "
            "checks that this file is current).", "",
-           intro.replace("``", "`").replace(":func:", "").replace(":mod:", ""), "",
+           intro, "",
            f"ID = `{ID_VALUE:#010x}`, VERSION = {VERSION_MAJOR}.{VERSION_MINOR}. Performance "
            f"counters are {COUNTER_BITS} bits, count only while running and hold their value "
            "afterwards (read them when not running for a consistent value); every clock of a "
@@ -274,9 +278,10 @@ def registers_markdown() -> str:
            "| offset | name | access | reset | description |", "|---|---|---|---|---|"]
     for r in REGISTERS:
         lock = " Locked while running." if r.locked else ""
-        out.append(f"| `{r.offset:#06x}` | `{r.name}` | {r.access} | `{r.reset:#x}` | "
-                   f"{r.doc}.{lock} |")
+        reset = f"`{r.reset:#x}`" if r.access == "rw" or r.reset else "-"
+        out.append(f"| `{r.offset:#06x}` | `{r.name}` | {r.access} | {reset} | {r.doc}.{lock} |")
     out += ["", "## Fields", ""]
+    out[out.index("| offset | name | access | reset | description |"):0] = ["## Registers", ""]
     for r in REGISTERS:
         if not r.fields:
             continue
