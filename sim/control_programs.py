@@ -19,7 +19,7 @@ from dfx_hw.isa.encoding import Instruction
 from dfx_hw.isa.layouts import FIELD_BITS, OPS, InstrClass, Opcode, Register
 from dfx_hw.model.config import GPT2Config
 
-__all__ = ["random_program", "compiled_program", "DEMO_CONFIG"]
+__all__ = ["random_program", "independent_program", "compiled_program", "DEMO_CONFIG"]
 
 DEMO_CONFIG = Path(__file__).resolve().parent.parent / "models" / "demo" / "config.json"
 
@@ -81,6 +81,29 @@ def random_program(seed, *, body=60, layers=3, tokens=60, d=8, span=192, srf=16)
                                           "target": inner}))
     code.append(Instruction(Opcode.LOOP, {"reg": Register.TOKEN, "limit": tokens,
                                           "target": top}))
+    code.append(Instruction(Opcode.END, {}))
+    return code
+
+
+def independent_program(count):
+    """``count`` instructions that touch disjoint state, cycling over the four units (then
+    END): nothing ever waits on a dependency, so the issue stage should take one per clock."""
+    code = []
+    for i in range(count):
+        v = 256 * i
+        kind = i % 4
+        if kind == 0:
+            code.append(Instruction(Opcode.CONV1D, {"vdst": v, "vsrc": v + 64, "hbm": 0,
+                                                    "ddr": 0, "k": 8, "n": 8}))
+        elif kind == 1:
+            code.append(Instruction(Opcode.VADD, {"vdst": v, "vsrc": v + 64, "vsrc2": v + 128,
+                                                  "len": 8}))
+        elif kind == 2:
+            code.append(Instruction(Opcode.LDD, {"vdst": v, "ddr": 1000 + i, "len": 8,
+                                                 "stride": 0, "ssrc": 0}))
+        else:
+            code.append(Instruction(Opcode.SYNC, {"vdst": v, "vsrc": v + 64, "len": 8,
+                                                  "total": 16, "tag": 0}))
     code.append(Instruction(Opcode.END, {}))
     return code
 

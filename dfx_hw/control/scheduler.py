@@ -5,8 +5,10 @@ Pipeline (one instruction per clock when nothing blocks; every stage a register)
     F  fetch pc -> instruction buffer (synchronous read)
     D  word from the buffer
     X  decoded (dfx_hw.control.decode), pc-range check
-    Y  control registers applied: SETR/LOOP/END executed here (a taken LOOP refetches: two
-       bubbles); lengths + TOKEN, scalar masks, LAYER offsets, TOKEN * stride; watchdog
+    Y  control registers applied: SETR/LOOP/END executed (and the watchdog counted) on the
+       clock an instruction arrives in the X registers, whether or not it moves on (a taken
+       LOOP refetches: at most two bubbles); lengths + TOKEN, scalar masks, LAYER offsets,
+       TOKEN * stride
     Z  range ends, memory keys
     H  register-file range checks; conflicts with every in-flight instruction (scoreboard) and
        with the instruction at the issue stage
@@ -192,8 +194,16 @@ class Scheduler(wiring.Component):
             with m.If(sr.valid & (last >= cfg.srf_words)):
                 m.d.comb += [srf_err.eq(1),
                              srf_info.eq(Mux(sr.idx >= cfg.srf_words, sr.idx, last))]
+        # An instruction is checked and (SETR/LOOP/END) executed on the clock it arrives in the
+        # X registers, whether or not it moves on then: nothing here waits for the issue stage.
+        x_new = Signal()
+        arrive = Signal()
+        m.d.sync += x_new.eq(0)
+        with m.If(adv_back):
+            m.d.sync += x_new.eq(d_valid)
+        m.d.comb += arrive.eq(x_valid & x_new)
         m.d.comb += [y_err.eq(x.error), y_info.eq(x.info)]
-        with m.If(x.error == ErrorCode.NONE):
+        with m.If(arrive & (x.error == ErrorCode.NONE)):
             with m.If((self.watchdog != 0) & (remaining == 0)):
                 m.d.comb += [y_err.eq(ErrorCode.WATCHDOG), y_info.eq(self.watchdog)]
             with m.Elif(x.token & tok_big):
@@ -201,12 +211,12 @@ class Scheduler(wiring.Component):
             with m.Elif(srf_err):
                 m.d.comb += [y_err.eq(ErrorCode.SRF_RANGE), y_info.eq(srf_info)]
 
-        leave_x = Signal()
-        m.d.comb += leave_x.eq(x_valid & adv_back)
-        execute = leave_x & (y_err == ErrorCode.NONE)
+        execute = arrive & (y_err == ErrorCode.NONE)
         redirect, stop = Signal(), Signal()
-        with m.If(leave_x & (self.watchdog != 0) & (remaining != 0)):
+        with m.If(arrive & (self.watchdog != 0) & (remaining != 0)):
             m.d.sync += remaining.eq(remaining - 1)
+        with m.If(arrive & ~adv_back):       # still here next clock: keep what was found now
+            m.d.sync += [x.error.eq(y_err), x.info.eq(y_info)]
         reg_index = x.reg
         with m.If(execute & (x.ctrl == Ctrl.SETR)):
             for r in Register:
@@ -214,17 +224,19 @@ class Scheduler(wiring.Component):
                     m.d.sync += [regs[r.value].eq(x.imm32), regs1[r.value].eq(x_imm1)]
                     if r is not Register.TOKEN:
                         m.d.sync += stale.eq(2)
+        stepped = Signal(32)
+        m.d.comb += stepped.eq(Array(regs1)[reg_index])
         with m.If(execute & (x.ctrl == Ctrl.LOOP)):
-            stepped = Signal(32)
-            m.d.comb += stepped.eq(Array(regs1)[reg_index])
             for r in Register:
                 with m.If(reg_index == r.value):
                     m.d.sync += [regs[r.value].eq(regs1[r.value]),
                                  regs1[r.value].eq(regs1[r.value] + 1)]
                     if r is Register.LAYER:
                         m.d.sync += stale.eq(2)
-            m.d.comb += redirect.eq(stepped < x.limit)
-        m.d.comb += stop.eq(leave_x & ((x.ctrl == Ctrl.END) | (y_err != ErrorCode.NONE)))
+        m.d.comb += [
+            redirect.eq(execute & (x.ctrl == Ctrl.LOOP) & (stepped < x.limit)),
+            stop.eq(arrive & ((x.ctrl == Ctrl.END) | (y_err != ErrorCode.NONE))),
+        ]
 
         # Y registers
         y_valid, y_pc = Signal(), Signal(PC_BITS)
@@ -338,10 +350,16 @@ class Scheduler(wiring.Component):
             ]
 
         # ---- run state, errors ---------------------------------------------------------------
+        # squash what was fetched behind a taken LOOP / END / error (x_valid only if the X
+        # registers take the next word now; otherwise they still hold the LOOP itself)
+        with m.If(redirect | stop):
+            m.d.sync += d_valid.eq(0)
+            with m.If(adv_back):
+                m.d.sync += x_valid.eq(0)
         with m.If(redirect):
-            m.d.sync += [fetch_pc.eq(x.target), d_valid.eq(0), x_valid.eq(0)]
+            m.d.sync += fetch_pc.eq(x.target)
         with m.If(stop):
-            m.d.sync += [fetch_on.eq(0), d_valid.eq(0), x_valid.eq(0)]
+            m.d.sync += fetch_on.eq(0)
 
         def flush():
             return [fetch_on.eq(0), d_valid.eq(0), x_valid.eq(0), y_valid.eq(0), z_valid.eq(0),

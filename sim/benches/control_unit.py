@@ -303,13 +303,16 @@ def _field_of_trace(name):
 @cocotb.test()
 async def run(dut):
     """Random dependent programs and compiled programs: order, payloads, hazards, stalls."""
-    from sim.control_programs import compiled_program, random_program
+    from sim.control_programs import compiled_program, independent_program, random_program
     tb = TB(dut)
     await tb.reset()
     p = tb.p
     results = []
     for job in p["jobs"]:
-        if job["kind"] == "random":
+        if job["kind"] == "independent":
+            program = independent_program(job["count"])
+            cores = 2
+        elif job["kind"] == "random":
             program = random_program(job["seed"], body=job.get("body", 60),
                                      layers=job.get("layers", 3), tokens=job.get("tokens", 60),
                                      d=tb.cfg.d, srf=tb.cfg.srf_words)
@@ -324,6 +327,11 @@ async def run(dut):
                                    latencies=job.get("latencies", [40, 12, 30, 20]),
                                    label=f"{job['kind']}-{job['seed']}")
         results.append(result)
+        if job["kind"] == "independent":
+            # one instruction per clock: only the pipeline fill and END's drain are not issues
+            c = result["counters"]
+            assert c["STALL_DEP"] == 0 and c["STALL_FULL"] == 0, c
+            assert c["CYCLES"] <= c["ISSUED"] + job["overhead"], c
         dut._log.info("%s: %d instructions (%d static) in %d clocks; %s", result["label"],
                       result["instructions"], result["static"], result["clocks"],
                       {k: v for k, v in result["counters"].items() if v})
