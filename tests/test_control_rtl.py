@@ -34,7 +34,8 @@ def test_control_no_missed_hazard_no_false_stall_random_and_compiled_programs(ve
     program for the demo model (core 0 of 2, 4 prompt + 40 new tokens), units with random
     latencies and back-pressure: program order, payloads, no missed hazard, zero false-stall
     clocks and the performance counters, against dfx_hw.control.rules (Verilator). Two shorter
-    random programs stress full queues (slow units) and back-to-back issue (1-clock units)."""
+    random programs stress full queues (slow units) and back-to-back issue (1-clock units);
+    a program without dependencies issues one instruction per clock."""
     jobs = [
         {"kind": "random", "seed": 1, "body": 60, "layers": 3, "tokens": 60},
         {"kind": "compiled", "seed": 2, "cores": 2, "n_prompt": 4, "n_new": 40},
@@ -42,6 +43,10 @@ def test_control_no_missed_hazard_no_false_stall_random_and_compiled_programs(ve
          "latencies": [60, 40, 60, 40]},
         {"kind": "random", "seed": 4, "body": 40, "layers": 2, "tokens": 8, "ready_p": 1.0,
          "latencies": [1, 1, 1, 1]},
+        # independent instructions over the four units: one issue per clock, only the pipeline
+        # fill and END's drain (measured: 5 + 3 clocks) are not issues
+        {"kind": "independent", "count": 240, "seed": 5, "ready_p": 1.0,
+         "latencies": [1, 1, 1, 1], "overhead": 8},
     ]
     run_cocotb(make_control_unit, SMALL, test_module=BENCH, testcase="run",
                bench={"jobs": jobs, "report": "control_unit.json"}, simulator="verilator")

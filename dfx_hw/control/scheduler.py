@@ -182,18 +182,24 @@ class Scheduler(wiring.Component):
         with m.If(stale != 0):
             m.d.sync += stale.eq(stale - 1)
         m.d.comb += y_hold.eq((stale != 0) & x_valid)
-        remaining = Signal(32)
+        remaining = Signal(32)      # watchdog: instructions still allowed
+        wd_on = Signal()            # WATCHDOG != 0 at START
+        wd_hit = Signal()           # wd_on and remaining == 0 (a register: off the decode path)
         tok16 = token[:TOKEN_BITS]
         tok_big = token[TOKEN_BITS:].any()
 
         # errors found at Y
         y_err, y_info = Signal(ErrorCode), Signal(32)
+        # (expressions, not If blocks: an If block whose inputs never change stays X in Icarus)
         srf_err, srf_info = Signal(), Signal(8)
-        for sr in (x.sw, x.sr2, x.sr1):      # the last assignment wins: sr1 first
+        info = C(0, 8)
+        for sr in (x.sw, x.sr2, x.sr1):      # sr1 first
             last = sr.idx + sr.pair
-            with m.If(sr.valid & (last >= cfg.srf_words)):
-                m.d.comb += [srf_err.eq(1),
-                             srf_info.eq(Mux(sr.idx >= cfg.srf_words, sr.idx, last))]
+            bad = sr.valid & (last >= cfg.srf_words)
+            info = Mux(bad, Mux(sr.idx >= cfg.srf_words, sr.idx, last), info)
+        m.d.comb += [srf_err.eq(Cat(*(sr.valid & ((sr.idx + sr.pair) >= cfg.srf_words)
+                                      for sr in (x.sr1, x.sr2, x.sw))).any()),
+                     srf_info.eq(info)]
         # An instruction is checked and (SETR/LOOP/END) executed on the clock it arrives in the
         # X registers, whether or not it moves on then: nothing here waits for the issue stage.
         x_new = Signal()
@@ -204,17 +210,20 @@ class Scheduler(wiring.Component):
         m.d.comb += arrive.eq(x_valid & x_new)
         m.d.comb += [y_err.eq(x.error), y_info.eq(x.info)]
         with m.If(arrive & (x.error == ErrorCode.NONE)):
-            with m.If((self.watchdog != 0) & (remaining == 0)):
+            with m.If(wd_hit):
                 m.d.comb += [y_err.eq(ErrorCode.WATCHDOG), y_info.eq(self.watchdog)]
             with m.Elif(x.token & tok_big):
                 m.d.comb += [y_err.eq(ErrorCode.FIELD_RANGE), y_info.eq(token)]
             with m.Elif(srf_err):
                 m.d.comb += [y_err.eq(ErrorCode.SRF_RANGE), y_info.eq(srf_info)]
 
-        execute = arrive & (y_err == ErrorCode.NONE)
+        faulty = Signal()      # the same condition as y_err != NONE, as a flat OR
+        m.d.comb += faulty.eq((x.error != ErrorCode.NONE) | wd_hit | (x.token & tok_big)
+                              | srf_err)
+        execute = arrive & ~faulty
         redirect, stop = Signal(), Signal()
-        with m.If(arrive & (self.watchdog != 0) & (remaining != 0)):
-            m.d.sync += remaining.eq(remaining - 1)
+        with m.If(arrive & wd_on & ~wd_hit):
+            m.d.sync += [remaining.eq(remaining - 1), wd_hit.eq(remaining == 1)]
         with m.If(arrive & ~adv_back):       # still here next clock: keep what was found now
             m.d.sync += [x.error.eq(y_err), x.info.eq(y_info)]
         reg_index = x.reg
@@ -235,7 +244,7 @@ class Scheduler(wiring.Component):
                         m.d.sync += stale.eq(2)
         m.d.comb += [
             redirect.eq(execute & (x.ctrl == Ctrl.LOOP) & (stepped < x.limit)),
-            stop.eq(arrive & ((x.ctrl == Ctrl.END) | (y_err != ErrorCode.NONE))),
+            stop.eq(arrive & ((x.ctrl == Ctrl.END) | faulty)),
         ]
 
         # Y registers
@@ -384,7 +393,8 @@ class Scheduler(wiring.Component):
             with m.Case(State.IDLE, State.DONE):
                 with m.If(self.start):
                     m.d.sync += [self.state.eq(State.RUNNING), fetch_on.eq(1), fetch_pc.eq(0),
-                                 remaining.eq(self.watchdog), stale.eq(2)]
+                                 remaining.eq(self.watchdog), stale.eq(2),
+                                 wd_on.eq(self.watchdog != 0), wd_hit.eq(0)]
                     m.d.sync += [r.eq(0) for r in regs] + [r.eq(1) for r in regs1]
             with m.Case(State.RUNNING):
                 with m.If(unit_err):

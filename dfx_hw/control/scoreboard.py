@@ -118,7 +118,10 @@ class Scoreboard(wiring.Component):
             free = self.done[u] & (count != 0)
             with m.If(self.done[u] & (count == 0)):
                 m.d.sync += self.spurious[u].eq(1)
-            m.d.sync += count.eq(count + take - free)
+            with m.If(take & ~free):            # a mux of precomputed sums, not an adder
+                m.d.sync += count.eq(count + 1)      # after the take/free decision
+            with m.Elif(free & ~take):
+                m.d.sync += count.eq(count - 1)
             with m.If(take):
                 m.d.sync += tail.eq(tail + 1)
             with m.If(free):
