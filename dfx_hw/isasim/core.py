@@ -340,7 +340,11 @@ class Core:
         addr = self.ddr_addr(instr)
         values = self.ddr[self._range(self.ddr, "DDR", addr, n)]
         self.vrf[self.vslice(instr["vdst"], n)] = values
-        reads = [("ddr", addr)] + (list(self._s(instr["ssrc"])) if "index" in instr.flags else [])
+        # An indexed load (embedding lookup) names its table without the index term: the
+        # scoreboard does not see the scalar (dfx_hw.control.rules).
+        key = addr - int(self.srf[instr["ssrc"]]) * instr["stride"] if "index" in instr.flags \
+            else addr
+        reads = [("ddr", key)] + (list(self._s(instr["ssrc"])) if "index" in instr.flags else [])
         self._dma_cost(n, reads, (self._v(instr["vdst"], n),))
 
     def _std(self, instr):

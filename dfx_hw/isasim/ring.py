@@ -137,14 +137,14 @@ class Ring:
             else:
                 reads = (("vrf", instr["vsrc"], instr["vsrc"] + instr["len"]),)
             writes = (("vrf", instr["vdst"], instr["vdst"] + gathered.size),)
-            accesses.append(writes)
+            accesses.append((writes, reads))
             starts.append(core.timeline.start_of(InstrClass.ROUTER, reads, writes))
         agreed = max(starts)  # the sync starts when every core is ready for it
-        for (core, instr), writes in zip(blocked, accesses):
+        for (core, instr), (writes, reads) in zip(blocked, accesses):
             if core.trace is not None:
                 core.trace(core.core_id, core.pc, instr)
             core.vrf[core.vslice(instr["vdst"], gathered.size)] = gathered
             core.counts["router"] += 1
             core.cycles = start + occupancy + latency
-            core.timeline.place(InstrClass.ROUTER, agreed, occupancy, latency, writes)
+            core.timeline.place(InstrClass.ROUTER, agreed, occupancy, latency, writes, reads)
             core.pc += 1

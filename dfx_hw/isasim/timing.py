@@ -8,12 +8,15 @@ scheduler and scoreboard of DESIGN.md, section 4:
 * each unit (control, matrix, vector, DMA, router) accepts an instruction when the previous one
   has finished occupying it (``occupancy`` clocks: tiles, vector chunks, bytes);
 * an instruction waits until every register-file range or memory range it reads *or writes* is
-  ready (read-after-write and write-after-write, as the scoreboard's stale bits do); its results
-  are ready ``occupancy + latency`` clocks after it starts.
+  ready (read-after-write and write-after-write, as the scoreboard's stale bits do), and until
+  every earlier instruction that *reads* what it writes has finished (write-after-read: the
+  scoreboard holds a reader's entry until it writes back); its results are ready
+  ``occupancy + latency`` clocks after it starts, and so is the release of what it read.
 
 Dependencies are tracked on vector register-file ranges (any overlap), scalar registers, and
 memory *regions* named by their base address (a K or V cache, a token-buffer slot): weights are
-streamed read-only and carry none. A ring sync starts when every core is ready for it and completes for all
+streamed read-only and carry none. The same rules, item for item, are the control unit's
+scoreboard (:mod:`dfx_hw.control.rules`). A ring sync starts when every core is ready for it and completes for all
 cores together (:meth:`Timeline.sync_ready` / :meth:`Timeline.sync_done`).
 """
 
@@ -28,6 +31,8 @@ class Timeline:
         self.unit_free = {}
         self.vrf = {}            # (start, stop) -> clock its last write completes
         self.keys = {}           # scalar register or memory region key -> clock
+        self.read_vrf = {}       # (start, stop) -> clock its last reader finishes
+        self.read_keys = {}      # key -> clock its last reader finishes
         self.end = 0
 
     def _ready_of(self, items):
@@ -41,6 +46,29 @@ class Timeline:
             else:
                 when = max(when, self.keys.get(item, 0))
         return when
+
+    def _read_release(self, items):
+        """Clock when every earlier reader of what ``items`` name has finished (WAR)."""
+        when = 0
+        for item in items:
+            if item[0] == "vrf":
+                _, start, stop = item
+                for (a, b), clock in self.read_vrf.items():
+                    if a < stop and start < b and clock > when:
+                        when = clock
+            else:
+                when = max(when, self.read_keys.get(item, 0))
+        return when
+
+    def _read(self, items, clock):
+        for item in items:
+            if item[0] == "vrf":
+                key = (item[1], item[2])
+                self.read_vrf[key] = max(clock, self.read_vrf.get(key, 0))
+            else:
+                self.read_keys[item] = max(clock, self.read_keys.get(item, 0))
+        if len(self.read_vrf) > 256:  # readers finished before the next start cannot matter
+            self.read_vrf = {k: c for k, c in self.read_vrf.items() if c > self.issue}
 
     def _written(self, items, clock):
         for item in items:
@@ -58,19 +86,20 @@ class Timeline:
         Items are ``("vrf", start, stop)`` ranges or hashable keys (``("srf", reg)``,
         ``("hbm", base)``, ``("ddr", address)``)."""
         return max(self.issue, self.unit_free.get(unit, 0), self._ready_of(reads),
-                   self._ready_of(writes))
+                   self._ready_of(writes), self._read_release(writes))
 
     def account(self, unit, occupancy, latency, reads=(), writes=()):
         """Schedule one instruction; return its completion clock."""
         start = self.start_of(unit, reads, writes)
-        return self.place(unit, start, occupancy, latency, writes)
+        return self.place(unit, start, occupancy, latency, writes, reads)
 
-    def place(self, unit, start, occupancy, latency, writes):
+    def place(self, unit, start, occupancy, latency, writes, reads=()):
         """Record an instruction that starts at ``start`` (used for ring syncs, whose start is
         agreed by all cores)."""
         self.issue = start + 1
         self.unit_free[unit] = start + occupancy
         done = start + occupancy + latency
         self._written(writes, done)
+        self._read(reads, done)
         self.end = max(self.end, done)
         return done

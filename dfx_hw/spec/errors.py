@@ -31,6 +31,7 @@ class ErrorCode(enum.Enum, shape=8):
     WATCHDOG = 0x05            #: the program ran longer than the watchdog limit (runaway loop)
     PC_RANGE = 0x06            #: the pc left the loaded program without reaching END
     FIELD_RANGE = 0x07         #: an operand field the hardware cannot execute (e.g. k > d)
+    SPURIOUS_DONE = 0x08       #: a unit reported a write-back with nothing in flight
     # DMA
     HBM_WINDOW = 0x10          #: an HBM access outside the core's configured HBM window
     DDR_WINDOW = 0x11          #: a DDR access outside the core's configured DDR window
@@ -56,6 +57,7 @@ MESSAGES = {
     ErrorCode.WATCHDOG: "watchdog: more than {info} instructions executed (a runaway loop?)",
     ErrorCode.PC_RANGE: "the pc left the program without END (pc {info})",
     ErrorCode.FIELD_RANGE: "an operand field is out of range for this hardware ({info})",
+    ErrorCode.SPURIOUS_DONE: "a unit reported a write-back with nothing in flight (unit {info})",
     ErrorCode.HBM_WINDOW: "HBM address {info:#x} is outside the core's HBM window",
     ErrorCode.DDR_WINDOW: "DDR address {info:#x} is outside the core's DDR window",
     ErrorCode.AXI_SLVERR: "memory answered SLVERR at address {info:#x}",

@@ -75,6 +75,10 @@ TARGETS = [
     Target("mpu_gelu_lane", "dfx_hw.mpu.gelu_rom:GeluUnit"),
     Target("mpu_matrix_unit_d8_l4", "dfx_hw.mpu.matrix_unit:MatrixUnit",
            {"d": 8, "l": 4, "band": 8, "max_rows": 256}, u280=False),
+    # Control unit (issue 9): the whole unit at the U280 build, and with 4 in flight per unit.
+    Target("control_unit", "dfx_hw.control.unit:make_control_unit"),
+    Target("control_unit_if4", "dfx_hw.control.unit:make_control_unit", {"inflight": 4},
+           u280=False),
 ]
 
 

@@ -1,0 +1,443 @@
+"""The scheduler: fetch, decode, control instructions, scoreboard check and in-order issue.
+
+Pipeline (one instruction per clock when nothing blocks; every stage a register)::
+
+    F  fetch pc -> instruction buffer (synchronous read)
+    D  word from the buffer
+    X  decoded (dfx_hw.control.decode), pc-range check
+    Y  control registers applied: SETR/LOOP/END executed (and the watchdog counted) on the
+       clock an instruction arrives in the X registers, whether or not it moves on (a taken
+       LOOP refetches: at most two bubbles); lengths + TOKEN, scalar masks, LAYER offsets,
+       TOKEN * stride
+    Z  range ends, memory keys
+    H  register-file range checks; conflicts with every in-flight instruction (scoreboard) and
+       with the instruction at the issue stage
+    I  issue: to the unit's queue when no conflicting instruction is still in flight and the
+       unit has fewer than ``inflight`` in flight; SETR/LOOP retire; END waits until every
+       unit has written back; an instruction carrying an error stops the run here, in program
+       order
+
+The stages from F to X hold while the LAYER offsets (``LAYER * HBM_STRIDE``,
+``LAYER * DDR_STRIDE``, a two-clock pipelined multiply) are recomputed after a SETR or LOOP of
+LAYER or a stride; the stages from Y to I move on (the issue stage gets a bubble).
+
+Issue queues: one :class:`~amaranth.lib.fifo.SyncFIFOBuffered` of ``inflight``
+:data:`~dfx_hw.spec.issue.ISSUE_LAYOUT` entries per unit (registered outputs). After an error
+the queues stop handing out instructions; the units finish what they have started.
+"""
+
+from amaranth import *
+from amaranth.lib import data, enum, wiring
+from amaranth.lib.fifo import SyncFIFOBuffered
+from amaranth.lib.wiring import In, Out
+
+from ..isa.layouts import WORD_BITS, Register
+from ..spec.errors import ErrorCode, ErrorSignature
+from ..spec.issue import ISSUE_LAYOUT, IssueSignature, OFFSET_BITS, TOKEN_BITS
+from .decode import Ctrl, Decoder, decoded_layout
+from .params import PC_BITS, ControlConfig
+from .rules import KEY_BITS, UNITS
+from .scoreboard import STOP_BITS, Scoreboard, access_layout, conflict
+
+__all__ = ["State", "Scheduler", "PERF_LAYOUT", "TRACE_LAYOUT", "UNIT_PORTS"]
+
+#: Port-name prefix of each unit (``UNITS`` order).
+UNIT_PORTS = tuple(u.name.lower() for u in UNITS)
+
+#: What the counters see each clock.
+PERF_LAYOUT = data.StructLayout({
+    "running": 1, "issued": 1, "stall_dep": 1, "stall_full": 1, "stall_end": 1, "bubble": 1,
+    "busy": len(UNITS), "wait": len(UNITS),
+})
+
+#: The issue stage, for benches and debug: the instruction there and whether it leaves.
+TRACE_LAYOUT = data.StructLayout({"valid": 1, "pc": PC_BITS, "fire": 1})
+
+
+class State(enum.Enum, shape=2):
+    IDLE = 0
+    RUNNING = 1
+    DONE = 2
+    ERROR = 3
+
+
+_U32 = 32
+_LEN_BITS = STOP_BITS - 1
+
+
+def _mul_lo32(m, a, b, name):
+    """``(a * b) mod 2**32`` of two 32-bit registers, two clocks later, from 16-bit partial
+    products (three DSP multiplies, then one 16-bit three-input sum)."""
+    p0 = Signal(32, name=f"{name}_p0")
+    p1 = Signal(16, name=f"{name}_p1")
+    p2 = Signal(16, name=f"{name}_p2")
+    out = Signal(32, name=name)
+    m.d.sync += [p0.eq(a[:16] * b[:16]), p1.eq(a[16:] * b[:16]), p2.eq(a[:16] * b[16:])]
+    m.d.sync += out.eq(Cat(p0[:16], p0[16:] + p1 + p2))
+    return out
+
+
+class Scheduler(wiring.Component):
+    """Runs a program from the instruction buffer: see the module docstring.
+
+    Parameters
+    ----------
+    config : ControlConfig
+
+    Members
+    -------
+    start : In(1)
+        Start at pc 0 (acted on when IDLE or DONE): control registers and watchdog reset.
+    program_len, watchdog : In(32)
+        Instructions loaded; instruction limit (0: none).
+    cores : In(16)
+        Ring size.
+    raddr, ren : Out, rdata : In(WORD_BITS)
+        Instruction-buffer read port.
+    <unit> : In(IssueSignature)
+        Per unit (``matrix``, ``vector``, ``dma``, ``router``): instructions out, write-back in.
+    <unit>_error : In(ErrorSignature)
+    state : Out(State)
+    err_code, err_info, err_pc, err_word : Out
+        The first error (the word is read back from the buffer two clocks after the error).
+    drained : Out(1)
+        Nothing started in any unit is still waiting for write-back.
+    pc : Out(PC_BITS)
+        pc of the instruction at the issue stage.
+    trace : Out(TRACE_LAYOUT)
+    perf : Out(PERF_LAYOUT)
+    """
+
+    def __init__(self, *, config):
+        if not isinstance(config, ControlConfig):
+            raise ValueError(f"config must be a ControlConfig, not {config!r}")
+        self._config = config
+        members = {
+            "start": In(1), "program_len": In(32), "watchdog": In(32), "cores": In(16),
+            "raddr": Out(range(config.ibuf_depth)), "ren": Out(1), "rdata": In(WORD_BITS),
+            "state": Out(State), "err_code": Out(ErrorCode), "err_info": Out(32),
+            "err_pc": Out(PC_BITS), "err_word": Out(WORD_BITS), "drained": Out(1),
+            "pc": Out(PC_BITS), "trace": Out(TRACE_LAYOUT), "perf": Out(PERF_LAYOUT),
+        }
+        for name in UNIT_PORTS:
+            members[name] = In(IssueSignature)
+            members[f"{name}_error"] = In(ErrorSignature)
+        super().__init__(members)
+
+    def elaborate(self, platform):
+        m = Module()
+        cfg = self._config
+        access = access_layout(cfg.srf_words)
+        dec_layout = decoded_layout()
+        n_units = len(UNITS)
+        slot_bits = (cfg.inflight - 1).bit_length()
+
+        m.submodules.decoder = decoder = Decoder(l=cfg.l, d=cfg.d)
+        m.submodules.scoreboard = sb = Scoreboard(config=cfg)
+        fifos = []
+        for name in UNIT_PORTS:
+            fifo = SyncFIFOBuffered(width=ISSUE_LAYOUT.size, depth=cfg.inflight)
+            m.submodules[f"queue_{name}"] = fifo
+            fifos.append(fifo)
+
+        running = Signal()
+        halted = Signal()           # an error stopped the queues
+        m.d.comb += [running.eq(self.state == State.RUNNING)]
+        fetching = Signal()         # running and no END/error seen at Y
+        fetch_on = Signal()
+        m.d.comb += fetching.eq(fetch_on)
+        adv_front, adv_back, y_hold = Signal(), Signal(), Signal()
+
+        # ---- F / D: fetch --------------------------------------------------------------------
+        fetch_pc = Signal(PC_BITS)
+        d_valid, d_pc = Signal(), Signal(PC_BITS)
+        capture, capture_d = Signal(), Signal()
+        m.d.comb += [
+            self.raddr.eq(Mux(capture, self.err_pc, fetch_pc)),
+            self.ren.eq(capture | adv_back),
+        ]
+        with m.If(adv_back):
+            m.d.sync += [d_valid.eq(fetching), d_pc.eq(fetch_pc), fetch_pc.eq(fetch_pc + 1)]
+
+        # ---- X: decode -----------------------------------------------------------------------
+        x_valid, x_pc = Signal(), Signal(PC_BITS)
+        x_word = Signal(WORD_BITS)
+        x = Signal(dec_layout)
+        x_imm1 = Signal(32)
+        m.d.comb += [decoder.word.eq(self.rdata), decoder.cores.eq(self.cores)]
+        out_of_program = (d_pc >= self.program_len) | (d_pc >= cfg.ibuf_depth)
+        with m.If(adv_back):
+            m.d.sync += [x_valid.eq(d_valid), x_pc.eq(d_pc), x_word.eq(self.rdata),
+                         x.eq(decoder.out), x_imm1.eq(decoder.out.imm32 + 1)]
+            with m.If(out_of_program):
+                m.d.sync += [x.error.eq(ErrorCode.PC_RANGE), x.info.eq(d_pc)]
+
+        # ---- Y: control registers ------------------------------------------------------------
+        regs = [Signal(32, name=f"reg_{r.name.lower()}") for r in Register]
+        regs1 = [Signal(32, name=f"reg_{r.name.lower()}_plus1", init=1) for r in Register]
+        token, layer = regs[Register.TOKEN.value], regs[Register.LAYER.value]
+        hbm_off = _mul_lo32(m, layer, regs[Register.HBM_STRIDE.value], "hbm_offset")
+        ddr_off = _mul_lo32(m, layer, regs[Register.DDR_STRIDE.value], "ddr_offset")
+        stale = Signal(2)
+        with m.If(stale != 0):
+            m.d.sync += stale.eq(stale - 1)
+        m.d.comb += y_hold.eq((stale != 0) & x_valid)
+        remaining = Signal(32)      # watchdog: instructions still allowed
+        wd_on = Signal()            # WATCHDOG != 0 at START
+        wd_hit = Signal()           # wd_on and remaining == 0 (a register: off the decode path)
+        tok16 = token[:TOKEN_BITS]
+        tok_big = token[TOKEN_BITS:].any()
+
+        # errors found at Y
+        y_err, y_info = Signal(ErrorCode), Signal(32)
+        # (expressions, not If blocks: an If block whose inputs never change stays X in Icarus)
+        srf_err, srf_info = Signal(), Signal(8)
+        info = C(0, 8)
+        for sr in (x.sw, x.sr2, x.sr1):      # sr1 first
+            last = sr.idx + sr.pair
+            bad = sr.valid & (last >= cfg.srf_words)
+            info = Mux(bad, Mux(sr.idx >= cfg.srf_words, sr.idx, last), info)
+        m.d.comb += [srf_err.eq(Cat(*(sr.valid & ((sr.idx + sr.pair) >= cfg.srf_words)
+                                      for sr in (x.sr1, x.sr2, x.sw))).any()),
+                     srf_info.eq(info)]
+        # An instruction is checked and (SETR/LOOP/END) executed on the clock it arrives in the
+        # X registers, whether or not it moves on then: nothing here waits for the issue stage.
+        x_new = Signal()
+        arrive = Signal()
+        m.d.sync += x_new.eq(0)
+        with m.If(adv_back):
+            m.d.sync += x_new.eq(d_valid)
+        m.d.comb += arrive.eq(x_valid & x_new)
+        m.d.comb += [y_err.eq(x.error), y_info.eq(x.info)]
+        with m.If(arrive & (x.error == ErrorCode.NONE)):
+            with m.If(wd_hit):
+                m.d.comb += [y_err.eq(ErrorCode.WATCHDOG), y_info.eq(self.watchdog)]
+            with m.Elif(x.token & tok_big):
+                m.d.comb += [y_err.eq(ErrorCode.FIELD_RANGE), y_info.eq(token)]
+            with m.Elif(srf_err):
+                m.d.comb += [y_err.eq(ErrorCode.SRF_RANGE), y_info.eq(srf_info)]
+
+        faulty = Signal()      # the same condition as y_err != NONE, as a flat OR
+        m.d.comb += faulty.eq((x.error != ErrorCode.NONE) | wd_hit | (x.token & tok_big)
+                              | srf_err)
+        execute = arrive & ~faulty
+        redirect, stop = Signal(), Signal()
+        with m.If(arrive & wd_on & ~wd_hit):
+            m.d.sync += [remaining.eq(remaining - 1), wd_hit.eq(remaining == 1)]
+        with m.If(arrive & ~adv_back):       # still here next clock: keep what was found now
+            m.d.sync += [x.error.eq(y_err), x.info.eq(y_info)]
+        reg_index = x.reg
+        with m.If(execute & (x.ctrl == Ctrl.SETR)):
+            for r in Register:
+                with m.If(reg_index == r.value):
+                    m.d.sync += [regs[r.value].eq(x.imm32), regs1[r.value].eq(x_imm1)]
+                    if r is not Register.TOKEN:
+                        m.d.sync += stale.eq(2)
+        stepped = Signal(32)
+        m.d.comb += stepped.eq(Array(regs1)[reg_index])
+        with m.If(execute & (x.ctrl == Ctrl.LOOP)):
+            for r in Register:
+                with m.If(reg_index == r.value):
+                    m.d.sync += [regs[r.value].eq(regs1[r.value]),
+                                 regs1[r.value].eq(regs1[r.value] + 1)]
+                    if r is Register.LAYER:
+                        m.d.sync += stale.eq(2)
+        m.d.comb += [
+            redirect.eq(execute & (x.ctrl == Ctrl.LOOP) & (stepped < x.limit)),
+            stop.eq(arrive & ((x.ctrl == Ctrl.END) | faulty)),
+        ]
+
+        # Y registers
+        y_valid, y_pc = Signal(), Signal(PC_BITS)
+        y_unit, y_issue, y_ctrl = Signal(range(n_units)), Signal(), Signal(2)
+        y_e, y_i = Signal(ErrorCode), Signal(32)
+        y_ctx = Signal(ISSUE_LAYOUT)
+        y_rng = {k: (Signal(x[k].base.shape(), name=f"y_{k}_base"),
+                     Signal(_LEN_BITS, name=f"y_{k}_len"), Signal(name=f"y_{k}_valid"))
+                 for k in ("r1", "r2", "w")}
+        y_pad = Signal()
+        y_rmask, y_wmask = Signal(cfg.srf_words), Signal(cfg.srf_words)
+        y_keys = {k: (Signal(KEY_BITS, name=f"y_{k}_part"), Signal(32, name=f"y_{k}_product"),
+                      Signal(name=f"y_{k}_valid"), Signal(name=f"y_{k}_hbm"))
+                  for k in ("rkey", "wkey")}
+
+        def mask_of(sr):
+            one = Signal(cfg.srf_words + 1)
+            m.d.comb += one.eq(Mux(sr.valid, C(1, cfg.srf_words + 1) << sr.idx, 0))
+            return (one | Mux(sr.pair, one << 1, 0))[:cfg.srf_words]
+
+        with m.If(adv_front):
+            m.d.sync += [
+                y_valid.eq(x_valid & ~y_hold), y_pc.eq(x_pc),
+                y_unit.eq(x.unit), y_issue.eq(x.issue), y_ctrl.eq(x.ctrl),
+                y_e.eq(y_err), y_i.eq(y_info),
+                y_ctx.word.eq(x_word), y_ctx.token.eq(tok16),
+                y_ctx.hbm_offset.eq(hbm_off), y_ctx.ddr_offset.eq(ddr_off),
+                y_pad.eq(x.w.pad),
+                y_rmask.eq(mask_of(x.sr1) | mask_of(x.sr2)), y_wmask.eq(mask_of(x.sw)),
+            ]
+            for k, (base, length, valid) in y_rng.items():
+                src = x[k]
+                m.d.sync += [base.eq(src.base), valid.eq(src.valid),
+                             length.eq(src.n + Mux(src.tok, tok16, 0))]
+            for k, (part, product, valid, hbm) in y_keys.items():
+                src = x[k]
+                addr = Mux(src.hbm, src.base << cfg.tile_shift, src.base)
+                offset = Mux(src.layer, Mux(src.hbm, hbm_off, ddr_off), 0)
+                m.d.sync += [part.eq(addr + offset), valid.eq(src.valid), hbm.eq(src.hbm),
+                             product.eq(Mux(src.tok, tok16 * src.stride, 0))]
+            with m.If(y_hold):
+                m.d.sync += y_valid.eq(0)
+
+        # ---- Z: range ends and keys ----------------------------------------------------------
+        z_valid, z_pc = Signal(), Signal(PC_BITS)
+        z_unit, z_issue, z_ctrl = Signal(range(n_units)), Signal(), Signal(2)
+        z_e, z_i = Signal(ErrorCode), Signal(32)
+        z_ctx = Signal(ISSUE_LAYOUT)
+        z = Signal(access)
+        with m.If(adv_front):
+            m.d.sync += [z_valid.eq(y_valid), z_pc.eq(y_pc), z_unit.eq(y_unit),
+                         z_issue.eq(y_issue), z_ctrl.eq(y_ctrl), z_e.eq(y_e), z_i.eq(y_i),
+                         z_ctx.eq(y_ctx), z.rmask.eq(y_rmask), z.wmask.eq(y_wmask)]
+            for k, (base, length, valid) in y_rng.items():
+                if k == "w":
+                    keep = C(((1 << _LEN_BITS) - 1) ^ (cfg.l - 1), _LEN_BITS)
+                    length = Mux(y_pad, length & keep, length)
+                m.d.sync += [z[k].valid.eq(valid), z[k].start.eq(base),
+                             z[k].stop.eq(base + length)]
+            for k, (part, product, valid, hbm) in y_keys.items():
+                m.d.sync += [z[k].valid.eq(valid),
+                             z[k].addr.eq(Cat((part + product)[:KEY_BITS], hbm))]
+
+        # ---- H: range checks and conflicts ---------------------------------------------------
+        i_valid, i_pc = Signal(), Signal(PC_BITS)
+        i_unit, i_issue, i_ctrl = Signal(range(n_units)), Signal(), Signal(2)
+        i_e, i_i = Signal(ErrorCode), Signal(32)
+        i_ctx = Signal(ISSUE_LAYOUT)
+        i = Signal(access)
+        i_hits = Signal(n_units * cfg.inflight)
+        i_fire = Signal()
+
+        h_err, h_info = Signal(ErrorCode), Signal(32)
+        m.d.comb += [h_err.eq(z_e), h_info.eq(z_i)]
+        with m.If(z_e == ErrorCode.NONE):
+            for k in ("w", "r2", "r1"):       # the last assignment wins: r1 first
+                with m.If(z[k].valid & (z[k].stop > cfg.vrf_elements)):
+                    m.d.comb += [h_err.eq(ErrorCode.VRF_RANGE), h_info.eq(z[k].start)]
+
+        m.d.comb += sb.probe.eq(z)
+        # (plain expressions, no If blocks: Icarus evaluates continuous assignments at time 0)
+        ahead = Signal()     # the instruction at I issues now and z conflicts with it
+        m.d.comb += ahead.eq(i_fire & i_issue & conflict(z, i))
+        tails = [sb.tail[u * slot_bits:(u + 1) * slot_bits] for u in range(n_units)]
+        hits = Cat(sb.hits[u * cfg.inflight + s] | (ahead & (i_unit == u) & (tails[u] == s))
+                   for u in range(n_units) for s in range(cfg.inflight))
+
+        with m.If(adv_front):
+            m.d.sync += [i_valid.eq(z_valid), i_pc.eq(z_pc), i_unit.eq(z_unit),
+                         i_issue.eq(z_issue), i_ctrl.eq(z_ctrl), i_e.eq(h_err), i_i.eq(h_info),
+                         i_ctx.eq(z_ctx), i.eq(z), i_hits.eq(hits)]
+
+        # ---- I: issue ------------------------------------------------------------------------
+        dep = Signal()
+        full = Signal()
+        empty = Signal()
+        m.d.comb += [dep.eq((i_hits & sb.valid).any()), full.eq(sb.full.bit_select(i_unit, 1)),
+                     empty.eq(~sb.busy.any())]
+        ok = running & i_valid & (i_e == ErrorCode.NONE)
+        m.d.comb += i_fire.eq(ok & Mux(i_issue, ~dep & ~full,
+                                       Mux(i_ctrl == Ctrl.END, empty, 1)))
+        m.d.comb += [adv_front.eq(~i_valid | i_fire), adv_back.eq(adv_front & ~y_hold)]
+        m.d.comb += [sb.alloc.valid.eq(i_fire & i_issue), sb.alloc.unit.eq(i_unit),
+                     sb.alloc.access.eq(i), sb.alloc.pc.eq(i_pc)]
+        for u, (name, fifo) in enumerate(zip(UNIT_PORTS, fifos)):
+            port = getattr(self, name)
+            m.d.comb += [
+                fifo.w_en.eq(i_fire & i_issue & (i_unit == u)), fifo.w_data.eq(i_ctx),
+                port.issue.valid.eq(fifo.r_rdy & ~halted), port.issue.payload.eq(fifo.r_data),
+                fifo.r_en.eq(port.issue.ready & ~halted), sb.done[u].eq(port.done),
+            ]
+
+        # ---- run state, errors ---------------------------------------------------------------
+        # squash what was fetched behind a taken LOOP / END / error (x_valid only if the X
+        # registers take the next word now; otherwise they still hold the LOOP itself)
+        with m.If(redirect | stop):
+            m.d.sync += d_valid.eq(0)
+            with m.If(adv_back):
+                m.d.sync += x_valid.eq(0)
+        with m.If(redirect):
+            m.d.sync += fetch_pc.eq(x.target)
+        with m.If(stop):
+            m.d.sync += fetch_on.eq(0)
+
+        def flush():
+            return [fetch_on.eq(0), d_valid.eq(0), x_valid.eq(0), y_valid.eq(0), z_valid.eq(0),
+                    i_valid.eq(0)]
+
+        unit_err = Signal()
+        unit_code, unit_info, unit_pc = Signal(ErrorCode), Signal(32), Signal(PC_BITS)
+        reports = Cat(*(getattr(self, f"{name}_error").valid for name in UNIT_PORTS))
+        m.d.comb += unit_err.eq(reports.any() | sb.spurious.any())
+        with m.If(~reports.any()):
+            m.d.comb += [unit_code.eq(ErrorCode.SPURIOUS_DONE), unit_pc.eq(i_pc)]
+            for u in reversed(range(n_units)):
+                with m.If(sb.spurious[u]):
+                    m.d.comb += unit_info.eq(u)
+        for u, name in reversed(list(enumerate(UNIT_PORTS))):   # lowest unit index wins
+            report = getattr(self, f"{name}_error")
+            with m.If(report.valid):
+                m.d.comb += [unit_code.eq(report.code), unit_info.eq(report.info),
+                             unit_pc.eq(sb.head_pc[u * PC_BITS:(u + 1) * PC_BITS])]
+
+        with m.Switch(self.state):
+            with m.Case(State.IDLE, State.DONE):
+                with m.If(self.start):
+                    m.d.sync += [self.state.eq(State.RUNNING), fetch_on.eq(1), fetch_pc.eq(0),
+                                 remaining.eq(self.watchdog), stale.eq(2),
+                                 wd_on.eq(self.watchdog != 0), wd_hit.eq(0)]
+                    m.d.sync += [r.eq(0) for r in regs] + [r.eq(1) for r in regs1]
+            with m.Case(State.RUNNING):
+                with m.If(unit_err):
+                    m.d.sync += [self.state.eq(State.ERROR), self.err_code.eq(unit_code),
+                                 self.err_info.eq(unit_info), self.err_pc.eq(unit_pc),
+                                 halted.eq(1)]
+                    m.d.sync += flush()
+                with m.Elif(i_valid & (i_e != ErrorCode.NONE)):
+                    m.d.sync += [self.state.eq(State.ERROR), self.err_code.eq(i_e),
+                                 self.err_info.eq(i_i), self.err_pc.eq(i_pc), halted.eq(1)]
+                    m.d.sync += flush()
+                with m.Elif(i_fire & (i_ctrl == Ctrl.END) & ~i_issue):
+                    m.d.sync += self.state.eq(State.DONE)
+                    m.d.sync += flush()
+        m.d.sync += [capture.eq(0), capture_d.eq(capture)]
+        with m.If(self.state == State.RUNNING):
+            with m.If(unit_err | (i_valid & (i_e != ErrorCode.NONE))):
+                m.d.sync += capture.eq(~(~unit_err & (i_e == ErrorCode.PC_RANGE)))
+        with m.If(capture_d):
+            m.d.sync += self.err_word.eq(self.rdata)
+
+        started = Signal(n_units)
+        count_bits = cfg.inflight.bit_length()
+        for u, fifo in enumerate(fifos):
+            count = sb.counts[u * count_bits:(u + 1) * count_bits]
+            m.d.comb += started[u].eq(fifo.level != count)
+        m.d.comb += self.drained.eq(~started.any())
+
+        # ---- observation ---------------------------------------------------------------------
+        m.d.comb += [
+            self.pc.eq(i_pc),
+            self.trace.valid.eq(running & i_valid), self.trace.pc.eq(i_pc),
+            self.trace.fire.eq(i_fire),
+            self.perf.running.eq(running),
+            self.perf.issued.eq(i_fire),
+            self.perf.stall_dep.eq(ok & i_issue & dep),
+            self.perf.stall_full.eq(ok & i_issue & ~dep & full),
+            self.perf.stall_end.eq(ok & ~i_issue & (i_ctrl == Ctrl.END) & ~empty),
+            self.perf.bubble.eq(running & ~i_valid),
+            self.perf.busy.eq(Mux(running, sb.busy, 0)),
+        ]
+        for u in range(n_units):
+            m.d.comb += self.perf.wait[u].eq(running & ~sb.busy[u] & ok & i_issue
+                                             & (i_unit == u) & dep)
+        return m
+
