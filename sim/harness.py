@@ -60,14 +60,15 @@ from pathlib import Path
 from dfx_hw.synth.dedupe import dedupe_modules
 
 __all__ = ["REPO_ROOT", "BUILD_DIR", "PARAMS_ENV", "SIMULATORS", "verilog_for", "run_cocotb",
-           "bench_params", "dedupe_modules", "source_files", "source_hash", "verilator_env"]
+           "bench_params", "dedupe_modules", "source_files", "source_hash", "verilator_env",
+           "icarus_time_zero"]
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 BUILD_DIR = REPO_ROOT / "build"
 PARAMS_ENV = "DFX_BENCH_PARAMS"
 _PACKAGE = "dfx_hw"
 _LOG_TAIL_LINES = 60
-_CACHE_VERSION = 4          # bump when the Verilog the harness writes changes for the same design
+_CACHE_VERSION = 5          # bump when the Verilog the harness writes changes for the same design
 
 
 def _module_file(name):
@@ -228,9 +229,26 @@ def verilog_for(factory, params=None, *, toplevel="top"):
     if not path.exists():
         component = factory(**params)
         prelude = getattr(component, "verilog_prelude", None)
-        text = verilog.convert(component, name=toplevel)
+        text = icarus_time_zero(verilog.convert(component, name=toplevel))
         _write_atomic(path, (prelude() if prelude is not None else "") + text)
     return path
+
+
+_TIME_ZERO = re.compile(
+    r"^(\s*)reg (\\\$auto\$verilog_backend\.cc:\d+:dump_module\$\d+) +(?:= *0 *)?;$", re.M)
+
+
+def icarus_time_zero(text):
+    """Make Icarus run every ``always @*`` block at time 0.
+
+    Yosys's Verilog backend puts a dummy ``reg \\$auto$...dump_module$N = 0`` into the
+    sensitivity of each ``always @*`` block so that simulators evaluate the block at time 0;
+    Icarus 11 initialises that reg without an event, so a combinational output whose inputs do
+    not change after time 0 (e.g. an FSM's ``ready`` in its reset state) stays X. An
+    ``initial #0`` assignment of 1 makes the event (Verilator ignores the delay).
+    """
+    return _TIME_ZERO.sub(lambda m: f"{m[1]}reg {m[2]} = 0;\n{m[1]}initial #0 {m[2]} = 1'h1;",
+                          text)
 
 
 #: Simulators :func:`run_cocotb` can build with.

@@ -1,6 +1,6 @@
 """Reads on the DDR port for several clients, each with its own ID and read buffer."""
 
-from amaranth.hdl import Const, Module, Mux, Signal
+from amaranth.hdl import Cat, Const, Module, Mux, Signal
 from amaranth.lib import stream, wiring
 from amaranth.lib.fifo import SyncFIFO, SyncFIFOBuffered
 from amaranth.lib.wiring import In, Out
@@ -80,7 +80,7 @@ class DDRReader(wiring.Component):
         err_valid = Signal()
         err_code = Signal(ErrorCode)
         err_addr = Signal(self._addr_bits)
-        rready = Signal()
+        ready_terms = []
         gens = self.generators
         want = [Signal(name=f"want{i}") for i in range(k)]
         grant = [Signal(name=f"grant{i}") for i in range(k)]
@@ -109,18 +109,20 @@ class DDRReader(wiring.Component):
             ours = bus.rid == i
             m.d.comb += [
                 af.w_en.eq(mine), af.w_data.eq(gen.cmd.payload.addr),
-                df.w_en.eq(bus.rvalid & ours & df.w_rdy), df.w_data.eq(bus.rdata),
+                df.w_en.eq(bus.rvalid & bus.rready & ours), df.w_data.eq(bus.rdata),
                 af.r_en.eq(bus.rvalid & bus.rready & ours & bus.rlast),
                 self.data[i].valid.eq(df.r_rdy), self.data[i].payload.eq(df.r_data),
                 df.r_en.eq(self.data[i].ready), gen.release.eq(df.r_rdy & self.data[i].ready),
             ]
+            ready_terms.append(df.w_rdy)
             with m.If(ours):
-                m.d.comb += rready.eq(df.w_rdy)
                 with m.If(bus.rvalid & bus.rready & (bus.rresp != Resp.OKAY)):
                     m.d.sync += [err_valid.eq(1), err_addr.eq(af.r_data),
                                  err_code.eq(Mux(bus.rresp == Resp.DECERR, ErrorCode.AXI_DECERR,
                                                  ErrorCode.AXI_SLVERR))]
-        m.d.comb += bus.rready.eq(rready)
+        # Every buffer has room (the credits make sure of it): R never waits, and RREADY does
+        # not depend on RID.
+        m.d.comb += bus.rready.eq(Cat(*ready_terms).all())
         with m.If(bus.rvalid & bus.rready):
             m.d.sync += self.beats.eq(self.beats + 1)
         report_first(m, self.report, [(err_valid, err_code, err_addr, 0)])

@@ -128,6 +128,7 @@ class DMAFront(wiring.Component):
 
         error = self.error
         halted = error.valid
+        accepting = Signal()
         token = payload.token
 
         def fail(code, info):
@@ -136,10 +137,13 @@ class DMAFront(wiring.Component):
 
         with m.FSM():
             with m.State("IDLE"):
-                m.d.comb += self.port.issue.ready.eq(~halted)
-                with m.If(self.port.issue.valid & ~halted):
-                    m.d.sync += payload.eq(self.port.issue.payload)
+                # A registered ready: up from the clock after the FSM came back to IDLE.
+                m.d.comb += self.port.issue.ready.eq(accepting)
+                with m.If(self.port.issue.valid & accepting):
+                    m.d.sync += [payload.eq(self.port.issue.payload), accepting.eq(0)]
                     m.next = "FIELDS"
+                with m.Else():
+                    m.d.sync += accepting.eq(~halted)
             with m.State("FIELDS"):
                 m.d.sync += [
                     count.eq(Mux(is_ldtok | is_sttok, 1,

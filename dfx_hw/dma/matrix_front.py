@@ -123,6 +123,7 @@ class MatrixFront(wiring.Component):
 
         error = self.error
         halted = error.valid
+        accepting = Signal()
 
         def fail(code, info):
             m.d.sync += [error.valid.eq(1), error.code.eq(code), error.info.eq(info)]
@@ -130,10 +131,13 @@ class MatrixFront(wiring.Component):
 
         with m.FSM():
             with m.State("IDLE"):
-                m.d.comb += self.port.issue.ready.eq(~halted)
-                with m.If(self.port.issue.valid & ~halted):
-                    m.d.sync += payload.eq(self.port.issue.payload)
+                # A registered ready: up from the clock after the FSM came back to IDLE.
+                m.d.comb += self.port.issue.ready.eq(accepting)
+                with m.If(self.port.issue.valid & accepting):
+                    m.d.sync += [payload.eq(self.port.issue.payload), accepting.eq(0)]
                     m.next = "FIELDS"
+                with m.Else():
+                    m.d.sync += accepting.eq(~halted)
             with m.State("FIELDS"):
                 token = payload.token
                 layer = Mux(op == Opcode.CONV1D, conv.flags.layer,

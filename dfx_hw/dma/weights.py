@@ -106,7 +106,7 @@ class WeightReader(wiring.Component):
                 bus.arcache.eq(CACHE_NORMAL), bus.arvalid.eq(pending[c]),
                 af.w_en.eq(bus.arvalid & bus.arready), af.w_data.eq(ar_addr),
                 bus.rready.eq(df.w_rdy),
-                df.w_en.eq(bus.rvalid), df.w_data.eq(bus.rdata),
+                df.w_en.eq(bus.rvalid & bus.rready), df.w_data.eq(bus.rdata),
                 af.r_en.eq(bus.rvalid & bus.rready & bus.rlast),
             ]
             with m.If(bus.arvalid & bus.arready):
