@@ -206,7 +206,6 @@ class DMA(wiring.Component):
                          front.ddr_base.eq(self.ddr_base), front.ddr_size.eq(self.ddr_size)]
         connect(m, flipped(self.matrix.issue), mf.port.issue)
         connect(m, flipped(self.dma.issue), df.port.issue)
-        m.d.comb += [self.matrix.done.eq(self.progress.done), self.dma.done.eq(df.port.done)]
 
         # Matrix side: weight tiles, bias beats, write-back pulses.
         queue("weight_jobs", mf.weight_job, wr.job)
@@ -310,6 +309,15 @@ class DMA(wiring.Component):
                         m.d.sync += self.error_port.eq(n)
                     else:
                         m.d.sync += self.error_port.eq(0)
+
+        # After any error: no write-back pulse, no new instruction.
+        halt = Signal()
+        m.d.comb += [
+            halt.eq(error.valid | Cat(*(report.valid for report, _ in reports)).any()),
+            mf.halt.eq(halt), df.halt.eq(halt),
+            self.matrix.done.eq(self.progress.done & ~halt),
+            self.dma.done.eq(df.port.done & ~halt),
+        ]
 
         # Statistics.
         for c in range(n):

@@ -60,6 +60,8 @@ class DMAFront(wiring.Component):
     read_idle, write_idle : In(1)
         The load path has delivered everything / the store path has every response.
     error : Out(ErrorSignature)
+    halt : In(1)
+        Another part of the DMA reported an error: accept nothing more.
     """
 
     def __init__(self, *, d, l, hbm_beat_bytes, ddr_beat_bytes, ddr_addr_bits, count_bits,
@@ -85,6 +87,7 @@ class DMAFront(wiring.Component):
             "store_sink": Out(StoreSink),
             "read_idle": In(1), "write_idle": In(1),
             "error": Out(ErrorSignature),
+            "halt": In(1),
         })
 
     def elaborate(self, platform):
@@ -143,7 +146,7 @@ class DMAFront(wiring.Component):
                     m.d.sync += [payload.eq(self.port.issue.payload), accepting.eq(0)]
                     m.next = "FIELDS"
                 with m.Else():
-                    m.d.sync += accepting.eq(~halted)
+                    m.d.sync += accepting.eq(~halted & ~self.halt)
             with m.State("FIELDS"):
                 m.d.sync += [
                     count.eq(Mux(is_ldtok | is_sttok, 1,

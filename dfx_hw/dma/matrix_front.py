@@ -54,6 +54,8 @@ class MatrixFront(wiring.Component):
     bias_read : Out(stream.Signature(read_job_layout(...)))
     bias_align : Out(stream.Signature(align_job_layout(...)))
     error : Out(ErrorSignature)
+    halt : In(1)
+        Another part of the DMA reported an error: accept nothing more.
     """
 
     def __init__(self, *, d, l, channels, hbm_beat_bytes, ddr_beat_bytes, hbm_addr_bits,
@@ -81,6 +83,7 @@ class MatrixFront(wiring.Component):
             "bias_align": Out(stream.Signature(align_job_layout(
                 beat_elements=ddr_beat_bytes // 2, count_bits=count_bits))),
             "error": Out(ErrorSignature),
+            "halt": In(1),
         })
 
     def elaborate(self, platform):
@@ -137,7 +140,7 @@ class MatrixFront(wiring.Component):
                     m.d.sync += [payload.eq(self.port.issue.payload), accepting.eq(0)]
                     m.next = "FIELDS"
                 with m.Else():
-                    m.d.sync += accepting.eq(~halted)
+                    m.d.sync += accepting.eq(~halted & ~self.halt)
             with m.State("FIELDS"):
                 token = payload.token
                 layer = Mux(op == Opcode.CONV1D, conv.flags.layer,

@@ -151,13 +151,13 @@ async def error_case(dut, name):
         for c, (got, want) in enumerate(zip(tb.hbm_bytes(), before_hbm)):
             assert (got == want).all(), f"HBM channel {c} was written"
         assert (tb.ddr_bytes() == before_ddr).all(), "DDR was written"
-        assert sum(int(dut.hbm_write_beats[c].value) for c in range(n)) == 0
+        assert sum(int(getattr(dut, f"hbm_write_beats__{c}").value) for c in range(n)) == 0
         assert int(dut.ddr_write_beats.value) == 0
     else:   # the poisoned write was not performed; the other beat of the store was
         assert (tb.ddr_bytes()[tb.ddr_base + 200:tb.ddr_base + 202]
                 == before_ddr[tb.ddr_base + 200:tb.ddr_base + 202]).all()
     if name.endswith("window") or name in ("hbm_align", "unit_fault"):
-        reads = sum(int(dut.hbm_read_beats[c].value) for c in range(n))
+        reads = sum(int(getattr(dut, f"hbm_read_beats__{c}").value) for c in range(n))
         reads += int(dut.ddr_read_beats.value)
         assert reads == 0, f"{reads} beats were read before the error"
         assert not tb.tiles and not tb.bias and not tb.loads
