@@ -245,10 +245,11 @@ def icarus_time_zero(text):
     sensitivity of each ``always @*`` block so that simulators evaluate the block at time 0;
     Icarus 11 initialises that reg without an event, so a combinational output whose inputs do
     not change after time 0 (e.g. an FSM's ``ready`` in its reset state) stays X. An
-    ``initial #0`` assignment of 1 makes the event (Verilator ignores the delay).
+    ``initial #0`` assignment of 1 makes the event (left out for Verilator, which evaluates
+    every block at time 0 and refuses delays without ``--timing``).
     """
-    return _TIME_ZERO.sub(lambda m: f"{m[1]}reg {m[2]} = 0;\n{m[1]}initial #0 {m[2]} = 1'h1;",
-                          text)
+    return _TIME_ZERO.sub(lambda m: (f"{m[1]}reg {m[2]} = 0;\n`ifndef VERILATOR\n"
+                                     f"{m[1]}initial #0 {m[2]} = 1'h1;\n`endif"), text)
 
 
 #: Simulators :func:`run_cocotb` can build with.
