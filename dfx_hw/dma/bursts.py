@@ -27,7 +27,7 @@ class BurstGenerator(wiring.Component):
     its beats (a credit counter of ``depth`` beats: issuing takes credit, ``release`` returns
     one beat's). Data therefore never waits on the R channel, whatever the latency.
 
-    One burst every two clocks at most (the length is computed a clock ahead).
+    One burst every three clocks at most (the length is computed two clocks ahead).
 
     Parameters
     ----------
@@ -82,8 +82,12 @@ class BurstGenerator(wiring.Component):
         beat_in_page = addr[log_b:log_b + (page_beats.bit_length() - 1)]
         m.d.comb += to_page.eq(page_beats - beat_in_page)
 
+        shortest = Signal(range(mb + 1))
+        page_left = Signal(range(page_beats + 1))
         issue = Signal()
-        m.d.sync += free.eq(free - Mux(issue, blen, 0) + self.release)
+        taken = Signal(range(depth + 1))
+        m.d.comb += taken.eq(Mux(issue, free - blen, free))
+        m.d.sync += free.eq(taken + self.release)
         with m.If(self.cmd.ready):
             m.d.sync += self.cmd.valid.eq(0)
 
@@ -95,8 +99,11 @@ class BurstGenerator(wiring.Component):
                                  remaining.eq(self.job.payload.beats)]
                     m.next = "CALC"
             with m.State("CALC"):
-                shortest = Mux(remaining < mb, remaining, mb)
-                m.d.sync += blen.eq(Mux(to_page < shortest, to_page, shortest))
+                m.d.sync += [shortest.eq(Mux(remaining < mb, remaining, mb)),
+                             page_left.eq(to_page)]
+                m.next = "CLIP"
+            with m.State("CLIP"):
+                m.d.sync += blen.eq(Mux(page_left < shortest, page_left, shortest))
                 m.next = "ISSUE"
             with m.State("ISSUE"):
                 m.d.comb += issue.eq((free >= blen) & (~self.cmd.valid | self.cmd.ready))

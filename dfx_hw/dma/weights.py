@@ -57,6 +57,8 @@ class WeightReader(wiring.Component):
         check_power_of_two("channels", channels)
         check_positive("rows_per_tile", rows_per_tile)
         check_positive("outstanding", outstanding)
+        if outstanding < 2:
+            raise ValueError(f"outstanding must be at least 2, not {outstanding}")
         self._n, self._m = channels, rows_per_tile
         self._addr_bits, self._data_bits = addr_bits, data_bits
         self._outstanding = outstanding
@@ -90,7 +92,10 @@ class WeightReader(wiring.Component):
             m.submodules[f"data{c}"] = df
             addr_fifos.append(af)
             data_fifos.append(df)
-        room = Cat(*(af.w_rdy for af in addr_fifos)).all()
+        # Room for one more burst in every port's address FIFO, registered (two free entries,
+        # as the flag is a clock old).
+        room = Signal()
+        m.d.sync += room.eq(Cat(*(af.level < self._outstanding - 1 for af in addr_fifos)).all())
         m.d.comb += bursts.cmd.ready.eq(~pending.any() & room)
         with m.If(bursts.cmd.valid & bursts.cmd.ready):
             m.d.sync += [ar_addr.eq(bursts.cmd.payload.addr), ar_len.eq(bursts.cmd.payload.len),

@@ -1,6 +1,6 @@
 """Issuing single-beat AXI4 writes over one or several ports, with response tracking."""
 
-from amaranth.hdl import Array, Cat, Module, Signal
+from amaranth.hdl import Cat, Module, Signal
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.fifo import SyncFIFO
 from amaranth.lib.wiring import In, Out
@@ -77,8 +77,9 @@ class WriteIssuer(wiring.Component):
             m.submodules[f"pending{c}"] = fifo
             fifos.append(fifo)
 
-        w_rdy = Array(f.w_rdy for f in fifos)
-        m.d.comb += self.req.ready.eq(~aw_pend & ~w_pend & w_rdy[self.req.payload.port])
+        # Ready when the beat register is free and every port can take one more write (not
+        # only the beat's port: keeps the payload out of the ready path).
+        m.d.comb += self.req.ready.eq(~aw_pend & ~w_pend & Cat(*(f.w_rdy for f in fifos)).all())
         with m.If(self.req.valid & self.req.ready):
             m.d.sync += [cur.eq(self.req.payload), aw_pend.eq(1), w_pend.eq(1)]
 
