@@ -2,7 +2,6 @@
 compared with the ISA simulator on a compiled GPT-2 (``sim/benches/dma_programs.py``), and every
 error it reports provoked (``sim/benches/dma_errors.py``)."""
 
-import pytest
 
 from dfx_hw.dma import DMA
 from sim.harness import run_cocotb

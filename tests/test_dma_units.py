@@ -35,8 +35,9 @@ def _unpack(value, count):
 def test_read_aligner_delivers_any_element_range(e, v):
     rng = np.random.default_rng(e * 10 + v)
     memory = rng.integers(0, 1 << 16, 40 * e).astype(np.uint16)
-    jobs = [(int(rng.integers(0, 4 * e)), int(c)) for c in
-            [1, 2, v - 1, v, v + 1, e, e + 1, 3 * e - 1, 5 * v + 3] + list(rng.integers(1, 6 * e, 6))]
+    counts = [1, 2, v - 1, v, v + 1, e, e + 1, 3 * e - 1, 5 * v + 3]
+    counts += list(rng.integers(1, 6 * e, 6))
+    jobs = [(int(rng.integers(0, 4 * e)), int(c)) for c in counts]
     dut = ReadAligner(beat_elements=e, word_elements=v, count_bits=16)
     got = []
 
@@ -56,7 +57,8 @@ def test_read_aligner_delivers_any_element_range(e, v):
             while len(words) < want_words:
                 hold = beat < beats and rng.random() < 0.7
                 if hold:
-                    ctx.set(dut.beats.payload, _pack(memory[(first + beat) * e:(first + beat + 1) * e]))
+                    at = (first + beat) * e
+                    ctx.set(dut.beats.payload, _pack(memory[at:at + e]))
                 ctx.set(dut.beats.valid, int(hold))
                 ready = rng.random() < 0.7
                 ctx.set(dut.words.ready, int(ready))

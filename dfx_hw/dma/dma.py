@@ -1,14 +1,14 @@
 """The DMA: ``n`` HBM AXI4 masters and one DDR AXI4 master (DESIGN.md, section 4)."""
 
 from amaranth.hdl import Cat, Module, Mux, Signal, Value
-from amaranth.lib import data, stream, wiring
+from amaranth.lib import stream, wiring
 from amaranth.lib.fifo import SyncFIFOBuffered
 from amaranth.lib.wiring import In, Out, connect, flipped
 
 from ..bus.axi4 import AXI4Signature
 from ..mpu.layouts import tile_layout, vector_layout
 from ..mpu.params import check_positive, check_power_of_two
-from ..spec.errors import ErrorCode, ErrorSignature
+from ..spec.errors import ErrorSignature
 from ..spec.issue import IssueSignature
 from .ddr_read import DDRReader
 from .dma_front import DMAFront, StoreSink

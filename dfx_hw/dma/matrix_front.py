@@ -23,7 +23,7 @@ _DIM_BITS = 17                    # k + TOKEN, n + TOKEN
 class MatrixFront(wiring.Component):
     """Decodes the matrix instructions (CONV1D, MASKEDMM, MM; issued to the MPU and, through
     this port, to the DMA) into a weight job and a bias job, exactly as the ISA simulator
-    reads them (:meth:`dfx_hw.isasim.core.Core._conv1d` and friends):
+    reads them (``_conv1d``, ``_maskedmm``, ``_mm`` of :class:`dfx_hw.isasim.core.Core`):
 
     * weights: the ``ceil(K / d) * ceil(N / l)`` tiles stored from HBM element
       ``hbm * d * l (+ hbm_offset with layer)``, in storage order (the compiler stores a matrix
@@ -32,11 +32,11 @@ class MatrixFront(wiring.Component):
     * bias (CONV1D without ``nobias``): ``n`` elements from DDR element
       ``ddr (+ ddr_offset with layer)``.
 
-    Both ranges are checked against the windows before any job is handed on: an HBM address
-    that is not a multiple of the tile is ``HBM_ALIGN``, a range past the window end
-    ``HBM_WINDOW`` / ``DDR_WINDOW`` (info = the element address); another opcode is
-    ``UNIT_FAULT`` (info = the opcode) and zero tiles ``FIELD_RANGE``. After an error nothing
-    more is accepted.
+    Both ranges are checked against the windows before any job is handed on: an HBM byte
+    address (``hbm_base + 2 * element``) that is not a multiple of the tile is ``HBM_ALIGN``,
+    a range past the window end ``HBM_WINDOW`` / ``DDR_WINDOW`` (info = the element address);
+    another opcode is ``UNIT_FAULT`` (info = the opcode) and zero tiles ``FIELD_RANGE``. After
+    an error nothing more is accepted.
 
     The decode takes about 10 clocks plus ``log2(ceil(K / d))`` (the tile count is a
     shift-and-add product) and overlaps the previous instruction's stream.
@@ -117,7 +117,6 @@ class MatrixFront(wiring.Component):
         ddr_end = Signal(_ELEM_BITS)
         hbm_byte = Signal(_ELEM_BITS + 1)
         ddr_byte = Signal(_ELEM_BITS + 1)
-        bad_align = Signal()
         hbm_out = Signal()
         ddr_out = Signal()
         bias_beats = Signal(self._count_bits)
@@ -172,7 +171,6 @@ class MatrixFront(wiring.Component):
                 m.next = "MULTIPLY"
             with m.State("MULTIPLY"):
                 m.d.comb += [mul.start.eq(1), mul.a.eq(nt), mul.b.eq(kt)]
-                m.d.sync += bad_align.eq(e_hbm[:log_te] != 0)
                 with m.If((kt == 0) | (nt == 0)):
                     fail(ErrorCode.FIELD_RANGE, 0)
                 with m.Else():
@@ -191,7 +189,8 @@ class MatrixFront(wiring.Component):
                 ]
                 m.next = "DECIDE"
             with m.State("DECIDE"):
-                with m.If(bad_align):
+                # The flat byte address (window base included) must start a tile.
+                with m.If(hbm_byte[:log_te + 1] != 0):
                     fail(ErrorCode.HBM_ALIGN, e_hbm[:INFO_BITS])
                 with m.Elif(hbm_out):
                     fail(ErrorCode.HBM_WINDOW, e_hbm[:INFO_BITS])
@@ -204,8 +203,9 @@ class MatrixFront(wiring.Component):
             with m.State("ISSUE"):
                 # Each job leaves on its own handshake (valid never waits for ready).
                 offset = ddr_byte[:log_db]
-                jobs = [(self.weight_job, Const(1, 1)), (self.tile_count, Const(1, 1)), (self.bias_read, bias),
-                        (self.bias_align, bias)]
+                always = Const(1, 1)
+                jobs = [(self.weight_job, always), (self.tile_count, always),
+                        (self.bias_read, bias), (self.bias_align, bias)]
                 m.d.comb += [
                     self.weight_job.payload.addr.eq(hbm_byte >> log_n),
                     self.weight_job.payload.beats.eq(tiles << log_rows),

@@ -1,6 +1,6 @@
 """Write-back pulses of the weight streams: one per instruction, when its last tile is taken."""
 
-from amaranth.hdl import Module, Mux, Signal
+from amaranth.hdl import Module, Signal
 from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
