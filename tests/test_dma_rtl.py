@@ -2,6 +2,7 @@
 compared with the ISA simulator on a compiled GPT-2 (``sim/benches/dma_programs.py``), and every
 error it reports provoked (``sim/benches/dma_errors.py``)."""
 
+import pytest
 
 from dfx_hw.dma import DMA
 from sim.harness import run_cocotb
@@ -34,6 +35,7 @@ MODEL_U280 = {"n_embd": 128, "n_head": 2, "n_layer": 2, "vocab": 50, "ctx": 8,
               "prompt": [3, 17], "n_new": 2}
 
 
+@pytest.mark.slow
 def test_dma_full_size_matches_isa_simulator_with_axi_stalls():
     """n = 32, d x l = 64 x 16: the same check as the small bench, AxiRam on all 33 ports."""
     run_cocotb(DMA, U280_DMA, test_module="sim.benches.dma_programs", testcase="program",
@@ -42,6 +44,7 @@ def test_dma_full_size_matches_isa_simulator_with_axi_stalls():
                simulator="verilator")
 
 
+@pytest.mark.slow
 def test_dma_weight_stream_throughput_n32():
     """Fixed 200-clock read latency, no back-pressure, two long CONV1D weight streams back to
     back (1,654 tiles): at least 0.97 tiles per clock from first tile to last, every tile's

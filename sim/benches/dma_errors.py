@@ -11,7 +11,7 @@ Bench parameters: ``seed``, ``hbm_base``, ``ddr_base``, ``pause``.
 
 import cocotb
 import numpy as np
-from cocotb.triggers import RisingEdge
+from cocotb.triggers import FallingEdge
 from cocotbext.axi.constants import AxiResp
 
 from dfx_hw.isa.encoding import Instruction, encode
@@ -145,7 +145,7 @@ async def error_case(dut, name):
                                      (tb.ddr_base + 200) // ddr_beat * ddr_beat, port=n)
     assert message and ("address" in message or "opcode" in message or "refused" in message)
     for _ in range(50):
-        await RisingEdge(dut.clk)
+        await FallingEdge(dut.clk)
     assert tb.done == {"matrix": 0, "dma": 0}, f"an instruction completed: {tb.done}"
     if name != "ddr_decerr":
         for c, (got, want) in enumerate(zip(tb.hbm_bytes(), before_hbm)):

@@ -24,7 +24,7 @@ import random
 import cocotb
 import numpy as np
 from cocotb.clock import Clock
-from cocotb.triggers import RisingEdge
+from cocotb.triggers import FallingEdge, ReadOnly, RisingEdge
 from cocotbext.axi import AxiBus, AxiRam
 
 from dfx_hw.geometry import TileGeometry
@@ -149,18 +149,21 @@ class TB:
         return np.frombuffer(self.ddr.read(0, self.ddr_ram_bytes), np.uint8)
 
     async def _monitor(self):
-        """Every clock: sink readies (random back-pressure), captured beats, done pulses."""
+        """Every clock: sink readies (random back-pressure) driven at the falling edge, beats
+        and done pulses read once everything has settled (``ReadOnly``): the transfers of the
+        coming rising edge. (Portable between Icarus and Verilator.)"""
         dut = self.dut
         sinks = [(dut.weights__valid, dut.weights__ready, dut.weights__payload, self.tiles),
                  (dut.bias__valid, dut.bias__ready, dut.bias__payload, self.bias),
                  (dut.load__valid, dut.load__ready, dut.load__payload, self.loads)]
         while True:
+            await FallingEdge(dut.clk)
+            self.clock += 1
+            assert self.clock < self.limit, f"timeout after {self.clock} clocks"
             ready = [self.rng.random() >= self.backpressure for _ in sinks]
             for (_, r, _, _), value in zip(sinks, ready):
                 r.value = int(value)
-            await RisingEdge(dut.clk)
-            self.clock += 1
-            assert self.clock < self.limit, f"timeout after {self.clock} clocks"
+            await ReadOnly()
             for (v, _, p, out), value in zip(sinks, ready):
                 if value and high(v):
                     out.append(int(p.value))
@@ -169,25 +172,27 @@ class TB:
                     self.done[port] += 1
 
     async def send(self, prefix, values):
-        """Drive ``values`` on stream ``prefix`` with random idle clocks."""
+        """Drive ``values`` on stream ``prefix`` with random idle clocks (inputs change at the
+        falling edge; a value is taken when ``ready`` is high once settled)."""
         dut = self.dut
         valid, ready, payload = (getattr(dut, f"{prefix}__{s}")
                                  for s in ("valid", "ready", "payload"))
         for value in values:
-            while self.rng.random() < self.idle:
-                valid.value = 0
-                await RisingEdge(dut.clk)
-            valid.value = 1
-            payload.value = value
             while True:
-                await RisingEdge(dut.clk)
-                if high(ready):
+                await FallingEdge(dut.clk)
+                offer = self.rng.random() >= self.idle
+                valid.value = int(offer)
+                if offer:
+                    payload.value = value
+                await ReadOnly()
+                if offer and high(ready):
                     break
+        await FallingEdge(dut.clk)
         valid.value = 0
 
     async def wait_for(self, condition, what):
         while not condition():
-            await RisingEdge(self.dut.clk)
+            await FallingEdge(self.dut.clk)
 
 
 @cocotb.test()
@@ -243,7 +248,7 @@ async def program(dut):
             assert not got[rec.load.size:].any(), f"instruction {number}: lanes past len not 0"
     await tb.wait_for(lambda: tb.done["matrix"] == issued, "matrix")
     for _ in range(20):
-        await RisingEdge(dut.clk)
+        await FallingEdge(dut.clk)
 
     assert len(tb.tiles) == len(expected_tiles), (len(tb.tiles), len(expected_tiles))
     for i, (got, want) in enumerate(zip(tb.tiles, expected_tiles)):

@@ -17,7 +17,7 @@ from collections import deque
 
 import cocotb
 from cocotb.clock import Clock
-from cocotb.triggers import RisingEdge
+from cocotb.triggers import FallingEdge, ReadOnly, RisingEdge
 
 from dfx_hw.isa.encoding import Instruction, encode
 from dfx_hw.isa.layouts import Opcode
@@ -90,7 +90,11 @@ async def stream(dut):
     presented = [False] * n
     limit = len(expected_tiles) + 20 * latency + 2000
     while len(tiles) < len(expected_tiles):
-        # Drive: the next issue word, and each port's due beat.
+        # Inputs change at the falling edge; the transfers of the coming rising edge are read
+        # once everything has settled (portable between Icarus and Verilator).
+        await FallingEdge(dut.clk)
+        clock += 1
+        assert clock < limit, f"timeout: {len(tiles)} of {len(expected_tiles)} tiles"
         if pending:
             dut.matrix__issue__valid.value = 1
             dut.matrix__issue__payload.value = pending[0]
@@ -106,9 +110,7 @@ async def stream(dut):
             elif presented[c]:
                 p["rvalid"].value = 0
                 presented[c] = False
-        await RisingEdge(dut.clk)
-        clock += 1
-        assert clock < limit, f"timeout: {len(tiles)} of {len(expected_tiles)} tiles"
+        await ReadOnly()
         if pending and high(dut.matrix__issue__ready):
             pending.pop(0)
             if issue_clock is None:
