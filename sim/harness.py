@@ -60,7 +60,8 @@ from dfx_hw.synth.dedupe import dedupe_modules
 from dfx_hw.synth.flow import verilog_text, write_text_atomic
 
 __all__ = ["REPO_ROOT", "BUILD_DIR", "PARAMS_ENV", "SIMULATORS", "verilog_for", "run_cocotb",
-           "bench_params", "dedupe_modules", "source_files", "source_hash", "verilator_env"]
+           "bench_params", "dedupe_modules", "source_files", "source_hash", "verilator_env",
+           "icarus_time_zero"]
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 BUILD_DIR = REPO_ROOT / "build"
@@ -211,8 +212,26 @@ def verilog_for(factory, params=None, *, toplevel="top"):
     key = _design_key(factory, params, toplevel)
     path = BUILD_DIR / "harness" / "verilog" / f"{key}.v"
     if not path.exists():
-        write_text_atomic(path, verilog_text(factory(**params), toplevel))
+        write_text_atomic(path, icarus_time_zero(verilog_text(factory(**params), toplevel)))
     return path
+
+
+_TIME_ZERO = re.compile(
+    r"^(\s*)reg (\\\$auto\$verilog_backend\.cc:\d+:dump_module\$\d+) +(?:= *0 *)?;$", re.M)
+
+
+def icarus_time_zero(text):
+    """Make Icarus run every ``always @*`` block at time 0.
+
+    Yosys's Verilog backend puts a dummy ``reg \\$auto$...dump_module$N = 0`` into the
+    sensitivity of each ``always @*`` block so that simulators evaluate the block at time 0;
+    Icarus 11 initialises that reg without an event, so a combinational output whose inputs do
+    not change after time 0 (e.g. an FSM's ``ready`` in its reset state) stays X. An
+    ``initial #0`` assignment of 1 makes the event (left out for Verilator, which evaluates
+    every block at time 0 and refuses delays without ``--timing``).
+    """
+    return _TIME_ZERO.sub(lambda m: (f"{m[1]}reg {m[2]} = 0;\n`ifndef VERILATOR\n"
+                                     f"{m[1]}initial #0 {m[2]} = 1'h1;\n`endif"), text)
 
 
 #: Simulators :func:`run_cocotb` can build with.

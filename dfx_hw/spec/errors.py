@@ -37,6 +37,7 @@ class ErrorCode(enum.Enum, shape=8):
     DDR_WINDOW = 0x11          #: a DDR access outside the core's configured DDR window
     AXI_SLVERR = 0x12          #: a memory answered SLVERR
     AXI_DECERR = 0x13          #: a memory answered DECERR (no slave at the address)
+    HBM_ALIGN = 0x14           #: a weight stream's HBM address is not a multiple of the tile
     # router / ring
     LINK_DOWN = 0x20           #: a ring link (channel or lane) went down
     LINK_HARD_ERROR = 0x21     #: the link layer reported a hard error
@@ -62,6 +63,7 @@ MESSAGES = {
     ErrorCode.DDR_WINDOW: "DDR address {info:#x} is outside the core's DDR window",
     ErrorCode.AXI_SLVERR: "memory answered SLVERR at address {info:#x}",
     ErrorCode.AXI_DECERR: "memory answered DECERR at address {info:#x}",
+    ErrorCode.HBM_ALIGN: "HBM element address {info:#x} of a weight stream is not tile aligned",
     ErrorCode.LINK_DOWN: "ring link down during sync tag {info}",
     ErrorCode.LINK_HARD_ERROR: "ring link hard error during sync tag {info}",
     ErrorCode.LINK_SOFT_ERROR: "ring link soft error during sync tag {info}",

@@ -79,6 +79,16 @@ TARGETS = [
     Target("control_unit", "dfx_hw.control.unit:make_control_unit"),
     Target("control_unit_if4", "dfx_hw.control.unit:make_control_unit", {"inflight": 4},
            u280=False),
+    # DMA (issue 10): the whole DMA small (4 channels), the U280 weight stream (32 channels x
+    # 512 bits into 64 x 16 tiles), and the whole DMA at the U280 size.
+    Target("dma_n4_d16_l8", "dfx_hw.dma:make_dma",
+           {"d": 16, "l": 8, "lanes": 4, "hbm_channels": 4, "ddr_data_bits": 128,
+            "hbm_depth": 64, "ddr_depth": 32, "read_bursts": 8}, u280=False),
+    Target("dma_weights_n32", "dfx_hw.dma.weights:WeightReader",
+           {"channels": 32, "rows_per_tile": 1, "addr_bits": 33, "data_bits": 512, "id_bits": 2,
+            "count_bits": 24, "max_burst": 16, "depth": 512, "outstanding": 32}),
+    Target("dma_u280", "dfx_hw.dma:make_dma",
+           {"d": 64, "l": 16, "lanes": 16, "hbm_channels": 32}, slow=True),
 ]
 
 
