@@ -11,16 +11,20 @@ __all__ = ["CreditCounter", "CreditReturn"]
 
 
 class CreditCounter(wiring.Component):
-    """The sender's credits: starts at ``credits``, ``spend`` takes one (the caller spends only
-    while ``available``), ``give`` adds ``amount`` on a clock with ``give``.
+    """The sender's credits: starts at ``credits``; ``spend`` takes one (the caller spends only
+    while ``available``), ``give`` returns ``amount``.
 
-    ``excess`` pulses when the peer returns more credits than the sender can have out (a
-    protocol error); the count then saturates at ``credits``.
+    Spends and gifts are registered before they are added, so no adder sits behind the
+    ``spend`` path (it is applied one clock later, and ``available`` already counts it).
+    ``excess`` (a registered pulse) says the peer returned more credits than the sender can
+    have out (a protocol error).
 
     Parameters
     ----------
     credits : int
         Initial (and maximum) credits: the receiver's RX FIFO depth.
+    amount_bits : int
+        Width of ``amount``.
     """
 
     def __init__(self, *, credits, amount_bits):
@@ -37,16 +41,22 @@ class CreditCounter(wiring.Component):
 
     def elaborate(self, platform):
         m = Module()
-        count = Signal(range(self._credits + 1), init=self._credits)
-        # Registered "more than one left" so that `available` comes from flops.
-        after = Signal(range(2 * self._credits + 2))
-        gift = Mux(self.give, self.amount, 0)
-        m.d.comb += after.eq(count - self.spend + gift)
-        with m.If(after > self._credits):
-            m.d.sync += [count.eq(self._credits), self.excess.eq(1)]
+        limit = self._credits
+        count = Signal(range(2 * limit + 2), init=limit)
+        spent = Signal()
+        gift = Signal(range(limit + 1))
+        too_big = Signal()
+        m.d.sync += [
+            spent.eq(self.spend),
+            gift.eq(Mux(self.give & (self.amount <= limit), self.amount, 0)),
+            too_big.eq(self.give & (self.amount > limit)),
+            self.excess.eq(too_big | (count > limit)),
+        ]
+        with m.If(count > limit):
+            m.d.sync += count.eq(limit)
         with m.Else():
-            m.d.sync += [count.eq(after), self.excess.eq(0)]
-        m.d.comb += self.available.eq(count != 0)
+            m.d.sync += count.eq(count - spent + gift)
+        m.d.comb += self.available.eq((count != 0) & ~((count == 1) & spent))
         return m
 
 

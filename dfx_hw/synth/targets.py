@@ -75,6 +75,11 @@ TARGETS = [
     Target("mpu_gelu_lane", "dfx_hw.mpu.gelu_rom:GeluUnit"),
     Target("mpu_matrix_unit_d8_l4", "dfx_hw.mpu.matrix_unit:MatrixUnit",
            {"d": 8, "l": 4, "band": 8, "max_rows": 256}, u280=False),
+    # Router (issue 11): a small one and the U280 one (16 lanes = 256-bit beats, 8 cores,
+    # 8192-element gathers, RX FIFO 256 beats).
+    Target("router_l4", "dfx_hw.router.router:Router",
+           {"lanes": 4, "max_cores": 4, "max_total": 512, "rx_depth": 16}, u280=False),
+    Target("router_l16", "dfx_hw.router.router:Router"),
 ]
 
 

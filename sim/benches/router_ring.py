@@ -49,7 +49,7 @@ from sim.harness import bench_params
 CORE_PS = 5000
 NEXT_PS = 2560
 PREV_PS = 2570
-VRF = 4096
+VRF = 8192
 SRF = 32
 LIMIT_CLOCKS = 200_000
 
