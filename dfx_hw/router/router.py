@@ -268,7 +268,6 @@ class Router(wiring.Component):
 
         wiring.connect(m, wiring.flipped(self.error), mon.error)
         m.d.comb += [
-            dec.word.eq(self.issue.payload.word),
             mon.ring.eq(n > 1),
             mon.active.eq(run),
             mon.tag.eq(tag),
@@ -282,10 +281,17 @@ class Router(wiring.Component):
         def report(code, info):
             return [fault.eq(1), fault_code.eq(code), fault_info.eq(info)]
 
-        # -- issue ------------------------------------------------------------------------------
+        # -- issue: one instruction word is registered, then decoded from the register ----------
         start = Signal()
-        m.d.comb += self.issue.ready.eq(~run & ~stopped & ~fault)
-        m.d.comb += start.eq(self.issue.valid & self.issue.ready)
+        held = Signal()
+        held_word = Signal(len(self.issue.payload.word))
+        m.d.comb += self.issue.ready.eq(~held & ~stopped & ~fault)
+        with m.If(self.issue.valid & self.issue.ready):
+            m.d.sync += [held.eq(1), held_word.eq(self.issue.payload.word)]
+        with m.Elif(start):
+            m.d.sync += held.eq(0)
+        m.d.comb += [dec.word.eq(held_word),
+                     start.eq(held & ~run & ~stopped & ~fault)]
         m.d.comb += mon.start.eq(start)
         # Registered checks of the configuration (stable while idle).
         bad_config = Signal()
@@ -343,57 +349,72 @@ class Router(wiring.Component):
             m.d.sync += own_count.eq(own_count + 1)
 
         # -- receiver (link_prev data) ----------------------------------------------------------
+        # Stage A registers each beat out of the RX FIFO (with the word count of its header
+        # interpretation precomputed); stage B checks and places it, from registers only.
         rx = pprev.rx
-        header = HEADER_LAYOUT(rx.payload[:HEADER_BITS])
+        a_valid = Signal()
+        a_data = Signal(width)
+        a_words = Signal(COUNT_BITS - shift + 1)
+        a_header = HEADER_LAYOUT(a_data[:HEADER_BITS])
         rx_slot = Signal(CORE_BITS)           # slot s = slice of core (me - s) mod n
         rx_origin = Signal(CORE_BITS)
         rx_words = Signal(wbits)
         rx_count = Signal(wbits)
         rx_base = Signal(wbits)               # next free staging word
+        rx_room = Signal(wbits)               # depth - rx_base
         rx_in_data = Signal()
         rx_done = Signal()
+        rx_last = Signal()                    # the next data beat ends the slice
+        rx_final = Signal()                   # rx_slot is the last slot (n - 1)
         sum_len = Signal(FIELD_BITS["total"] + CORE_BITS)
         header_ok = Signal()
-        hdr_words = Signal(wbits + 1)
+        b_take = Signal()
         m.d.comb += [
-            header_ok.eq((header.magic == MAGIC) & (header.kind == BeatKind.DATA)
-                         & (header.tag == tag) & (header.seq == seq)
-                         & (header.origin == rx_origin)),
-            hdr_words.eq(words_of(header.count)),
+            header_ok.eq((a_header.magic == MAGIC) & (a_header.kind == BeatKind.DATA)
+                         & (a_header.tag == tag) & (a_header.seq == seq)
+                         & (a_header.origin == rx_origin) & (a_words <= rx_room)),
+            b_take.eq(a_valid & active & ~rx_done & (n > 1)),
+            rx.ready.eq(~a_valid | b_take),
         ]
-        m.d.comb += rx.ready.eq(active & ~rx_done & (n > 1))
-        m.d.comb += [rx_write.eq(rx.valid & rx.ready & rx_in_data), rx_data.eq(rx.payload)]
+        with m.If(rx.valid & rx.ready):
+            m.d.sync += [a_valid.eq(1), a_data.eq(rx.payload),
+                         a_words.eq(words_of(HEADER_LAYOUT(rx.payload[:HEADER_BITS]).count))]
+        with m.Elif(b_take):
+            m.d.sync += a_valid.eq(0)
+        m.d.comb += [rx_write.eq(b_take & rx_in_data), rx_data.eq(a_data)]
         m.d.comb += [creturn.popped.eq(rx.valid & rx.ready), creturn.drained.eq(~rx.valid)]
 
         def next_slot():
             return [rx_slot.eq(rx_slot + 1),
                     rx_origin.eq(Mux(rx_origin == 0, n - 1, rx_origin - 1)),
-                    rx_done.eq(rx_slot + 1 == n)]
+                    rx_done.eq(rx_final), rx_final.eq(rx_slot + 2 == n)]
 
         with m.If(start):
+            first = Mux(dec.is_syncs, 1, words_of(dec.length))
             m.d.sync += [rx_slot.eq(1),
                          rx_origin.eq(Mux(self.core_id == 0, self.cores - 1, self.core_id - 1)),
-                         rx_base.eq(Mux(dec.is_syncs, 1, words_of(dec.length))),
+                         rx_base.eq(first), rx_room.eq(depth - first),
                          rx_in_data.eq(0), rx_done.eq(self.cores == 1),
-                         sum_len.eq(dec.length)]
-        with m.Elif(rx.valid & rx.ready):
+                         rx_final.eq(self.cores == 2), sum_len.eq(dec.length)]
+        with m.Elif(b_take):
             with m.If(~rx_in_data):
-                with m.If(~header_ok | (rx_base + hdr_words > depth)):
+                with m.If(~header_ok):
                     m.d.sync += report(ErrorCode.RING_PROTOCOL, tag)
                 with m.Else():
                     for slot in range(1, nmax):
                         with m.If(rx_slot == slot):
-                            m.d.sync += [lens[slot].eq(header.count), bases[slot].eq(rx_base)]
-                    m.d.sync += [rx_base.eq(rx_base + hdr_words), rx_words.eq(hdr_words),
-                                 rx_addr.eq(rx_base), rx_count.eq(0),
-                                 sum_len.eq(sum_len + header.count)]
-                    with m.If(hdr_words == 0):
+                            m.d.sync += [lens[slot].eq(a_header.count), bases[slot].eq(rx_base)]
+                    m.d.sync += [rx_base.eq(rx_base + a_words), rx_room.eq(rx_room - a_words),
+                                 rx_words.eq(a_words), rx_addr.eq(rx_base), rx_count.eq(0),
+                                 rx_last.eq(a_words == 1), sum_len.eq(sum_len + a_header.count)]
+                    with m.If(a_words == 0):
                         m.d.sync += next_slot()
                     with m.Else():
                         m.d.sync += rx_in_data.eq(1)
             with m.Else():
-                m.d.sync += [rx_addr.eq(rx_addr + 1), rx_count.eq(rx_count + 1)]
-                with m.If(rx_count + 1 == rx_words):
+                m.d.sync += [rx_addr.eq(rx_addr + 1), rx_count.eq(rx_count + 1),
+                             rx_last.eq(rx_count + 2 == rx_words)]
+                with m.If(rx_last):
                     m.d.sync += [rx_in_data.eq(0)] + next_slot()
 
         # -- credits: returned on link_prev, received on link_next -------------------------------
@@ -421,6 +442,8 @@ class Router(wiring.Component):
         tx_addr = Signal(abits)
         tx_in_data = Signal()
         tx_done = Signal()
+        tx_last = Signal()                    # the next data beat ends the frame
+        tx_final = Signal()                   # the frame being sent is the last one
         slot_len = _select(lens, tx_slot)
         hdr_known = (tx_slot == 0) | (tx_slot < rx_slot) | rx_done \
             | ((tx_slot == rx_slot) & rx_in_data)
@@ -449,22 +472,24 @@ class Router(wiring.Component):
         def next_frame():
             return [tx_slot.eq(tx_slot + 1),
                     tx_origin.eq(Mux(tx_origin == 0, n - 1, tx_origin - 1)),
-                    tx_done.eq(tx_slot + 2 >= n), tx_in_data.eq(0)]
+                    tx_done.eq(tx_final), tx_final.eq(tx_slot + 3 >= n), tx_in_data.eq(0)]
 
         with m.If(start):
             m.d.sync += [tx_slot.eq(0), tx_origin.eq(self.core_id), tx_in_data.eq(0),
-                         tx_done.eq(self.cores == 1)]
+                         tx_done.eq(self.cores == 1), tx_final.eq(self.cores <= 2)]
         with m.Elif(treq.valid & treq.ready):
             with m.If(~tx_in_data):
                 m.d.sync += [tx_words.eq(words_of(slot_len)), tx_count.eq(0),
-                             tx_addr.eq(_select(bases, tx_slot))]
+                             tx_addr.eq(_select(bases, tx_slot)),
+                             tx_last.eq(words_of(slot_len) == 1)]
                 with m.If(words_of(slot_len) == 0):
                     m.d.sync += next_frame()
                 with m.Else():
                     m.d.sync += tx_in_data.eq(1)
             with m.Else():
-                m.d.sync += [tx_addr.eq(tx_addr + 1), tx_count.eq(tx_count + 1)]
-                with m.If(tx_count + 1 == tx_words):
+                m.d.sync += [tx_addr.eq(tx_addr + 1), tx_count.eq(tx_count + 1),
+                             tx_last.eq(tx_count + 2 == tx_words)]
+                with m.If(tx_last):
                     m.d.sync += next_frame()
 
         # -- readout: slots in core-id order through the packer to `gathered` -------------------
