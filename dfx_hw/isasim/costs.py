@@ -35,7 +35,7 @@ RING_HOP_LATENCY = 100
 #: measured on the RTL (docs/router.md).
 ROUTER_HOP_OVERHEAD = 9
 #: The router's fixed clocks per sync (issue, requests, pipeline fill, done), measured.
-ROUTER_FIXED_CYCLES = 8
+ROUTER_FIXED_CYCLES = 10
 #: Control instructions.
 CONTROL_CYCLES = 1
 

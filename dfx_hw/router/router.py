@@ -288,10 +288,29 @@ class Router(wiring.Component):
         m.d.comb += self.issue.ready.eq(~held & ~stopped & ~fault)
         with m.If(self.issue.valid & self.issue.ready):
             m.d.sync += [held.eq(1), held_word.eq(self.issue.payload.word)]
+        # ... decoded into registers (off every later path) ...
+        d_valid = Signal()
+        d = Signal(data.StructLayout({
+            "legal": 1, "reserved": 1, "is_syncs": 1, "opcode": unsigned(Opcode.as_shape().width),
+            "vsrc": unsigned(VRF_ADDR_BITS), "vdst": unsigned(VRF_ADDR_BITS),
+            "ssrc": unsigned(FIELD_BITS["ssrc"]), "length": unsigned(FIELD_BITS["len"]),
+            "total": unsigned(FIELD_BITS["total"]), "tag": unsigned(8),
+            "words": unsigned(FIELD_BITS["len"]), "too_big": 1}))
+        m.d.comb += dec.word.eq(held_word)
+        with m.If(held & (~d_valid | start)):
+            m.d.sync += [
+                held.eq(0), d_valid.eq(1),
+                d.legal.eq(dec.legal), d.reserved.eq(dec.reserved), d.is_syncs.eq(dec.is_syncs),
+                d.opcode.eq(dec.opcode.as_value()), d.vsrc.eq(dec.vsrc), d.vdst.eq(dec.vdst),
+                d.ssrc.eq(dec.ssrc), d.length.eq(dec.length), d.total.eq(dec.total),
+                d.tag.eq(dec.tag),
+                d.words.eq(Mux(dec.is_syncs, 1, words_of(dec.length))),
+                d.too_big.eq((dec.length > self._max_total) | (dec.total > self._max_total)),
+            ]
         with m.Elif(start):
-            m.d.sync += held.eq(0)
-        m.d.comb += [dec.word.eq(held_word),
-                     start.eq(held & ~run & ~stopped & ~fault)]
+            m.d.sync += d_valid.eq(0)
+        # ... and started when the previous sync is done.
+        m.d.comb += start.eq(d_valid & ~run & ~stopped & ~fault)
         m.d.comb += mon.start.eq(start)
         # Registered checks of the configuration (stable while idle).
         bad_config = Signal()
@@ -305,30 +324,29 @@ class Router(wiring.Component):
         with m.If(self.rf_request.valid & self.rf_request.ready):
             m.d.sync += req_valid.eq(0)
         with m.If(start):
-            with m.If(~dec.legal):
-                m.d.sync += report(ErrorCode.ILLEGAL_OPCODE, dec.opcode)
-            with m.Elif(dec.reserved):
-                m.d.sync += report(ErrorCode.RESERVED_BITS, dec.tag)
-            with m.Elif(bad_config | (dec.length > self._max_total)
-                        | (dec.total > self._max_total)
-                        | (dec.is_syncs & (self.cores > self._max_total // 2))):
-                m.d.sync += report(ErrorCode.FIELD_RANGE, dec.tag)
+            with m.If(~d.legal):
+                m.d.sync += report(ErrorCode.ILLEGAL_OPCODE, d.opcode)
+            with m.Elif(d.reserved):
+                m.d.sync += report(ErrorCode.RESERVED_BITS, d.tag)
+            with m.Elif(bad_config | d.too_big
+                        | (d.is_syncs & (self.cores > self._max_total // 2))):
+                m.d.sync += report(ErrorCode.FIELD_RANGE, d.tag)
             with m.Else():
                 m.d.sync += [
-                    run.eq(1), me.eq(self.core_id), n.eq(self.cores), tag.eq(dec.tag),
-                    is_syncs.eq(dec.is_syncs), vsrc.eq(dec.vsrc), vdst.eq(dec.vdst),
-                    ssrc.eq(dec.ssrc),
-                    total.eq(Mux(dec.is_syncs, self.cores << 1, dec.total)),
-                    lens[0].eq(dec.length), bases[0].eq(0),
-                    own_words.eq(Mux(dec.is_syncs, 1, words_of(dec.length))),
+                    run.eq(1), me.eq(self.core_id), n.eq(self.cores), tag.eq(d.tag),
+                    is_syncs.eq(d.is_syncs), vsrc.eq(d.vsrc), vdst.eq(d.vdst),
+                    ssrc.eq(d.ssrc),
+                    total.eq(Mux(d.is_syncs, self.cores << 1, d.total)),
+                    lens[0].eq(d.length), bases[0].eq(0),
+                    own_words.eq(d.words),
                     own_count.eq(0),
                 ]
-                with m.If(dec.is_syncs | (dec.length != 0)):
+                with m.If(d.is_syncs | (d.length != 0)):
                     m.d.sync += [req_valid.eq(1),
-                                 req.op.eq(Mux(dec.is_syncs, RfOp.READ_PAIR, RfOp.READ_VECTOR)),
-                                 req.addr.eq(Mux(dec.is_syncs, dec.ssrc, dec.vsrc)),
-                                 req.length.eq(dec.length)]
-            m.d.sync += tag.eq(dec.tag)
+                                 req.op.eq(Mux(d.is_syncs, RfOp.READ_PAIR, RfOp.READ_VECTOR)),
+                                 req.addr.eq(Mux(d.is_syncs, d.ssrc, d.vsrc)),
+                                 req.length.eq(d.length)]
+            m.d.sync += tag.eq(d.tag)
         active = run & ~stopped
 
         # -- staging-memory write port: received beats first, then this core's slice -----------
@@ -390,12 +408,12 @@ class Router(wiring.Component):
                     rx_done.eq(rx_final), rx_final.eq(rx_slot + 2 == n)]
 
         with m.If(start):
-            first = Mux(dec.is_syncs, 1, words_of(dec.length))
+            first = d.words
             m.d.sync += [rx_slot.eq(1),
                          rx_origin.eq(Mux(self.core_id == 0, self.cores - 1, self.core_id - 1)),
                          rx_base.eq(first), rx_room.eq(depth - first),
                          rx_in_data.eq(0), rx_done.eq(self.cores == 1),
-                         rx_final.eq(self.cores == 2), sum_len.eq(dec.length)]
+                         rx_final.eq(self.cores == 2), sum_len.eq(d.length)]
         with m.Elif(b_take):
             with m.If(~rx_in_data):
                 with m.If(~header_ok):

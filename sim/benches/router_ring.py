@@ -365,7 +365,9 @@ async def ring(dut):
             assert not local_q[c] and not pair_q[c] and not writes[c], f"core {c}: leftovers"
         results = []
         for j, sync in enumerate(syncs):
-            start = max(issue_clock[c][j] for c in range(n))
+            # A router takes the next word while a sync runs; the sync starts after the last.
+            start = max(max(issue_clock[c][j], done_clock[c][j - 1] if j else 0)
+                        for c in range(n))
             end = max(done_clock[c][j] for c in range(n))
             results.append({"op": sync["op"], "lens": sync.get("lens", [2] * n),
                             "clocks": end - start})
