@@ -175,3 +175,96 @@ def test_aurora_signature_validates_width():
     assert AuroraLinkSignature(data_bits=256).lanes == 4
     with pytest.raises(ValueError, match="data_bits must be a positive multiple of 64"):
         AuroraLinkSignature(data_bits=100)
+
+
+def _monitor_run(drive, *, clocks=12, timeout=0):
+    """Run the error monitor with ``drive(ctx, dut, clock)`` setting inputs every clock; return
+    the report (valid, code, info) and the clock it appeared."""
+    from dfx_hw.router.monitor import ErrorMonitor
+    dut = ErrorMonitor()
+    seen = {}
+
+    async def bench(ctx):
+        ctx.set(dut.ring, 1)
+        ctx.set(dut.tag, 42)
+        ctx.set(dut.timeout, timeout)
+        for clock in range(clocks):
+            drive(ctx, dut, clock)
+            await ctx.tick()
+            if ctx.get(dut.error.valid) and "report" not in seen:
+                seen["report"] = (ErrorCode(ctx.get(dut.error.code)), ctx.get(dut.error.info),
+                                  clock)
+        assert ctx.get(dut.error.valid)  # sticky
+
+    sim = Simulator(dut)
+    sim.add_clock(5e-9)
+    sim.add_testbench(bench)
+    sim.run()
+    return seen.get("report")
+
+
+@pytest.mark.parametrize("signal, code", [("next_hard", ErrorCode.LINK_HARD_ERROR),
+                                          ("prev_hard", ErrorCode.LINK_HARD_ERROR),
+                                          ("next_soft", ErrorCode.LINK_SOFT_ERROR),
+                                          ("prev_soft", ErrorCode.LINK_SOFT_ERROR)])
+def test_link_error_flags_become_error_status_with_tag(signal, code):
+    def drive(ctx, dut, clock):
+        ctx.set(dut.next_up, 1)
+        ctx.set(dut.prev_up, 1)
+        ctx.set(dut.active, 1)
+        ctx.set(getattr(dut, signal), int(clock >= 3))
+    report = _monitor_run(drive)
+    assert report is not None and report[:2] == (code, 42)
+    print(MESSAGES[code].format(info=report[1]))
+
+
+def test_soft_error_between_syncs_waits_for_the_next_sync():
+    def drive(ctx, dut, clock):
+        ctx.set(dut.next_up, 1)
+        ctx.set(dut.prev_up, 1)
+        ctx.set(dut.prev_soft, int(clock >= 2))
+        ctx.set(dut.active, int(clock >= 8))
+    report = _monitor_run(drive)
+    assert report[:2] == (ErrorCode.LINK_SOFT_ERROR, 42) and report[2] >= 8
+
+
+def test_link_going_down_and_timeout_are_reported():
+    def down(ctx, dut, clock):
+        ctx.set(dut.next_up, int(clock < 5))
+        ctx.set(dut.prev_up, 1)
+    assert _monitor_run(down)[:2] == (ErrorCode.LINK_DOWN, 42)
+
+    def stuck(ctx, dut, clock):
+        ctx.set(dut.start, int(clock == 1))
+        ctx.set(dut.active, int(clock >= 1))
+    report = _monitor_run(stuck, clocks=40, timeout=20)
+    assert report[:2] == (ErrorCode.SYNC_TIMEOUT, 42) and 19 <= report[2] <= 24
+
+
+def test_link_port_keeps_a_one_clock_soft_error_pulse():
+    """A soft_err pulse of one 390.625 MHz user clock is seen in the 200 MHz core clock."""
+    from dfx_hw.router.link_port import LinkPort
+    dut = LinkPort(data_bits=64, domain="link", rx_depth=8)
+    seen = {}
+
+    async def link_side(ctx):
+        ctx.set(dut.link.channel_up, 1)
+        ctx.set(dut.link.lane_up, 1)
+        await ctx.tick("link").repeat(5)
+        ctx.set(dut.link.soft_err, 1)
+        await ctx.tick("link")
+        ctx.set(dut.link.soft_err, 0)
+
+    async def core_side(ctx):
+        for _ in range(20):
+            await ctx.tick()
+            seen["soft"] = seen.get("soft", 0) | ctx.get(dut.soft_err)
+            seen["up"] = ctx.get(dut.up)
+
+    sim = Simulator(dut)
+    sim.add_clock(5e-9)
+    sim.add_clock(2.56e-9, domain="link")
+    sim.add_testbench(link_side)
+    sim.add_testbench(core_side)
+    sim.run()
+    assert seen == {"soft": 1, "up": 1}
