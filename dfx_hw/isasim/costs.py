@@ -33,9 +33,9 @@ DDR_BYTES_PER_CLOCK = 192
 RING_HOP_LATENCY = 100
 #: The router's own clocks per hop on top of the link (both clock crossings and registers),
 #: measured on the RTL (docs/router.md).
-ROUTER_HOP_OVERHEAD = 9
+ROUTER_HOP_OVERHEAD = 10
 #: The router's fixed clocks per sync (issue, requests, pipeline fill, done), measured.
-ROUTER_FIXED_CYCLES = 10
+ROUTER_FIXED_CYCLES = 11
 #: Control instructions.
 CONTROL_CYCLES = 1
 

@@ -15,7 +15,7 @@ _DEPTH = 3
 class ReadPipe(wiring.Component):
     """Turns a stream of read requests into a stream of read data for a memory read port with
     one clock of latency (``mem_addr``/``mem_en`` out, ``mem_data`` in), one item per clock, with
-    back-pressure on ``response``.
+    back-pressure on ``response`` (a registered stream).
 
     A request with ``bypass`` set reads nothing: its ``value`` is passed on as the data (a
     header between data words keeps its place). ``side`` travels with each item unchanged.
@@ -76,11 +76,13 @@ class ReadPipe(wiring.Component):
         m.d.comb += [
             fifo.w_en.eq(in_flight),
             fifo.w_data.eq(Cat(word, flight_side[:side_bits]) if side_bits else word),
-            self.response.valid.eq(fifo.r_rdy),
-            fifo.r_en.eq(self.response.ready),
-            self.response.payload.data.eq(fifo.r_data[:self._width]),
         ]
-        if side_bits:
-            m.d.comb += self.response.payload.as_value()[self._width:].eq(
-                fifo.r_data[self._width:])
+        # Registered output (the FIFO's read is asynchronous LUT RAM): take a new item when the
+        # register is empty or being emptied.
+        out_take = Signal()
+        m.d.comb += [out_take.eq(~self.response.valid | self.response.ready),
+                     fifo.r_en.eq(out_take)]
+        with m.If(out_take):
+            m.d.sync += [self.response.valid.eq(fifo.r_rdy),
+                         self.response.payload.as_value().eq(fifo.r_data)]
         return m
