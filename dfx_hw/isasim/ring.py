@@ -117,6 +117,7 @@ class Ring:
                     raise core.error(RingDeadlock, f"index {pair[1]} does not fit a 16-bit word")
                 pieces.append(pair.astype(np.uint16))
             gathered = np.concatenate(pieces).view(np.float16)
+            lengths = [2] * n
         else:
             total = sum(instr["len"] for _, instr in blocked)
             if total != first["total"]:
@@ -127,8 +128,10 @@ class Ring:
                     text=str(first))
             gathered = np.concatenate(
                 [core.vrf[core.vslice(instr["vsrc"], instr["len"])] for core, instr in blocked])
-        latency = (n - 1) * costs.RING_HOP_LATENCY
-        occupancy = -(-2 * gathered.size // costs.RING_BYTES_PER_CLOCK)
+            lengths = [instr["len"] for _, instr in blocked]
+        # The router is busy for the whole sync (it runs one at a time).
+        occupancy = costs.sync_cycles(lengths, first_core.geometry.vpu_lanes)
+        latency = 0
         start = max(core.cycles for core, _ in blocked)
         accesses, starts = [], []
         for core, instr in blocked:

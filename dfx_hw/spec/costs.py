@@ -8,14 +8,18 @@ does overlap): it is an upper bound meant for comparing programs, not the RTL's 
 * vector (VPU): ``ceil(len / vpu_lanes)`` clocks plus :data:`VECTOR_LATENCY`; scalar ones
   :data:`VECTOR_LATENCY`;
 * DMA: ``ceil(bytes / DDR_BYTES_PER_CLOCK)`` plus :data:`DMA_LATENCY`;
-* router: for ``cores > 1``, ``(cores - 1)`` hops of :data:`RING_HOP_LATENCY` plus the gathered
-  bytes at :data:`RING_BYTES_PER_CLOCK` (100 Gb/s Aurora, 3 % framing, at 200 MHz); every core
-  waits for the slowest before a sync completes;
+* router: :func:`sync_cycles`, the RTL router's clocks per sync (docs/router.md): this core's
+  slice loaded and every other slice received (one register-file word per clock, a header per
+  slice, ``cores - 1`` hops of :data:`RING_HOP_LATENCY` link latency plus
+  :data:`ROUTER_HOP_OVERHEAD`), then the gathered vector written back one word per clock; the
+  sync starts when every core is ready for it and completes for all of them together, and the
+  router is busy for all of it (one sync at a time);
 * control: 1 clock.
 """
 
 __all__ = ["MATRIX_LATENCY", "VECTOR_LATENCY", "DMA_LATENCY", "DDR_BYTES_PER_CLOCK",
-           "RING_HOP_LATENCY", "RING_BYTES_PER_CLOCK", "CONTROL_CYCLES"]
+           "RING_HOP_LATENCY", "ROUTER_HOP_OVERHEAD", "ROUTER_FIXED_CYCLES", "CONTROL_CYCLES",
+           "sync_cycles"]
 
 #: MFU: FP16 multiply (6) + adder tree log2(64) x 11 + accumulate (11) + SFU_M, rounded up.
 MATRIX_LATENCY = 96
@@ -25,9 +29,37 @@ VECTOR_LATENCY = 32
 DMA_LATENCY = 64
 #: DDR4 bandwidth per core clock (two 64-bit DDR4-2400 channels ~ 38 GB/s at 200 MHz).
 DDR_BYTES_PER_CLOCK = 192
-#: Aurora 64b/66b hop latency in clocks.
+#: Link latency of one hop (Aurora 64B/66B TX + RX, transceivers, cable) in core clocks.
 RING_HOP_LATENCY = 100
-#: 100 Gb/s * 0.97 / 8 / 200 MHz.
-RING_BYTES_PER_CLOCK = 60
+#: The router's own clocks per hop on top of the link (both clock crossings and registers),
+#: measured on the RTL (docs/router.md).
+ROUTER_HOP_OVERHEAD = 10
+#: The router's fixed clocks per sync (issue, requests, pipeline fill, done), measured.
+ROUTER_FIXED_CYCLES = 11
 #: Control instructions.
 CONTROL_CYCLES = 1
+
+
+def sync_cycles(lengths, lanes, hop_latency=RING_HOP_LATENCY):
+    """Core clocks of one SYNC (``lengths`` = every core's ``len`` in core-id order) or SYNCS
+    (``lengths`` = ``[2] * cores``) on the RTL router, from the last core's issue to the last
+    core's ``done``, when the register file keeps up (docs/router.md)::
+
+        T = ROUTER_FIXED_CYCLES + max over cores i of max(w[i], recv[i]) + W + 2 N
+        recv[i] = max(H + sum(w[j] + 1 for j != i), (N - 1) H + w[i + 1] + 1)   (N > 1)
+
+    with ``w[j] = ceil(len[j] / lanes)`` words per slice, ``W = ceil(total / lanes)``,
+    ``H = hop_latency + ROUTER_HOP_OVERHEAD``; ``recv[i]`` = 0 for one core.
+    """
+    n = len(lengths)
+    words = [-(-length // lanes) for length in lengths]
+    hop = hop_latency + ROUTER_HOP_OVERHEAD
+    worst = 0
+    for i in range(n):
+        recv = 0
+        if n > 1:
+            streamed = hop + sum(w + 1 for j, w in enumerate(words) if j != i)
+            last = (n - 1) * hop + words[(i + 1) % n] + 1
+            recv = max(streamed, last)
+        worst = max(worst, words[i], recv)
+    return ROUTER_FIXED_CYCLES + worst + -(-sum(lengths) // lanes) + 2 * n

@@ -89,6 +89,11 @@ TARGETS = [
             "count_bits": 24, "max_burst": 16, "depth": 512, "outstanding": 32}),
     Target("dma_u280", "dfx_hw.dma:make_dma",
            {"d": 64, "l": 16, "lanes": 16, "hbm_channels": 32}, slow=True),
+    # Router (issue 11): a small one and the U280 one (16 lanes = 256-bit beats, 8 cores,
+    # 8192-element gathers, RX FIFO 256 beats).
+    Target("router_l4", "dfx_hw.router.router:Router",
+           {"lanes": 4, "max_cores": 4, "max_total": 512, "rx_depth": 16}, u280=False),
+    Target("router_l16", "dfx_hw.router.router:Router"),
 ]
 
 

@@ -1,0 +1,592 @@
+"""The router: executes SYNC and SYNCS, the ring all-gather of DESIGN.md sections 3 and 4."""
+
+from amaranth import *
+from amaranth.hdl import unsigned
+from amaranth.lib import data, enum, stream, wiring
+from amaranth.lib.memory import Memory
+from amaranth.lib.wiring import In, Out
+
+from ..bus.aurora import AuroraLinkSignature
+from ..isa.layouts import FIELD_BITS, VRF_ADDR_BITS, Opcode
+from ..spec.errors import ErrorCode, ErrorSignature
+from ..spec.issue import IssueSignature
+from ..spec.ring import (COUNT_BITS, DEFAULT_RX_DEPTH, HEADER_BITS, HEADER_LAYOUT, MAGIC,
+                         BeatKind)
+from .credits import CreditCounter, CreditReturn
+from .decode import SyncDecoder
+from .link_port import LinkPort
+from .monitor import TIMEOUT_BITS, ErrorMonitor
+from .packer import Packer
+from .read_pipe import ReadPipe
+
+__all__ = ["Router", "RfOp", "RF_REQUEST_LAYOUT", "PAIR_LAYOUT", "CORE_BITS"]
+
+#: Width of the ``core_id`` / ``cores`` configuration inputs.
+CORE_BITS = 8
+
+
+class RfOp(enum.Enum, shape=2):
+    """What the router asks of the register file (the VPU) on ``rf_request``."""
+    READ_VECTOR = 0   #: VPU ``STORE`` v[addr:+length] -> the router's ``local`` stream
+    READ_PAIR = 1     #: (s[addr], s[addr + 1]) -> the router's ``pair`` stream (one item)
+    WRITE_VECTOR = 2  #: VPU ``LOAD`` v[addr:+length] <- the router's ``gathered`` stream
+
+
+#: One register-file request.
+RF_REQUEST_LAYOUT = data.StructLayout({
+    "op": RfOp,
+    "addr": unsigned(VRF_ADDR_BITS),
+    "length": unsigned(FIELD_BITS["total"]),
+})
+
+#: The SYNCS operands: ``value`` = s[ssrc] (FP16 bits), ``index`` = s[ssrc + 1] (< 2**16).
+PAIR_LAYOUT = data.StructLayout({"value": unsigned(16), "index": unsigned(16)})
+
+
+def _select(items, index):
+    """``items[index]`` as a tree of 2:1 multiplexers on the bits of ``index`` (an index past
+    the end gives some item). Plain multiplexers elaborate to continuous assignments, which
+    every simulator evaluates from time zero (a ``case`` block whose inputs never change would
+    stay ``x`` in Icarus)."""
+    level = list(items)
+    bit = 0
+    while len(level) > 1:
+        level = [Mux(index[bit], level[i + 1], level[i]) if i + 1 < len(level) else level[i]
+                 for i in range(0, len(level), 2)]
+        bit += 1
+    return level[0]
+
+
+def _positive_int(name, value, minimum=1):
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ValueError(f"{name} must be an integer of at least {minimum}, not {value!r}")
+
+
+class Router(wiring.Component):
+    """Executes the ring all-gathers of one core: ``SYNC`` (v[vdst:+total] = every core's
+    v[vsrc:+len] in core-id order, uneven ``len`` allowed) and ``SYNCS`` ((s[ssrc], s[ssrc+1])
+    of every core into v[vdst:+2*cores], core-id order), exactly as the ISA simulator's
+    :class:`~dfx_hw.isasim.ring.Ring`.
+
+    One sync at a time, in issue order. For each:
+
+    1. ``rf_request`` asks for this core's slice (``READ_VECTOR`` vsrc, len; ``READ_PAIR``
+       ssrc); its words (``local``) or pair (``pair``) are written into the staging memory.
+    2. With more than one core the slice goes out on ``link_next`` in a ``DATA`` frame
+       (:mod:`dfx_hw.spec.ring`), and the slices of cores ``id-1, id-2, ..., id-N+1`` come in on
+       ``link_prev`` into the staging memory; the first ``N-2`` of them are forwarded on
+       ``link_next`` (cut through: a word leaves as soon as it has arrived). Headers are
+       checked (tag, sequence, origin, size).
+    3. When every slice is in and their lengths add up to ``total``, ``rf_request`` asks for
+       ``WRITE_VECTOR`` vdst, total and the staging memory is read in core-id order, realigned
+       (:class:`~dfx_hw.router.packer.Packer`) into ``ceil(total / lanes)`` words on
+       ``gathered``.
+    4. ``done`` pulses ``write_latency`` clocks after the last gathered word was taken (and
+       this core's link_next frames are all sent).
+
+    Errors (``error``, sticky; ``info`` = the sync tag unless said): ``ILLEGAL_OPCODE`` (info:
+    the opcode), ``RESERVED_BITS``, ``FIELD_RANGE`` (total or len above ``max_total``, or
+    core id/count out of range), ``LINK_DOWN``, ``LINK_HARD_ERROR``, ``LINK_SOFT_ERROR``,
+    ``SYNC_TIMEOUT`` (the sync has not completed ``timeout`` clocks after issue),
+    ``RING_PROTOCOL`` (a header that is not the one expected, sizes that do not add up,
+    excess credits, an RX FIFO overflow). After an error the router stops (``issue.ready``
+    low): nothing hangs without a report.
+
+    Parameters
+    ----------
+    lanes : int
+        FP16 elements per register-file word and per link beat (a power of two, >= 4; the
+        beat is ``16 * lanes`` bits = ``lanes / 4`` Aurora lanes; 16 for the U280's 4-lane
+        100 Gb/s link).
+    max_cores : int
+        Largest ring (1..255).
+    max_total : int
+        Largest gathered vector in elements (the staging memory holds
+        ``ceil(max_total / lanes) + max_cores`` words).
+    rx_depth : int
+        RX FIFO depth in beats, a power of two (the same on every router of a ring).
+    credits : int or None
+        Credits a sender starts with; ``None`` = ``rx_depth``, the only correct value (another
+        value exists only to prove the overflow detector in a test).
+    write_latency : int
+        Clocks from the last gathered word to ``done`` (the register file's write latency).
+    next_domain, prev_domain : str
+        Clock domains of the two links' ``user_clk``.
+
+    Members
+    -------
+    issue : In(stream.Signature(ISSUE_LAYOUT)); done : Out(1)
+        :data:`~dfx_hw.spec.issue.IssueSignature`.
+    core_id, cores : In(8)
+        This core's ring position and the ring size (controller configuration), sampled when
+        a sync is issued.
+    timeout : In(32)
+        Sync timeout in core clocks, 0 = none (a control register), sampled at issue.
+    rf_request : Out(stream.Signature(RF_REQUEST_LAYOUT))
+    local : In(stream.Signature(16 * lanes))
+        The VPU's ``store`` stream for ``READ_VECTOR``.
+    pair : In(stream.Signature(PAIR_LAYOUT))
+        The two scalars for ``READ_PAIR``.
+    gathered : Out(stream.Signature(16 * lanes))
+        To the VPU's ``load`` stream for ``WRITE_VECTOR`` (the last word's extra lanes zero).
+    error : Out(ErrorSignature)
+    link_next, link_prev : Out(AuroraLinkSignature(16 * lanes))
+        To core ``id + 1`` (data out, credits in) and from core ``id - 1`` (data in, credits
+        out), in ``next_domain`` / ``prev_domain``.
+    rx_overflow, rx_full_seen : Out(1)
+        Sticky observation of the data RX FIFO (``link_prev``): a beat was lost / the FIFO was
+        full once (for the benches; an overflow is also a ``RING_PROTOCOL`` error).
+    """
+
+    def __init__(self, *, lanes=16, max_cores=8, max_total=8192, rx_depth=DEFAULT_RX_DEPTH,
+                 credits=None, write_latency=0, next_domain="link_next",
+                 prev_domain="link_prev"):
+        _positive_int("lanes", lanes, 4)
+        if lanes & (lanes - 1):
+            raise ValueError(f"lanes must be a power of two, not {lanes!r}")
+        _positive_int("max_cores", max_cores)
+        if max_cores > 255:
+            raise ValueError(f"max_cores must be at most 255, not {max_cores!r}")
+        _positive_int("max_total", max_total)
+        if max_total >= 1 << FIELD_BITS["total"]:
+            raise ValueError(f"max_total must be below 2**{FIELD_BITS['total']}, not "
+                             f"{max_total!r}")
+        _positive_int("rx_depth", rx_depth, 8)
+        if rx_depth & (rx_depth - 1):
+            raise ValueError(f"rx_depth must be a power of two, not {rx_depth!r}")
+        if credits is None:
+            credits = rx_depth
+        _positive_int("credits", credits)
+        _positive_int("write_latency", write_latency, 0)
+        for name, value in (("next_domain", next_domain), ("prev_domain", prev_domain)):
+            if not isinstance(value, str) or not value or value == "sync":
+                raise ValueError(f"{name} must name a link clock domain other than 'sync', "
+                                 f"not {value!r}")
+        self._lanes = lanes
+        self._max_cores = max_cores
+        self._max_total = max_total
+        self._rx_depth = rx_depth
+        self._credits = credits
+        self._write_latency = write_latency
+        self._next_domain = next_domain
+        self._prev_domain = prev_domain
+        self._staging_words = -(-max_total // lanes) + max_cores
+        width = 16 * lanes
+        super().__init__({
+            **IssueSignature.members,
+            "core_id": In(CORE_BITS),
+            "cores": In(CORE_BITS),
+            "timeout": In(TIMEOUT_BITS),
+            "rf_request": Out(stream.Signature(RF_REQUEST_LAYOUT)),
+            "local": In(stream.Signature(width)),
+            "pair": In(stream.Signature(PAIR_LAYOUT)),
+            "gathered": Out(stream.Signature(width)),
+            "error": Out(ErrorSignature),
+            "link_next": Out(AuroraLinkSignature(data_bits=width)),
+            "link_prev": Out(AuroraLinkSignature(data_bits=width)),
+            "rx_overflow": Out(1),
+            "rx_full_seen": Out(1),
+        })
+
+    @property
+    def lanes(self):
+        return self._lanes
+
+    @property
+    def max_cores(self):
+        return self._max_cores
+
+    @property
+    def max_total(self):
+        return self._max_total
+
+    @property
+    def rx_depth(self):
+        return self._rx_depth
+
+    @property
+    def staging_words(self):
+        return self._staging_words
+
+    def elaborate(self, platform):
+        m = Module()
+        lanes = self._lanes
+        shift = (lanes - 1).bit_length()
+        width = 16 * lanes
+        nmax = self._max_cores
+        depth = self._staging_words
+        abits = max(1, (depth - 1).bit_length())
+        wbits = abits + 1          # word counts and bases up to `depth`
+
+        def words_of(length):
+            return (length + lanes - 1) >> shift
+
+        # -- submodules -------------------------------------------------------------------------
+        m.submodules.decoder = dec = SyncDecoder()
+        m.submodules.monitor = mon = ErrorMonitor()
+        m.submodules.port_next = pnext = LinkPort(data_bits=width, domain=self._next_domain,
+                                                  rx_depth=self._rx_depth)
+        m.submodules.port_prev = pprev = LinkPort(data_bits=width, domain=self._prev_domain,
+                                                  rx_depth=self._rx_depth)
+        wiring.connect(m, wiring.flipped(self.link_next), pnext.link)
+        wiring.connect(m, wiring.flipped(self.link_prev), pprev.link)
+        m.d.comb += [self.rx_overflow.eq(pprev.overflow), self.rx_full_seen.eq(pprev.full_seen)]
+        m.submodules.credit_counter = credit = CreditCounter(credits=self._credits,
+                                                             amount_bits=COUNT_BITS)
+        m.submodules.credit_return = creturn = CreditReturn(max_credits=self._rx_depth)
+        m.submodules.staging = mem = Memory(shape=width, depth=depth, init=[])
+        wr = mem.write_port()
+        tx_rd = mem.read_port()
+        ro_rd = mem.read_port()
+        m.submodules.tx_pipe = tx_pipe = ReadPipe(width=width, addr_bits=abits)
+        m.submodules.ro_pipe = ro_pipe = ReadPipe(
+            width=width, addr_bits=abits,
+            side={"count": range(lanes + 1), "last": 1})
+        m.submodules.packer = packer = Packer(lanes=lanes)
+        for pipe, port in ((tx_pipe, tx_rd), (ro_pipe, ro_rd)):
+            m.d.comb += [port.addr.eq(pipe.mem_addr), port.en.eq(pipe.mem_en),
+                         pipe.mem_data.eq(port.data)]
+
+        # -- sync state -------------------------------------------------------------------------
+        me = Signal(CORE_BITS)
+        n = Signal(CORE_BITS)
+        tag = Signal(8)
+        seq = Signal(8)
+        is_syncs = Signal()
+        total = Signal(FIELD_BITS["total"])
+        vsrc = Signal(VRF_ADDR_BITS)
+        vdst = Signal(VRF_ADDR_BITS)
+        ssrc = Signal(FIELD_BITS["ssrc"])
+        lens = [Signal(COUNT_BITS, name=f"len{s}") for s in range(nmax)]
+        bases = [Signal(wbits, name=f"base{s}") for s in range(nmax)]
+        run = Signal()             # a sync between issue and done
+        fault = Signal()
+        fault_code = Signal(ErrorCode)
+        fault_info = Signal(32)
+        m.d.sync += fault.eq(0)
+        stopped = self.error.valid
+
+        wiring.connect(m, wiring.flipped(self.error), mon.error)
+        m.d.comb += [
+            mon.ring.eq(n > 1),
+            mon.active.eq(run),
+            mon.tag.eq(tag),
+            mon.timeout.eq(self.timeout),
+            mon.next_up.eq(pnext.up), mon.prev_up.eq(pprev.up),
+            mon.next_hard.eq(pnext.hard_err), mon.prev_hard.eq(pprev.hard_err),
+            mon.next_soft.eq(pnext.soft_err), mon.prev_soft.eq(pprev.soft_err),
+            mon.fault.eq(fault), mon.fault_code.eq(fault_code), mon.fault_info.eq(fault_info),
+        ]
+
+        def report(code, info):
+            return [fault.eq(1), fault_code.eq(code), fault_info.eq(info)]
+
+        # -- issue: one instruction word is registered, then decoded from the register ----------
+        start = Signal()
+        held = Signal()
+        held_word = Signal(len(self.issue.payload.word))
+        m.d.comb += self.issue.ready.eq(~held & ~stopped & ~fault)
+        with m.If(self.issue.valid & self.issue.ready):
+            m.d.sync += [held.eq(1), held_word.eq(self.issue.payload.word)]
+        # ... decoded into registers (off every later path) ...
+        d_valid = Signal()
+        d = Signal(data.StructLayout({
+            "legal": 1, "reserved": 1, "is_syncs": 1, "opcode": unsigned(Opcode.as_shape().width),
+            "vsrc": unsigned(VRF_ADDR_BITS), "vdst": unsigned(VRF_ADDR_BITS),
+            "ssrc": unsigned(FIELD_BITS["ssrc"]), "length": unsigned(FIELD_BITS["len"]),
+            "total": unsigned(FIELD_BITS["total"]), "tag": unsigned(8),
+            "words": unsigned(FIELD_BITS["len"]), "too_big": 1}))
+        m.d.comb += dec.word.eq(held_word)
+        with m.If(held & (~d_valid | start)):
+            m.d.sync += [
+                held.eq(0), d_valid.eq(1),
+                d.legal.eq(dec.legal), d.reserved.eq(dec.reserved), d.is_syncs.eq(dec.is_syncs),
+                d.opcode.eq(dec.opcode.as_value()), d.vsrc.eq(dec.vsrc), d.vdst.eq(dec.vdst),
+                d.ssrc.eq(dec.ssrc), d.length.eq(dec.length), d.total.eq(dec.total),
+                d.tag.eq(dec.tag),
+                d.words.eq(Mux(dec.is_syncs, 1, words_of(dec.length))),
+                d.too_big.eq((dec.length > self._max_total) | (dec.total > self._max_total)),
+            ]
+        with m.Elif(start):
+            m.d.sync += d_valid.eq(0)
+        # ... and started when the previous sync is done.
+        m.d.comb += start.eq(d_valid & ~run & ~stopped & ~fault)
+        m.d.comb += mon.start.eq(start)
+        # Registered checks of the configuration (stable while idle).
+        bad_config = Signal()
+        m.d.sync += bad_config.eq((self.cores == 0) | (self.cores > nmax)
+                                  | (self.core_id >= self.cores))
+        own_words = Signal(wbits)
+        own_count = Signal(wbits)
+        req_valid = Signal()
+        req = Signal(RF_REQUEST_LAYOUT)
+        m.d.comb += [self.rf_request.valid.eq(req_valid), self.rf_request.payload.eq(req)]
+        with m.If(self.rf_request.valid & self.rf_request.ready):
+            m.d.sync += req_valid.eq(0)
+        with m.If(start):
+            with m.If(~d.legal):
+                m.d.sync += report(ErrorCode.ILLEGAL_OPCODE, d.opcode)
+            with m.Elif(d.reserved):
+                m.d.sync += report(ErrorCode.RESERVED_BITS, d.tag)
+            with m.Elif(bad_config | d.too_big
+                        | (d.is_syncs & (self.cores > self._max_total // 2))):
+                m.d.sync += report(ErrorCode.FIELD_RANGE, d.tag)
+            with m.Else():
+                m.d.sync += [
+                    run.eq(1), me.eq(self.core_id), n.eq(self.cores), tag.eq(d.tag),
+                    is_syncs.eq(d.is_syncs), vsrc.eq(d.vsrc), vdst.eq(d.vdst),
+                    ssrc.eq(d.ssrc),
+                    total.eq(Mux(d.is_syncs, self.cores << 1, d.total)),
+                    lens[0].eq(d.length), bases[0].eq(0),
+                    own_words.eq(d.words),
+                    own_count.eq(0),
+                ]
+                with m.If(d.is_syncs | (d.length != 0)):
+                    m.d.sync += [req_valid.eq(1),
+                                 req.op.eq(Mux(d.is_syncs, RfOp.READ_PAIR, RfOp.READ_VECTOR)),
+                                 req.addr.eq(Mux(d.is_syncs, d.ssrc, d.vsrc)),
+                                 req.length.eq(d.length)]
+            m.d.sync += tag.eq(d.tag)
+        active = run & ~stopped
+
+        # -- staging-memory write port: received beats first, then this core's slice -----------
+        rx_write = Signal()
+        rx_addr = Signal(abits)
+        rx_data = Signal(width)
+        own_done = own_count == own_words
+        m.d.comb += [
+            self.local.ready.eq(active & ~is_syncs & ~own_done & ~rx_write),
+            self.pair.ready.eq(active & is_syncs & ~own_done & ~rx_write),
+            wr.en.eq(rx_write | (self.local.valid & self.local.ready)
+                     | (self.pair.valid & self.pair.ready)),
+            wr.addr.eq(Mux(rx_write, rx_addr, own_count)),
+            wr.data.eq(Mux(rx_write, rx_data,
+                           Mux(is_syncs, self.pair.payload.as_value(), self.local.payload))),
+        ]
+        with m.If((self.local.valid & self.local.ready) | (self.pair.valid & self.pair.ready)):
+            m.d.sync += own_count.eq(own_count + 1)
+
+        # -- receiver (link_prev data) ----------------------------------------------------------
+        # Stage A registers each beat out of the RX FIFO (with the word count of its header
+        # interpretation precomputed); stage B checks and places it, from registers only.
+        rx = pprev.rx
+        a_valid = Signal()
+        a_data = Signal(width)
+        a_words = Signal(COUNT_BITS - shift + 1)
+        a_header = HEADER_LAYOUT(a_data[:HEADER_BITS])
+        rx_slot = Signal(CORE_BITS)           # slot s = slice of core (me - s) mod n
+        rx_origin = Signal(CORE_BITS)
+        rx_words = Signal(wbits)
+        rx_count = Signal(wbits)
+        rx_base = Signal(wbits)               # next free staging word
+        rx_room = Signal(wbits)               # depth - rx_base
+        rx_in_data = Signal()
+        rx_done = Signal()
+        rx_last = Signal()                    # the next data beat ends the slice
+        rx_final = Signal()                   # rx_slot is the last slot (n - 1)
+        sum_len = Signal(FIELD_BITS["total"] + CORE_BITS)
+        header_ok = Signal()
+        b_take = Signal()
+        m.d.comb += [
+            header_ok.eq((a_header.magic == MAGIC) & (a_header.kind == BeatKind.DATA)
+                         & (a_header.tag == tag) & (a_header.seq == seq)
+                         & (a_header.origin == rx_origin) & (a_words <= rx_room)),
+            b_take.eq(a_valid & active & ~rx_done & (n > 1)),
+            rx.ready.eq(~a_valid | b_take),
+        ]
+        with m.If(rx.valid & rx.ready):
+            m.d.sync += [a_valid.eq(1), a_data.eq(rx.payload),
+                         a_words.eq(words_of(HEADER_LAYOUT(rx.payload[:HEADER_BITS]).count))]
+        with m.Elif(b_take):
+            m.d.sync += a_valid.eq(0)
+        m.d.comb += [rx_write.eq(b_take & rx_in_data), rx_data.eq(a_data)]
+        m.d.comb += [creturn.popped.eq(rx.valid & rx.ready), creturn.drained.eq(~rx.valid)]
+
+        def next_slot():
+            return [rx_slot.eq(rx_slot + 1),
+                    rx_origin.eq(Mux(rx_origin == 0, n - 1, rx_origin - 1)),
+                    rx_done.eq(rx_final), rx_final.eq(rx_slot + 2 == n)]
+
+        with m.If(start):
+            first = d.words
+            m.d.sync += [rx_slot.eq(1),
+                         rx_origin.eq(Mux(self.core_id == 0, self.cores - 1, self.core_id - 1)),
+                         rx_base.eq(first), rx_room.eq(depth - first),
+                         rx_in_data.eq(0), rx_done.eq(self.cores == 1),
+                         rx_final.eq(self.cores == 2), sum_len.eq(d.length)]
+        with m.Elif(b_take):
+            with m.If(~rx_in_data):
+                with m.If(~header_ok):
+                    m.d.sync += report(ErrorCode.RING_PROTOCOL, tag)
+                with m.Else():
+                    for slot in range(1, nmax):
+                        with m.If(rx_slot == slot):
+                            m.d.sync += [lens[slot].eq(a_header.count), bases[slot].eq(rx_base)]
+                    m.d.sync += [rx_base.eq(rx_base + a_words), rx_room.eq(rx_room - a_words),
+                                 rx_words.eq(a_words), rx_addr.eq(rx_base), rx_count.eq(0),
+                                 rx_last.eq(a_words == 1), sum_len.eq(sum_len + a_header.count)]
+                    with m.If(a_words == 0):
+                        m.d.sync += next_slot()
+                    with m.Else():
+                        m.d.sync += rx_in_data.eq(1)
+            with m.Else():
+                m.d.sync += [rx_addr.eq(rx_addr + 1), rx_count.eq(rx_count + 1),
+                             rx_last.eq(rx_count + 2 == rx_words)]
+                with m.If(rx_last):
+                    m.d.sync += [rx_in_data.eq(0)] + next_slot()
+
+        # -- credits: returned on link_prev, received on link_next -------------------------------
+        ctx = pprev.tx
+        m.d.comb += [
+            ctx.valid.eq(creturn.credits.valid),
+            creturn.credits.ready.eq(ctx.ready),
+            ctx.payload[:HEADER_BITS].eq(HEADER_LAYOUT.const(
+                {"magic": MAGIC, "kind": BeatKind.CREDIT}).as_value()
+                | (creturn.credits.payload << HEADER_LAYOUT["count"].offset)),
+        ]
+        crx = pnext.rx
+        credit_header = HEADER_LAYOUT(crx.payload[:HEADER_BITS])
+        m.d.comb += crx.ready.eq(1)
+        credit_ok = (credit_header.magic == MAGIC) & (credit_header.kind == BeatKind.CREDIT)
+        m.d.comb += [credit.give.eq(crx.valid & credit_ok), credit.amount.eq(credit_header.count)]
+        with m.If((crx.valid & ~credit_ok) | credit.excess | pprev.overflow | pnext.overflow):
+            m.d.sync += report(ErrorCode.RING_PROTOCOL, tag)
+
+        # -- transmitter (link_next): own slice, then forward slots 1 .. n-2 ---------------------
+        tx_slot = Signal(CORE_BITS)
+        tx_origin = Signal(CORE_BITS)
+        tx_words = Signal(wbits)
+        tx_count = Signal(wbits)
+        tx_addr = Signal(abits)
+        tx_in_data = Signal()
+        tx_done = Signal()
+        tx_last = Signal()                    # the next data beat ends the frame
+        tx_final = Signal()                   # the frame being sent is the last one
+        slot_len = _select(lens, tx_slot)
+        hdr_known = (tx_slot == 0) | (tx_slot < rx_slot) | rx_done \
+            | ((tx_slot == rx_slot) & rx_in_data)
+        avail = Mux(tx_slot == 0, tx_count < own_count,
+                    (tx_slot < rx_slot) | rx_done | ((tx_slot == rx_slot) & (tx_count < rx_count)))
+        treq = tx_pipe.request
+        tx_header = Signal(HEADER_BITS)
+        m.d.comb += tx_header.eq(HEADER_LAYOUT.const({"magic": MAGIC, "kind": BeatKind.DATA})
+                                 .as_value()
+                                 | (tx_origin << HEADER_LAYOUT["origin"].offset)
+                                 | (tag << HEADER_LAYOUT["tag"].offset)
+                                 | (seq << HEADER_LAYOUT["seq"].offset)
+                                 | (slot_len << HEADER_LAYOUT["count"].offset))
+        m.d.comb += [
+            treq.valid.eq(active & ~tx_done & credit.available
+                          & Mux(tx_in_data, avail, hdr_known)),
+            treq.payload.bypass.eq(~tx_in_data),
+            treq.payload.value.eq(tx_header),
+            treq.payload.addr.eq(tx_addr),
+            credit.spend.eq(treq.valid & treq.ready),
+        ]
+        m.d.comb += [pnext.tx.valid.eq(tx_pipe.response.valid),
+                     pnext.tx.payload.eq(tx_pipe.response.payload.data),
+                     tx_pipe.response.ready.eq(pnext.tx.ready)]
+
+        def next_frame():
+            return [tx_slot.eq(tx_slot + 1),
+                    tx_origin.eq(Mux(tx_origin == 0, n - 1, tx_origin - 1)),
+                    tx_done.eq(tx_final), tx_final.eq(tx_slot + 3 >= n), tx_in_data.eq(0)]
+
+        with m.If(start):
+            m.d.sync += [tx_slot.eq(0), tx_origin.eq(self.core_id), tx_in_data.eq(0),
+                         tx_done.eq(self.cores == 1), tx_final.eq(self.cores <= 2)]
+        with m.Elif(treq.valid & treq.ready):
+            with m.If(~tx_in_data):
+                m.d.sync += [tx_words.eq(words_of(slot_len)), tx_count.eq(0),
+                             tx_addr.eq(_select(bases, tx_slot)),
+                             tx_last.eq(words_of(slot_len) == 1)]
+                with m.If(words_of(slot_len) == 0):
+                    m.d.sync += next_frame()
+                with m.Else():
+                    m.d.sync += tx_in_data.eq(1)
+            with m.Else():
+                m.d.sync += [tx_addr.eq(tx_addr + 1), tx_count.eq(tx_count + 1),
+                             tx_last.eq(tx_count + 2 == tx_words)]
+                with m.If(tx_last):
+                    m.d.sync += next_frame()
+
+        # -- readout: slots in core-id order through the packer to `gathered` -------------------
+        gathered_ok = rx_done & own_done
+        ro_started = Signal()
+        ro_k = Signal(CORE_BITS)               # slices read so far
+        ro_s = Signal(CORE_BITS)               # slot of core ro_k
+        ro_loaded = Signal()
+        ro_words = Signal(wbits)
+        ro_count = Signal(wbits)
+        ro_addr = Signal(abits)
+        ro_tail = Signal(range(lanes + 1))     # elements of the slice's last word
+        ro_flushed = Signal()
+        out_words = Signal(FIELD_BITS["total"])
+        out_count = Signal(FIELD_BITS["total"])
+        rreq = ro_pipe.request
+        with m.If(start):
+            m.d.sync += [ro_started.eq(0), ro_loaded.eq(0), ro_k.eq(0), ro_s.eq(self.core_id),
+                         ro_flushed.eq(0), out_count.eq(0)]
+        with m.Elif(active & gathered_ok & ~ro_started):
+            m.d.sync += ro_started.eq(1)
+            with m.If(sum_len != total):
+                m.d.sync += report(ErrorCode.RING_PROTOCOL, tag)
+            with m.Else():
+                m.d.sync += out_words.eq(words_of(total))
+                with m.If(total != 0):
+                    m.d.sync += [req_valid.eq(1), req.op.eq(RfOp.WRITE_VECTOR),
+                                 req.addr.eq(vdst), req.length.eq(total)]
+        reading = active & ro_started & ~ro_flushed & ~fault
+        slice_len = _select(lens, ro_s)
+        with m.If(reading & ~ro_loaded):
+            tail = slice_len[:shift]
+            m.d.sync += [ro_loaded.eq(1), ro_words.eq(words_of(slice_len)), ro_count.eq(0),
+                         ro_addr.eq(_select(bases, ro_s)), ro_tail.eq(Mux(tail == 0, lanes, tail))]
+        last_word = ro_count + 1 == ro_words
+        flushing = ro_k == n
+        m.d.comb += [
+            rreq.valid.eq(reading & ro_loaded & (flushing | (ro_count != ro_words))),
+            rreq.payload.addr.eq(ro_addr),
+            rreq.payload.bypass.eq(flushing),
+            rreq.payload.value.eq(0),
+            rreq.payload.count.eq(Mux(flushing, 0, Mux(last_word, ro_tail, lanes))),
+            rreq.payload.last.eq(flushing),
+        ]
+        with m.If(rreq.valid & rreq.ready):
+            with m.If(flushing):
+                m.d.sync += ro_flushed.eq(1)
+            with m.Else():
+                m.d.sync += [ro_addr.eq(ro_addr + 1), ro_count.eq(ro_count + 1)]
+        # A slice is finished when all its words are requested (also a zero-length one).
+        with m.If(reading & ro_loaded & ~flushing & (ro_count == ro_words)):
+            m.d.sync += [ro_k.eq(ro_k + 1), ro_s.eq(Mux(ro_s == 0, n - 1, ro_s - 1)),
+                         ro_loaded.eq(ro_k + 1 == n)]
+        m.d.comb += [
+            packer.i.valid.eq(ro_pipe.response.valid),
+            packer.i.payload.data.eq(ro_pipe.response.payload.data),
+            packer.i.payload.count.eq(ro_pipe.response.payload.count),
+            packer.i.payload.last.eq(ro_pipe.response.payload.last),
+            ro_pipe.response.ready.eq(packer.i.ready),
+        ]
+        m.d.comb += [self.gathered.valid.eq(packer.o.valid & active),
+                     self.gathered.payload.eq(packer.o.payload),
+                     packer.o.ready.eq(self.gathered.ready & active)]
+        with m.If(self.gathered.valid & self.gathered.ready):
+            m.d.sync += out_count.eq(out_count + 1)
+
+        # -- done -------------------------------------------------------------------------------
+        finished = active & ro_started & ro_flushed & (out_count == out_words) & tx_done \
+            & ~packer.o.valid & ~req_valid & ~ro_pipe.response.valid
+        delay = Signal(range(self._write_latency + 1))
+        closing = Signal()
+        m.d.sync += self.done.eq(0)
+        with m.If(start):
+            m.d.sync += closing.eq(0)
+        with m.Elif(finished & ~closing):
+            m.d.sync += [closing.eq(1), delay.eq(self._write_latency)]
+        with m.Elif(closing & active):
+            with m.If(delay == 0):
+                m.d.sync += [run.eq(0), closing.eq(0), self.done.eq(1), seq.eq(seq + 1)]
+            with m.Else():
+                m.d.sync += delay.eq(delay - 1)
+        return m
