@@ -10,7 +10,7 @@ import random
 
 import pytest
 
-from dfx_hw.isasim.costs import sync_cycles
+from dfx_hw.spec.costs import sync_cycles
 from dfx_hw.router.ring import RouterRing
 from sim.harness import BUILD_DIR, run_cocotb
 
@@ -91,7 +91,7 @@ def test_silent_peer_reports_sync_timeout():
 
 
 def test_rtl_clocks_follow_the_isasim_sync_formula():
-    """The clocks per sync the ISA simulator charges (:func:`dfx_hw.isasim.costs.sync_cycles`,
+    """The clocks per sync the ISA simulator charges (:func:`dfx_hw.spec.costs.sync_cycles`,
     with the bench's link latency) are within 10 % of the RTL's on idle-free links."""
     out = BUILD_DIR / "bench" / "router_formula.json"
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -15,7 +15,7 @@ from amaranth import *
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
-from ..mpu.params import check_power_of_two
+from ..spec.params import check_power_of_two
 
 __all__ = ["ArgmaxUnit", "argmax_command_layout", "argmax_result_layout", "CANONICAL_NAN"]
 

@@ -35,7 +35,7 @@ from ..compiler.tiling import WEIGHT_BAND
 from ..isa.encoding import IllegalInstruction, decode
 from ..isa.layouts import LAYOUTS, SRF_ADDR_BITS, VRF_ADDR_BITS, Opcode
 from ..mpu.layouts import BAND_BITS, DIM_BITS, MatOp, descriptor_layout
-from ..mpu.params import check_positive, check_power_of_two
+from ..spec.params import check_positive, check_power_of_two
 from ..spec.errors import ErrorCode, ErrorSignature
 from ..spec.issue import ISSUE_LAYOUT
 

@@ -12,7 +12,7 @@ from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
 from ..mpu.layouts import DIM_BITS
-from ..mpu.params import check_power_of_two
+from ..spec.params import check_power_of_two
 
 __all__ = ["InputGather"]
 

@@ -5,7 +5,7 @@ from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
 from ..bus.axi4 import BOUNDARY_BYTES, MAX_BURST_BEATS
-from ..mpu.params import check_positive, check_power_of_two
+from ..spec.params import check_positive, check_power_of_two
 
 __all__ = ["BurstGenerator", "read_job_layout", "burst_layout"]
 

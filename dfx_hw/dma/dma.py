@@ -6,8 +6,8 @@ from amaranth.lib.fifo import SyncFIFOBuffered
 from amaranth.lib.wiring import In, Out, connect, flipped
 
 from ..bus.axi4 import AXI4Signature
-from ..mpu.layouts import tile_layout, vector_layout
-from ..mpu.params import check_positive, check_power_of_two
+from ..spec.tiles import tile_layout, vector_layout
+from ..spec.params import check_positive, check_power_of_two
 from ..spec.errors import ErrorSignature
 from ..spec.issue import IssueSignature
 from .ddr_read import DDRReader

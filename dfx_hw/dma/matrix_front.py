@@ -5,7 +5,7 @@ from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
 from ..isa.layouts import LAYOUTS, OPCODE_BITS, Opcode
-from ..mpu.params import check_power_of_two
+from ..spec.params import check_power_of_two
 from ..spec.errors import INFO_BITS, ErrorCode, ErrorSignature
 from ..spec.issue import IssueSignature
 from .bursts import read_job_layout

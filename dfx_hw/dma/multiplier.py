@@ -4,7 +4,7 @@ from amaranth.hdl import Module, Signal
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
-from ..mpu.params import check_positive
+from ..spec.params import check_positive
 
 __all__ = ["SequentialMultiplier"]
 

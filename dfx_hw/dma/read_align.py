@@ -4,7 +4,7 @@ from amaranth.hdl import Array, Cat, Module, Mux, Signal
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
-from ..mpu.params import check_power_of_two
+from ..spec.params import check_power_of_two
 
 __all__ = ["ReadAligner", "align_job_layout"]
 

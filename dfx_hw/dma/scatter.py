@@ -4,7 +4,7 @@ from amaranth.hdl import Array, Module, Mux, Signal
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
-from ..mpu.params import check_power_of_two
+from ..spec.params import check_power_of_two
 from .write_align import write_beat_layout
 
 __all__ = ["TransposeScatter"]

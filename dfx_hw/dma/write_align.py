@@ -5,7 +5,7 @@ from amaranth.hdl import Array, Cat, Module, Mux, Signal
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
-from ..mpu.params import check_power_of_two
+from ..spec.params import check_power_of_two
 from .read_align import align_job_layout
 
 __all__ = ["WriteAligner", "write_beat_layout"]

@@ -6,7 +6,7 @@ from amaranth.lib.fifo import SyncFIFO
 from amaranth.lib.wiring import In, Out
 
 from ..bus.axi4 import AXI4Signature, BURST_INCR, CACHE_NORMAL, Resp, size_code
-from ..mpu.params import check_positive
+from ..spec.params import check_positive
 from ..spec.errors import ErrorCode
 from .report import ReportSignature, report_first
 

@@ -5,13 +5,13 @@ This module is the single source of truth for every packed format the MPU's port
 gateware, the cocotb benches, the weight-tiling helper (:mod:`dfx_hw.spec.walk`) and the core's
 instruction decoder (which maps ISA words onto :func:`descriptor_layout`) all use these objects.
 
-Element order of a tile (the DMA's beat, the order of :func:`dfx_hw.compiler.tiling.pack`): a
-``d x l`` tile is ``l`` lane columns of ``d`` FP16 values each, element ``(row i, lane j)`` at
-bits ``16 * (j * d + i)``; this is the byte order of ``tile.T.astype(numpy.float16).tobytes()``
-for a ``(d, l)`` NumPy array.
+The weight tile and the FP16 vector formats it shares with the DMA are the contract in
+:mod:`dfx_hw.spec.tiles` (re-exported here).
 """
 
 from amaranth.lib import data, enum
+
+from ..spec.tiles import FP16, tile_layout, vector_layout
 
 __all__ = [
     "MatOp", "FP16", "descriptor_layout", "tile_layout", "vector_layout", "column_meta_layout",
@@ -19,8 +19,6 @@ __all__ = [
     "max_layout", "DIM_BITS", "BAND_BITS",
 ]
 
-#: One IEEE binary16 value, as raw bits.
-FP16 = 16
 
 #: Width of the ``k``/``n``/``token`` fields: shapes up to 65,535 (GPT-2's vocabulary of
 #: 50,257 on one core fits).
@@ -77,17 +75,6 @@ def descriptor_layout():
         "reduce_max": 1,
         "band": BAND_BITS,
     })
-
-
-def tile_layout(*, d, l):
-    """One weight tile as the DMA delivers it: ``l`` lane columns of ``d`` FP16
-    (``tile[j][i]`` = row ``i`` of lane ``j``)."""
-    return data.ArrayLayout(data.ArrayLayout(FP16, d), l)
-
-
-def vector_layout(n):
-    """``n`` FP16 values (an input slice, a bias beat, the lane results)."""
-    return data.ArrayLayout(FP16, n)
 
 
 def column_meta_layout(*, l):
