@@ -17,6 +17,7 @@ __all__ = ["Backend", "BACKENDS", "backend_class", "get_backend"]
 BACKENDS = {
     "reference": "reference:ReferenceBackend",
     "isasim": "isasim:IsaSimBackend",
+    "rtl": "rtl:RtlBackend",
 }
 
 

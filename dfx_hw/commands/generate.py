@@ -39,6 +39,11 @@ def register(subparsers):
                         help=f"one of: {', '.join(BACKENDS)} (default: %(default)s)")
     parser.add_argument("--cores", type=int, default=None, metavar="N",
                         help="number of DFX cores, for backends that simulate them")
+    parser.add_argument("--no-check", dest="check", action="store_const", const=False,
+                        default=None,
+                        help="rtl backend: do not compare every token with the ISA simulator")
+    parser.add_argument("--hbm-latency", type=int, default=None, metavar="CLOCKS",
+                        help="rtl backend: read latency of the simulated HBM (default 200)")
     parser.add_argument("--quiet", action="store_true",
                         help="print only the text: no progress bar, no summary")
     parser.set_defaults(func=run)
@@ -46,7 +51,8 @@ def register(subparsers):
 
 def run(args) -> int:
     sampler = Sampler(temperature=args.temperature, top_k=args.top_k, seed=args.seed)
-    backend = get_backend(args.backend, args.model, cores=args.cores)
+    backend = get_backend(args.backend, args.model, cores=args.cores, check=args.check,
+                          hbm_latency=args.hbm_latency)
     tokenizer = load_tokenizer(args.model, backend.config)
     prompt_ids = tokenizer.encode(args.prompt)
     # Validate (context length, vocabulary, sampling support) before any work.
