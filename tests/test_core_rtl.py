@@ -10,8 +10,8 @@ from dfx_hw.isasim import generate
 from dfx_hw.model.checkpoint import random_weights
 from dfx_hw.model.bittrue.fp16 import to_bits
 from dfx_hw.model.config import GPT2Config
-from sim.core_run import RtlRun, geometry_of
-from sim.core_sim import CoreSim
+from dfx_hw.rtlsim.run import RtlRun, geometry_of
+from dfx_hw.rtlsim.sim import CoreSim
 
 HBM_BYTES = 1 << 20
 DDR_BYTES = 1 << 20

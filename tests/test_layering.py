@@ -35,7 +35,7 @@ LAYERS = (
     ("compiler", "synth"),             # programs and memory images; Verilog and Yosys flow
     ("isasim",),                       # the ISA simulator (runs the compiler's programs)
     ("core",),                         # the units joined into one DFX core
-    ("top",),                          # the U280 top level (vendor IP around the core)
+    ("top", "rtlsim"),                 # the U280 top level; the whole-core simulation
     ("host",),                         # the host side of the register map (driver)
     ("backends", "bench", "isa.doc"),  # text generation back ends; benchmarks; the ISA
                                        # document (it quotes the compiler's memory maps)

@@ -1,5 +1,5 @@
 """Generation on the simulated RTL: what the host does, through the register map and the memory
-images (``sim.core_sim.CoreSim``), for a compiled model.
+images (:class:`~.sim.CoreSim`), for a compiled model.
 
 1. every core: check ``ID``/``VERSION``; write the configuration (core id and count, layers,
    prompt and token counts, the HBM and DDR windows, the watchdog); load the program through
@@ -15,11 +15,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from dfx_hw.control.loader import (check_identity, config_writes, decode_status, error_of,
-                                   program_writes)
-from dfx_hw.isa.encoding import encode_program
-from dfx_hw.spec import hbm_map
-from dfx_hw.spec.regmap import REGMAP
+from ..control.loader import (check_identity, config_writes, decode_status, error_of,
+                              program_writes)
+from ..isa.encoding import encode_program
+from ..spec import hbm_map
+from ..spec.regmap import REGMAP
 
 __all__ = ["RtlRun", "geometry_of"]
 
@@ -29,7 +29,7 @@ POLL_CLOCKS = 2000
 
 def geometry_of(config):
     """The :class:`~dfx_hw.geometry.TileGeometry` a core of ``config`` runs programs of."""
-    from dfx_hw.geometry import TileGeometry
+    from ..geometry import TileGeometry
     return TileGeometry(d=config.d, l=config.l, vpu_lanes=config.l,
                         hbm_channels=config.hbm_channels, hbm_port_bits=config.hbm_data_bits)
 
