@@ -87,7 +87,7 @@ class Router(wiring.Component):
     Errors (``error``, sticky; ``info`` = the sync tag unless said): ``ILLEGAL_OPCODE`` (info:
     the opcode), ``RESERVED_BITS``, ``FIELD_RANGE`` (total or len above ``max_total``, or
     core id/count out of range), ``LINK_DOWN``, ``LINK_HARD_ERROR``, ``LINK_SOFT_ERROR``,
-    ``SYNC_TIMEOUT`` (the sync has not completed ``timeout`` clocks after issue),
+    ``SYNC_TIMEOUT`` (the sync has not completed ``timeout`` clocks after it started),
     ``RING_PROTOCOL`` (a header that is not the one expected, sizes that do not add up,
     excess credits, an RX FIFO overflow). After an error the router stops (``issue.ready``
     low): nothing hangs without a report.
@@ -119,9 +119,9 @@ class Router(wiring.Component):
         :data:`~dfx_hw.spec.issue.IssueSignature`.
     core_id, cores : In(8)
         This core's ring position and the ring size (controller configuration), sampled when
-        a sync is issued.
+        a sync starts (hold them stable from one clock before).
     timeout : In(32)
-        Sync timeout in core clocks, 0 = none (a control register), sampled at issue.
+        Sync timeout in core clocks, 0 = none (a control register), sampled when a sync starts.
     rf_request : Out(stream.Signature(RF_REQUEST_LAYOUT))
     local : In(stream.Signature(16 * lanes))
         The VPU's ``store`` stream for ``READ_VECTOR``.

@@ -14,7 +14,11 @@ one of those can import from here and the import graph only points down
   HBM images and the matrix unit both follow it);
 * :mod:`.costs` -- the documented per-instruction costs (the ISA simulator's cycle estimate and
   the ISA document);
-* :mod:`.params` -- validation of size parameters, one message format everywhere.
+* :mod:`.params` -- validation of size parameters, one message format everywhere;
+* :mod:`.tiles` -- the weight-tile and FP16-vector formats the DMA hands the matrix unit;
+* :mod:`.regmap` -- the host's register map of a core;
+* :mod:`.hbm_map` -- where each byte of a core's flat HBM image lives in the HBM channels;
+* :mod:`.ring` -- the ring protocol of the routers (header beats, credits).
 
 Import the modules directly (``from dfx_hw.spec.errors import ErrorCode``).
 """
