@@ -19,8 +19,8 @@ from pathlib import Path
 
 __all__ = ["main", "DEFAULT_CORE"]
 
-#: Where the integrated core's factory is expected (the lead adds it): ``module:callable``.
-DEFAULT_CORE = "dfx_hw.core:u280_core"
+#: The integrated core's factory: ``module:callable``.
+DEFAULT_CORE = "dfx_hw.top.dfx_core_port:u280_core"
 
 
 def _load_factory(spec):
@@ -58,9 +58,10 @@ def main(argv=None):
 
     from boards.alveo_u280 import AlveoU280Platform
     from .checks import check_build
+    from .dfx_core_port import U280_CORE_PORTS
     from .u280_top import U280Top
 
-    top = U280Top(core_factory=_load_factory(args.core))
+    top = U280Top(core_factory=_load_factory(args.core), ports=U280_CORE_PORTS)
     platform = AlveoU280Platform(ip_settings=top.ip_settings())
     plan = platform.build(top, name="top", build_dir=args.out, do_build=False)
     check_build(plan, platform)
