@@ -7,8 +7,8 @@ STAMP       := $(VENV)/.deps-stamp
 MODEL       ?= models/demo
 PROMPT      ?= def 
 TOKENS      ?= 48
-CORES       ?= 2
-BACKEND     ?= isasim
+CORES       ?= 1
+BACKEND     ?= rtl
 JOBS        ?= auto
 
 .PHONY: deps system-deps test sim verilog bench resources bitstream demo-model clean help
@@ -48,7 +48,10 @@ $(STAMP): pyproject.toml | system-deps
 test: deps
 	$(VENV)/bin/pytest -n $(JOBS) -q tests
 
-# The reference backend has no cores (it refuses --cores): pass CORES only to the others.
+# `make sim` runs the demo model on the RTL of the DFX core at the U280 build (d=64, l=16, 32 HBM
+# ports), simulated whole in Verilator, every token checked against the ISA simulator. The first
+# run builds the model (cached under build/coresim/). BACKEND=isasim or reference for the others;
+# the reference backend has no cores (it refuses --cores): pass CORES only to the others.
 sim: deps
 	$(VENV)/bin/dfx generate --backend $(BACKEND) --model $(MODEL) \
 		$(if $(filter reference,$(BACKEND)),,--cores $(CORES)) \
