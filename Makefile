@@ -65,6 +65,7 @@ bench: deps
 
 resources: deps
 	$(VENV)/bin/dfx resources --out build/resources
+	$(VENV)/bin/dfx resources core --out build/resources
 
 # Needs AMD Vivado on PATH; stops at once, naming it, when it is not there.
 bitstream:
