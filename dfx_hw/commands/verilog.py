@@ -8,7 +8,7 @@ from ..synth.targets import select_targets
 
 
 def _verilog(args):
-    targets = select_targets(args.names, u280_only=True)
+    targets = select_targets(args.names, u280_only=True, include_slow=True)
     out = Path(args.out)
     for target in targets:
         path = write_verilog(target, out / f"{target.name}.v")

@@ -94,6 +94,9 @@ TARGETS = [
     Target("router_l4", "dfx_hw.router.router:Router",
            {"lanes": 4, "max_cores": 4, "max_total": 512, "rx_depth": 16}, u280=False),
     Target("router_l16", "dfx_hw.router.router:Router"),
+    # The whole DFX core (issue 12) at the U280 build; its resources come from `dfx resources
+    # core` (per-module synthesis: the flattened core would take many hours).
+    Target("dfx_core", "dfx_hw.core.core:make_core", slow=True),
 ]
 
 
@@ -119,7 +122,4 @@ def select_targets(names=None, *, u280_only=False, include_slow=True):
                              f"{', '.join(t.name for t in TARGETS)}")
     return [t for t in TARGETS
             if (not names or t.name in names) and (t.u280 or not u280_only)
-            and (include_slow or not t.slow or (names and t.name in names))    # The whole DFX core (issue 12) at the U280 build; its resources come from `dfx resources
-    # core` (per-module synthesis: the flattened core would take many hours).
-    Target("dfx_core", "dfx_hw.core.core:make_core", slow=True),
-]
+            and (include_slow or not t.slow or (names and t.name in names))]
