@@ -1,0 +1,78 @@
+"""``dfx info``: a device's ID/version and status registers, decoded by the register map.
+
+``--backend rtl`` builds (or reuses) the whole-core Verilator model and reads a freshly reset
+simulated core; ``--backend xdma`` reads the card at ``--device`` (``/dev/xdma0``);
+``--backend isasim`` has no register map: it prints what the ISA simulator implements in its
+place (see ``docs/host.md``).
+"""
+
+import sys
+
+__all__ = ["register", "run"]
+
+
+def register(subparsers):
+    parser = subparsers.add_parser(
+        "info", help="print a device's identity and status registers",
+        description="Read a DFX device's ID, VERSION, parameters, STATUS, configuration, error "
+                    "and counter registers and decode them with the register map.")
+    parser.add_argument("--backend", default="rtl", choices=("rtl", "isasim", "xdma"),
+                        help="device to read (default: %(default)s)")
+    parser.add_argument("--device", default="/dev/xdma0", metavar="PREFIX",
+                        help="xdma: the card's node prefix (default: %(default)s)")
+    parser.add_argument("--core-config", default="u280", choices=("u280", "small"),
+                        help="rtl/isasim: the core's build (default: %(default)s)")
+    parser.set_defaults(func=run)
+
+
+def _core_config(name):
+    from ..core.config import SMALL, CoreConfig
+    return SMALL if name == "small" else CoreConfig()
+
+
+def _isasim_lines(config):
+    from ..host import geometry_of
+    from ..compiler.memmap import SRF_SIZE, VRF_SIZE
+    from ..spec.regmap import ID_VALUE, VERSION_MAJOR, VERSION_MINOR
+    g = geometry_of(config)
+    return [
+        "device: isasim (the ISA simulator: no register map; what it implements in its place)",
+        f"ID           {ID_VALUE:#010x} (the value a DFX core answers; the simulator runs the "
+        f"same programs)",
+        f"VERSION      {VERSION_MAJOR}.{VERSION_MINOR} (the register map this host and the "
+        f"simulated programs follow)",
+        f"geometry     d={g.d} l={g.l} vpu_lanes={g.vpu_lanes} hbm_ports={g.hbm_channels} "
+        f"hbm_port_bits={g.hbm_port_bits} clock={g.clock_hz / 1e6:g} MHz",
+        f"registers    VRF {VRF_SIZE} elements, SRF {SRF_SIZE} words (the ISA simulator's)",
+        "status: IDLE (each generation is a fresh session: load, run to END, read back)",
+        "error: none",
+    ]
+
+
+def run(args) -> int:
+    if args.backend == "isasim":
+        print("\n".join(_isasim_lines(_core_config(args.core_config))))
+        return 0
+    from ..host import DeviceError
+    from ..host.info import describe
+    if args.backend == "xdma":
+        from ..host import XdmaDevice
+        try:
+            device = XdmaDevice(args.device, hbm_ports=_core_config(args.core_config)
+                                .hbm_channels)
+        except DeviceError as error:
+            print(f"dfx: error: {error}", file=sys.stderr)
+            return 2
+    else:
+        from ..host import RtlDevice
+        from ..rtlsim.sim import CoreSim
+        config = _core_config(args.core_config)
+        sim = CoreSim(config, cores=1, hbm_bytes=1 << 16, ddr_bytes=1 << 16)
+        sim.run(16)
+        device = RtlDevice(sim, 0, hbm_port_bytes=1 << 16, ddr_bytes=1 << 16)
+    try:
+        lines, ok = describe(device)
+    finally:
+        device.close()
+    print("\n".join(lines))
+    return 0 if ok else 2
