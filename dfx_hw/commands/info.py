@@ -2,8 +2,9 @@
 
 ``--backend rtl`` builds (or reuses) the whole-core Verilator model and reads a freshly reset
 simulated core; ``--backend xdma`` reads the card at ``--device`` (``/dev/xdma0``);
-``--backend isasim`` has no register map: it prints what the ISA simulator implements in its
-place (see ``docs/host.md``).
+``--backend isasim`` reads a fresh :class:`dfx_hw.host.isasim.IsaSimDevice`: the ISA simulator
+behind the register map implemented in software (``PARAMS`` reads 0, the counters are the
+simulator's estimates; see ``docs/host.md``).
 """
 
 import sys
@@ -30,29 +31,7 @@ def _core_config(name):
     return SMALL if name == "small" else CoreConfig()
 
 
-def _isasim_lines(config):
-    from ..host import geometry_of
-    from ..compiler.memmap import SRF_SIZE, VRF_SIZE
-    from ..spec.regmap import ID_VALUE, VERSION_MAJOR, VERSION_MINOR
-    g = geometry_of(config)
-    return [
-        "device: isasim (the ISA simulator: no register map; what it implements in its place)",
-        f"ID           {ID_VALUE:#010x} (the value a DFX core answers; the simulator runs the "
-        f"same programs)",
-        f"VERSION      {VERSION_MAJOR}.{VERSION_MINOR} (the register map this host and the "
-        f"simulated programs follow)",
-        f"geometry     d={g.d} l={g.l} vpu_lanes={g.vpu_lanes} hbm_ports={g.hbm_channels} "
-        f"hbm_port_bits={g.hbm_port_bits} clock={g.clock_hz / 1e6:g} MHz",
-        f"registers    VRF {VRF_SIZE} elements, SRF {SRF_SIZE} words (the ISA simulator's)",
-        "status: IDLE (each generation is a fresh session: load, run to END, read back)",
-        "error: none",
-    ]
-
-
 def run(args) -> int:
-    if args.backend == "isasim":
-        print("\n".join(_isasim_lines(_core_config(args.core_config))))
-        return 0
     from ..host import DeviceError
     from ..host.info import describe
     if args.backend == "xdma":
@@ -63,6 +42,11 @@ def run(args) -> int:
         except DeviceError as error:
             print(f"dfx: error: {error}", file=sys.stderr)
             return 2
+    elif args.backend == "isasim":
+        from ..host import geometry_of
+        from ..host.isasim import isasim_ring
+        config = _core_config(args.core_config)
+        device = isasim_ring(geometry_of(config), ibuf_depth=config.ibuf_depth)[0]
     else:
         from ..host import RtlDevice
         from ..rtlsim.sim import CoreSim

@@ -1,6 +1,7 @@
 """The host runtime: one :class:`Device` API for a DFX card, whatever is behind it — the
 whole-core RTL simulation (:class:`RtlDevice`), a U280 through the Linux XDMA driver
-(:class:`XdmaDevice`) — an :class:`Appliance` of N cards in a ring, and the one host sequence
+(:class:`XdmaDevice`), the ISA simulator behind a software register map
+(:class:`~dfx_hw.host.isasim.IsaSimDevice`) — an :class:`Appliance` of N cards in a ring, and the one host sequence
 that runs a compiled model on any of them (:class:`Generation`). See ``docs/host.md``."""
 
 from ..control.loader import BitstreamMismatch, CoreError
