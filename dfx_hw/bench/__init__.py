@@ -11,6 +11,7 @@ __all__ = ["BENCHMARKS", "get_benchmark"]
 
 #: Registered benchmarks.
 BENCHMARKS = {
+    "device": "device:run",
     "isasim": "isasim:run",
     "vpu": "vpu:run",
 }
