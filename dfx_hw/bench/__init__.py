@@ -11,9 +11,9 @@ __all__ = ["BENCHMARKS", "get_benchmark"]
 
 #: Registered benchmarks.
 BENCHMARKS = {
-    "device": "device:run",
     "isasim": "isasim:run",
     "vpu": "vpu:run",
+    "device": "device:run",
 }
 
 
