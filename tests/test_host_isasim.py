@@ -13,6 +13,7 @@ from dfx_hw.host.isasim import isasim_ring
 from dfx_hw.isa.encoding import encode_program
 from dfx_hw.isasim import generate
 from dfx_hw.model.bittrue.fp16 import to_bits
+from dfx_hw.spec import hbm_map
 from dfx_hw.spec.errors import ErrorCode
 from dfx_hw.spec.regmap import REGMAP
 from tests.test_core_rtl import _model
@@ -61,3 +62,24 @@ def test_isasim_device_refuses_locked_writes_while_running():
     with pytest.raises(RegisterRefused, match=r"isasim core 0: register write 0x20 = 0x1 "
                                               r"refused \(SLVERR\)"):
         ring[0].write_reg(REGMAP["CORE_ID"].offset, 1)
+
+
+def test_device_bench_counts_the_host_traffic():
+    """``dfx bench device`` figures on the isasim device: the load's register writes are the
+    configuration and program writes exactly; memory bytes are the images."""
+    from dfx_hw.bench.device import _measure
+    from dfx_hw.control.loader import config_writes, program_writes
+
+    model = _model(3, 1)
+    figures = _measure("isasim", model, [5, 17], 3)
+    program = encode_program(model.programs(n_prompt=2, n_new=3)[0])
+    expected_writes = len(program_writes(list(program), depth=1 << 20)) + len(config_writes(
+        core_id=0, core_count=1, layer_count=2, prompt_len=2, new_tokens=3, watchdog=0,
+        hbm_base=0, hbm_size=0, ddr_base=0, ddr_size=0))
+    assert figures["load_traffic"]["reg_writes"] == expected_writes
+    core = model.cores[0]
+    images = 2 * core.ddr.size + sum(len(i.tobytes())
+                                     for i in hbm_map.split_image(model.geometry, core.hbm))
+    assert figures["load_traffic"]["mem_write_bytes"] == images
+    assert figures["new_tokens"] == 3 and figures["tokens"] == generate(model, [5, 17], 3).tokens
+    assert figures["clocks_per_token"] > 0 and figures["traffic_per_token"]["reg_reads"] > 0
