@@ -47,3 +47,13 @@ def test_info_xdma_missing_node_is_one_line(capsys, tmp_path):
                    f"{tmp_path}/xdma3_h2c_0, {tmp_path}/xdma3_c2h_0 not found: is the card "
                    f"programmed with the DFX bitstream and the XDMA driver loaded "
                    f"(lsmod | grep xdma)? Nodes present: none\n")
+
+
+def test_generate_on_a_missing_card_is_one_line(capsys, tmp_path, tiny_gpt2_checkpoint):
+    status = main(["generate", "--backend", "xdma", "--device", str(tmp_path / "xdma0"),
+                   "--model", str(tiny_gpt2_checkpoint), "--prompt", "ab",
+                   "--max-new-tokens", "2"])
+    out, err = capsys.readouterr()
+    assert status == 2
+    assert err.strip().splitlines()[-1].startswith(
+        f"dfx: error: XDMA device nodes {tmp_path}/xdma0_user, ")
