@@ -46,7 +46,7 @@ class FakeCards(threading.Thread):
         self.log = []
         self.prefixes = [str(directory / f"xdma{core}") for core in range(sim.cores)]
         self._selector = selectors.DefaultSelector()
-        self._stop = threading.Event()
+        self._halt = threading.Event()
         for core, prefix in enumerate(self.prefixes):
             for node, path in node_paths(prefix).items():
                 listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -59,13 +59,13 @@ class FakeCards(threading.Thread):
         return self
 
     def __exit__(self, *exc):
-        self._stop.set()
+        self._halt.set()
         self.join(10)
         for key in list(self._selector.get_map().values()):
             key.fileobj.close()
 
     def run(self):
-        while not self._stop.is_set():
+        while not self._halt.is_set():
             events = self._selector.select(timeout=0)
             if not events:
                 if self.sim.run(200) == 0:                       # nothing runs: wait for work
