@@ -9,7 +9,7 @@ from dfx_hw.control.loader import CoreError
 from dfx_hw.core.config import SMALL
 from dfx_hw.isa.encoding import encode_program
 from dfx_hw.spec.errors import ErrorCode
-from dfx_hw.rtlsim.run import RtlRun
+from dfx_hw.host import Generation, rtl_ring
 from dfx_hw.rtlsim.sim import CoreSim
 from tests.test_core_rtl import DDR_BYTES, HBM_BYTES, _model
 
@@ -19,7 +19,8 @@ PROMPT = [3, 8]
 def _run(model, **options):
     sim = CoreSim(SMALL, cores=model.n_cores, hbm_bytes=HBM_BYTES, ddr_bytes=DDR_BYTES)
     sim.set_hbm_timing(read_latency=60)
-    return sim, RtlRun(sim, model, PROMPT, 2, watchdog=10_000_000, **options)
+    ring = rtl_ring(sim, hbm_bytes=HBM_BYTES, ddr_bytes=DDR_BYTES)
+    return sim, Generation(ring, model, PROMPT, 2, watchdog=10_000_000, **options)
 
 
 def _stopped(run, **tokens):

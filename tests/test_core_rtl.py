@@ -10,7 +10,7 @@ from dfx_hw.isasim import generate
 from dfx_hw.model.checkpoint import random_weights
 from dfx_hw.model.bittrue.fp16 import to_bits
 from dfx_hw.model.config import GPT2Config
-from dfx_hw.rtlsim.run import RtlRun, geometry_of
+from dfx_hw.host import Generation, geometry_of, rtl_ring
 from dfx_hw.rtlsim.sim import CoreSim
 
 HBM_BYTES = 1 << 20
@@ -28,7 +28,8 @@ def _model(heads, cores, *, vocab=101, ctx=24, layers=2, seed=1):
 def _rtl(model, prompt, n_new, **timing):
     sim = CoreSim(SMALL, cores=model.n_cores, hbm_bytes=HBM_BYTES, ddr_bytes=DDR_BYTES)
     sim.set_hbm_timing(read_latency=timing.get("hbm_latency", 60))
-    run = RtlRun(sim, model, prompt, n_new, watchdog=10_000_000)
+    run = Generation(rtl_ring(sim, hbm_bytes=HBM_BYTES, ddr_bytes=DDR_BYTES), model, prompt,
+                     n_new, watchdog=10_000_000)
     tokens = [token for token, _ in run.tokens(max_clocks=5_000_000)]
     return tokens, run.logits(), sim.clocks
 

@@ -18,6 +18,7 @@ BACKENDS = {
     "reference": "reference:ReferenceBackend",
     "isasim": "isasim:IsaSimBackend",
     "rtl": "rtl:RtlBackend",
+    "xdma": "xdma:XdmaBackend",
 }
 
 

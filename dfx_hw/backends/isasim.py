@@ -7,6 +7,8 @@ and the (ring-agreed) argmax run in the simulated cores, greedily.
 
 from typing import Iterator
 
+import numpy as np
+
 from ..compiler import compile_model
 from ..geometry import U280
 from ..model.checkpoint import load_checkpoint
@@ -63,5 +65,11 @@ class IsaSimBackend(Backend):
         result = self.last_result
         if result is None:
             return {}
-        return {"cores": self._model.n_cores, "instructions": sum(result.counts.values()),
-                "cycles": result.overlapped_cycles, "serial_cycles": result.cycles}
+        from ..host import latency_stats
+        stats = {"cores": self._model.n_cores, "instructions": sum(result.counts.values()),
+                 "cycles": result.overlapped_cycles, "serial_cycles": result.cycles}
+        # Per-token latency in the timing model's clocks (core 0's scoreboard estimate).
+        clocks = np.cumsum(result.token_overlapped_cycles).tolist()
+        stats.update({f"latency_{key}_clk": round(value)
+                      for key, value in latency_stats(clocks).items()})
+        return stats

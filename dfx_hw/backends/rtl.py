@@ -9,16 +9,12 @@ token that differs. ``check=False`` turns the check off.
 from typing import Iterator
 
 from ..compiler import compile_model
-from ..geometry import U280
 from ..model.checkpoint import load_checkpoint
 from ..model.sampling import Sampler
 from .base import Backend
+from .device import RtlMismatch, device_generate
 
 __all__ = ["RtlBackend", "RtlMismatch"]
-
-
-class RtlMismatch(RuntimeError):
-    """The RTL produced a token the ISA simulator did not."""
 
 
 class RtlBackend(Backend):
@@ -46,7 +42,7 @@ class RtlBackend(Backend):
                  hbm_latency=200):
         super().__init__(config)
         from ..core.config import CoreConfig
-        from ..rtlsim.run import geometry_of
+        from ..host import geometry_of
         if isinstance(cores, bool) or not isinstance(cores, int) or cores < 1:
             raise ValueError(f"cores must be a positive integer, not {cores!r}")
         self._core_config = CoreConfig() if core_config is None else core_config
@@ -66,8 +62,7 @@ class RtlBackend(Backend):
 
     def _generate(self, prompt_ids: list, max_new_tokens: int,
                   sampler: Sampler) -> Iterator[int]:
-        from ..isasim.run import Session
-        from ..rtlsim.run import RtlRun
+        from ..host import rtl_ring
         from ..rtlsim.sim import CoreSim
 
         model = self._model
@@ -77,39 +72,12 @@ class RtlBackend(Backend):
         sim = CoreSim(self._core_config, cores=model.n_cores, hbm_bytes=port_bytes,
                       ddr_bytes=ddr_bytes)
         sim.set_hbm_timing(read_latency=self._hbm_latency)
-        run = RtlRun(sim, model, prompt_ids, max_new_tokens)
-        session = Session(model, prompt_ids, max_new_tokens) if self._check else None
-        expected = session.tokens() if session is not None else None
-        self.last_stats = {}
-        clocks = []
-        for index, (token, clock) in enumerate(run.tokens()):
-            if expected is not None:
-                want = next(expected)
-                if token != want:
-                    raise RtlMismatch(
-                        f"token {index} differs: the RTL generated {token}, the ISA simulator "
-                        f"{want} (prompt {prompt_ids}); rerun with --no-check to see the RTL's "
-                        f"text")
-            clocks.append(clock)
-            yield token
-        if expected is not None:
-            for _ in expected:          # let the ISA simulator finish for its figures
-                pass
-        per_token = [b - a for a, b in zip([0] + clocks[:-1], clocks)]
-        steady = per_token[1:] if len(per_token) > 1 else per_token
-        mean = sum(steady) / len(steady)
-        self.last_stats = {
-            "cores": model.n_cores,
-            "clocks": clocks[-1] if clocks else 0,
-            "clocks/token": round(mean),
-            "tokens/s@200MHz": round(U280.clock_hz / mean, 1),
-            "checked": "isasim" if self._check else "off",
-        }
-        if session is not None and session.result is not None:
-            isa = session.result.token_overlapped_cycles
-            isa_steady = isa[1:] if len(isa) > 1 else isa
-            self.last_stats["isasim_clocks/token"] = round(sum(isa_steady) / len(isa_steady))
-        sim.close()
+        try:
+            yield from device_generate(self, rtl_ring(sim, hbm_bytes=port_bytes,
+                                                      ddr_bytes=ddr_bytes),
+                                       prompt_ids, max_new_tokens, check=self._check)
+        finally:
+            sim.close()
 
     def stats(self) -> dict:
         return dict(self.last_stats)

@@ -13,6 +13,7 @@ __all__ = ["BENCHMARKS", "get_benchmark"]
 BENCHMARKS = {
     "isasim": "isasim:run",
     "vpu": "vpu:run",
+    "device": "device:run",
 }
 
 

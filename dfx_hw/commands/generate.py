@@ -1,8 +1,11 @@
 """``dfx generate``: continue a prompt with GPT-2 on a chosen backend.
 
-Prints the prompt and its continuation on stdout; on stderr, a progress bar while tokens are
-produced and a final summary line (backend, tokens, tokens/s, and the backend's own figures such
-as cycles). ``--quiet`` leaves only the text.
+Prints the prompt and its continuation on stdout, streamed as the tokens come; on stderr, a
+progress bar while tokens are produced and a final summary line (backend, tokens, tokens/s, and
+the backend's own figures: cycles, and for the device backends per-token latency mean/p50/p99 in
+clocks ``latency_*_clk`` and, for ``xdma``, in microseconds ``latency_*_us``). ``--quiet``
+leaves only the text. A device problem (missing node, old bitstream, core error, timeout) is one
+line on stderr and exit status 2.
 """
 
 import sys
@@ -11,6 +14,7 @@ import time
 from tqdm import tqdm
 
 from ..backends import BACKENDS, get_backend
+from ..host import BitstreamMismatch, CoreError, DeviceError
 from ..model.sampling import Sampler
 from ..model.tokenizer import load_tokenizer
 
@@ -44,6 +48,9 @@ def register(subparsers):
                         help="rtl backend: do not compare every token with the ISA simulator")
     parser.add_argument("--hbm-latency", type=int, default=None, metavar="CLOCKS",
                         help="rtl backend: read latency of the simulated HBM (default 200)")
+    parser.add_argument("--device", default=None, metavar="PREFIX[,PREFIX...]",
+                        help="xdma backend: the cards' XDMA node prefixes in ring order "
+                             "(default /dev/xdma0)")
     parser.add_argument("--quiet", action="store_true",
                         help="print only the text: no progress bar, no summary")
     parser.set_defaults(func=run)
@@ -52,22 +59,32 @@ def register(subparsers):
 def run(args) -> int:
     sampler = Sampler(temperature=args.temperature, top_k=args.top_k, seed=args.seed)
     backend = get_backend(args.backend, args.model, cores=args.cores, check=args.check,
-                          hbm_latency=args.hbm_latency)
+                          hbm_latency=args.hbm_latency, device=args.device)
     tokenizer = load_tokenizer(args.model, backend.config)
     prompt_ids = tokenizer.encode(args.prompt)
     # Validate (context length, vocabulary, sampling support) before any work.
     backend.check_request(prompt_ids, args.max_new_tokens, sampler)
 
     tokens = []
+    shown = tokenizer.decode(prompt_ids)
+    sys.stdout.write(shown)
+    sys.stdout.flush()
     start = time.perf_counter()
-    with tqdm(total=args.max_new_tokens, desc=backend.name, unit="tok", file=sys.stderr,
-              disable=args.quiet, leave=False, dynamic_ncols=True) as bar:
-        for token in backend.generate(prompt_ids, args.max_new_tokens, sampler):
-            tokens.append(token)
-            bar.update(1)
+    try:
+        with tqdm(total=args.max_new_tokens, desc=backend.name, unit="tok", file=sys.stderr,
+                  disable=args.quiet, leave=False, dynamic_ncols=True) as bar:
+            for token in backend.generate(prompt_ids, args.max_new_tokens, sampler):
+                tokens.append(token)
+                shown = _stream(shown, tokenizer.decode(prompt_ids + tokens))
+                bar.update(1)
+    except (DeviceError, BitstreamMismatch, CoreError) as error:
+        sys.stdout.write("\n")
+        print(f"dfx: error: {error}", file=sys.stderr)
+        return 2
     elapsed = time.perf_counter() - start
 
-    sys.stdout.write(tokenizer.decode(prompt_ids + tokens) + "\n")
+    _stream(shown, tokenizer.decode(prompt_ids + tokens), final=True)
+    sys.stdout.write("\n")
     sys.stdout.flush()
     if not args.quiet:
         rate = len(tokens) / elapsed if elapsed > 0 else float("inf")
@@ -76,3 +93,15 @@ def run(args) -> int:
         fields += [f"{key}={value}" for key, value in backend.stats().items()]
         print("dfx generate: " + " ".join(fields), file=sys.stderr)
     return 0
+
+
+def _stream(shown, text, *, final=False):
+    """Write what ``text`` adds to ``shown`` (the text written so far); hold back a trailing
+    partial character (U+FFFD of an unfinished UTF-8 sequence) until the end."""
+    if not final:
+        text = text.rstrip("\ufffd")
+    if text.startswith(shown) and len(text) > len(shown):
+        sys.stdout.write(text[len(shown):])
+        sys.stdout.flush()
+        return text
+    return shown
