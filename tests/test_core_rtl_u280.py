@@ -12,7 +12,7 @@ from dfx_hw.model.bittrue.fp16 import to_bits
 from dfx_hw.model.checkpoint import load_checkpoint, random_weights
 from dfx_hw.model.config import GPT2Config
 from dfx_hw.model.tokenizer import load_tokenizer
-from dfx_hw.rtlsim.run import RtlRun, geometry_of
+from dfx_hw.host import Generation, geometry_of, rtl_ring
 from dfx_hw.rtlsim.sim import CoreSim
 
 U280_CORE = CoreConfig()
@@ -20,12 +20,11 @@ U280_CORE = CoreConfig()
 
 def _check(model, prompt, n_new):
     expected = generate(model, prompt, n_new)
-    hbm = max(2 * core.hbm.size for core in model.cores)
-    ddr = max(2 * core.ddr.size for core in model.cores)
-    sim = CoreSim(U280_CORE, cores=model.n_cores,
-                  hbm_bytes=-(-hbm // U280_CORE.hbm_channels) + 4096, ddr_bytes=ddr + 4096)
+    hbm = -(-max(2 * core.hbm.size for core in model.cores) // U280_CORE.hbm_channels) + 4096
+    ddr = max(2 * core.ddr.size for core in model.cores) + 4096
+    sim = CoreSim(U280_CORE, cores=model.n_cores, hbm_bytes=hbm, ddr_bytes=ddr)
     sim.set_hbm_timing(read_latency=200)
-    run = RtlRun(sim, model, prompt, n_new)
+    run = Generation(rtl_ring(sim, hbm_bytes=hbm, ddr_bytes=ddr), model, prompt, n_new)
     tokens = [token for token, _ in run.tokens(max_clocks=20_000_000)]
     assert tokens == expected.tokens
     assert (to_bits(run.logits()) == to_bits(expected.logits)).all()
