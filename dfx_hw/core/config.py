@@ -5,7 +5,7 @@ from dataclasses import asdict, dataclass
 from ..geometry import U280
 from ..vpu.layouts import DEFAULT_SRF_WORDS, DEFAULT_VRF_WORDS, VPUConfig
 
-__all__ = ["CoreConfig", "SMALL"]
+__all__ = ["CoreConfig", "SMALL", "DEMO"]
 
 
 def _power_of_two(name, value, low=1):
@@ -86,6 +86,14 @@ class CoreConfig:
     def as_dict(self):
         return asdict(self)
 
+
+#: The core `make sim` simulates: the U280 build's d = 64 (a GPT-2 head fits one tile) with
+#: 4 lanes and 4 HBM ports of 128 bits, so that Verilator builds it in minutes (the U280 build's
+#: C++ is hundreds of MB). Same RTL, smaller parameters; the ISA simulator with the same
+#: geometry is what it is checked against.
+DEMO = CoreConfig(d=64, l=4, hbm_channels=4, hbm_data_bits=128, ddr_data_bits=128,
+                  vrf_words=8192, max_rows=1024, ibuf_depth=1024, hbm_depth=128,
+                  read_bursts=8, max_total=4096)
 
 #: A small core for quick simulations: d = 8, l = 4, 4 HBM ports of 64 bits, a sync timeout of
 #: 50,000 clocks (a sync of a small model takes a few hundred).

@@ -40,7 +40,7 @@ _CPP_DIR = Path(__file__).resolve().parent / "cpp"
 BUILD_DIR = Path(os.environ.get("DFX_BUILD_DIR", _PACKAGE.parent / "build"))
 _CPP_SOURCES = ("core_sim.cpp", "core_pins.h", "axi_memory.h", "link_model.h", "pins.h")
 _TOP = "dfx_core"
-_BUILD_VERSION = 2
+_BUILD_VERSION = 3
 
 
 class BuildError(RuntimeError):
@@ -172,10 +172,6 @@ def build(config, *, jobs=2, progress=None):
             str(verilator), "--cc", "--exe", "--build", "-j", str(jobs),
             "--top-module", _TOP, "-Mdir", str(obj), "-o", str(library),
             "-Wno-fatal", "-Wno-lint", "-Wno-style", "--x-assign", "0", "--x-initial", "0",
-            # Keep every module its own C++ class: the hierarchical Verilog instantiates each
-            # distinct unit (FP16 adder, MFU lane, ...) many times, and inlining them all made
-            # 98 MB of C++ for the U280 build.
-            "-fno-inline",
             "-CFLAGS", cflags, "-LDFLAGS", "-shared",
             "-MAKEFLAGS", "CFG_CXXFLAGS_PCH_I=-include",
             str(verilog), str(_CPP_DIR / "core_sim.cpp"),
