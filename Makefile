@@ -9,6 +9,7 @@ PROMPT      ?= def
 TOKENS      ?= 48
 CORES       ?= 1
 BACKEND     ?= rtl
+CORE        ?= demo
 JOBS        ?= auto
 
 .PHONY: deps system-deps test sim verilog bench resources bitstream demo-model clean help
@@ -48,13 +49,16 @@ $(STAMP): pyproject.toml | system-deps
 test: deps
 	$(VENV)/bin/pytest -n $(JOBS) -q tests
 
-# `make sim` runs the demo model on the RTL of the DFX core at the U280 build (d=64, l=16, 32 HBM
-# ports), simulated whole in Verilator, every token checked against the ISA simulator. The first
-# run builds the model (cached under build/coresim/). BACKEND=isasim or reference for the others;
+# `make sim` runs the demo model on the RTL of the DFX core, simulated whole in Verilator, every
+# token checked against the ISA simulator. CORE=demo (default: d=64, l=4, 4 HBM ports, which
+# Verilator builds in minutes) or CORE=u280 (d=64, l=16, 32 HBM ports: a build of an hour or
+# more on 2 cores). The first run builds the model (cached under build/coresim/).
+# BACKEND=isasim or reference for the others;
 # the reference backend has no cores (it refuses --cores): pass CORES only to the others.
 sim: deps
 	$(VENV)/bin/dfx generate --backend $(BACKEND) --model $(MODEL) \
 		$(if $(filter reference,$(BACKEND)),,--cores $(CORES)) \
+		$(if $(filter rtl,$(BACKEND)),--core $(CORE)) \
 		--prompt "$(PROMPT)" --max-new-tokens $(TOKENS)
 
 verilog: deps

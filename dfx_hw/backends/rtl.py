@@ -28,6 +28,9 @@ class RtlBackend(Backend):
         Number of cores (1 to ``n_head``); default 1.
     core_config : CoreConfig or None
         The core's build parameters; default the U280 build (d=64, l=16, 32 HBM ports).
+    core : str or None
+        A named build instead (:data:`dfx_hw.core.config.BUILDS`: ``u280``, ``demo``,
+        ``small``).
     check : bool
         Compare every token with the ISA simulator (default).
     hbm_latency : int
@@ -35,16 +38,20 @@ class RtlBackend(Backend):
     """
 
     name = "rtl"
-    option_names = ("cores", "check", "hbm_latency")
+    option_names = ("cores", "check", "hbm_latency", "core")
     supports_sampling = False
 
     def __init__(self, config, weights, *, cores=1, core_config=None, check=True,
-                 hbm_latency=200):
+                 hbm_latency=200, core=None):
         super().__init__(config)
-        from ..core.config import CoreConfig
+        from ..core.config import CoreConfig, core_build
         from ..host import geometry_of
         if isinstance(cores, bool) or not isinstance(cores, int) or cores < 1:
             raise ValueError(f"cores must be a positive integer, not {cores!r}")
+        if core is not None:
+            if core_config is not None:
+                raise ValueError("give core (a build name) or core_config, not both")
+            core_config = core_build(core)
         self._core_config = CoreConfig() if core_config is None else core_config
         self._model = compile_model(config, weights, cores=cores,
                                     geometry=geometry_of(self._core_config))

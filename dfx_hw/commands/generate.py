@@ -46,6 +46,10 @@ def register(subparsers):
     parser.add_argument("--no-check", dest="check", action="store_const", const=False,
                         default=None,
                         help="rtl backend: do not compare every token with the ISA simulator")
+    parser.add_argument("--core", default=None, metavar="BUILD",
+                        help="rtl backend: the core build to simulate: u280 (default; d=64, "
+                             "l=16, 32 HBM ports), demo (d=64, l=4, 4 ports: builds in minutes) "
+                             "or small")
     parser.add_argument("--hbm-latency", type=int, default=None, metavar="CLOCKS",
                         help="rtl backend: read latency of the simulated HBM (default 200)")
     parser.add_argument("--device", default=None, metavar="PREFIX[,PREFIX...]",
@@ -59,7 +63,7 @@ def register(subparsers):
 def run(args) -> int:
     sampler = Sampler(temperature=args.temperature, top_k=args.top_k, seed=args.seed)
     backend = get_backend(args.backend, args.model, cores=args.cores, check=args.check,
-                          hbm_latency=args.hbm_latency, device=args.device)
+                          hbm_latency=args.hbm_latency, device=args.device, core=args.core)
     tokenizer = load_tokenizer(args.model, backend.config)
     prompt_ids = tokenizer.encode(args.prompt)
     # Validate (context length, vocabulary, sampling support) before any work.

@@ -21,14 +21,14 @@ def register(subparsers):
                         help="device to read (default: %(default)s)")
     parser.add_argument("--device", default="/dev/xdma0", metavar="PREFIX",
                         help="xdma: the card's node prefix (default: %(default)s)")
-    parser.add_argument("--core-config", default="u280", choices=("u280", "small"),
+    parser.add_argument("--core-config", default="u280", choices=("u280", "demo", "small"),
                         help="rtl/isasim: the core's build (default: %(default)s)")
     parser.set_defaults(func=run)
 
 
 def _core_config(name):
-    from ..core.config import SMALL, CoreConfig
-    return SMALL if name == "small" else CoreConfig()
+    from ..core.config import core_build
+    return core_build(name)
 
 
 def run(args) -> int:

@@ -5,7 +5,7 @@ from dataclasses import asdict, dataclass
 from ..geometry import U280
 from ..vpu.layouts import DEFAULT_SRF_WORDS, DEFAULT_VRF_WORDS, VPUConfig
 
-__all__ = ["CoreConfig", "SMALL", "DEMO"]
+__all__ = ["CoreConfig", "SMALL", "DEMO", "BUILDS", "core_build"]
 
 
 def _power_of_two(name, value, low=1):
@@ -100,3 +100,20 @@ DEMO = CoreConfig(d=64, l=4, hbm_channels=4, hbm_data_bits=128, ddr_data_bits=12
 SMALL = CoreConfig(d=8, l=4, hbm_channels=4, hbm_data_bits=64, ddr_data_bits=64,
                    vrf_words=2048, max_rows=1024, ibuf_depth=1024, hbm_depth=64,
                    read_bursts=8, max_total=2048, sync_timeout=50_000)
+
+
+#: The named builds (``dfx generate --core NAME``, ``dfx info --core-config NAME``).
+BUILDS = {"u280": CoreConfig(), "demo": DEMO, "small": SMALL}
+
+
+def core_build(name):
+    """The :class:`CoreConfig` named ``name`` in :data:`BUILDS`.
+
+    Raises
+    ------
+    ValueError
+        For an unknown name, listing the known ones.
+    """
+    if name not in BUILDS:
+        raise ValueError(f"unknown core build {name!r}; known: {', '.join(BUILDS)}")
+    return BUILDS[name]
