@@ -7,7 +7,8 @@ import graph only points down. Each module states one contract:
 
 * :mod:`.errors` -- the error codes every unit reports and the control unit latches for the host;
 * :mod:`.issue` -- what the scheduler hands a unit with each instruction, and how a unit says it
-  has written back.
+  has written back;
+* :mod:`.hbm_map` -- where each byte of a core's flat HBM image lives in the HBM channels.
 
 Import the modules directly (``from dfx_hw.spec.errors import ErrorCode``).
 """
