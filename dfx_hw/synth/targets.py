@@ -85,6 +85,21 @@ TARGETS = [
             "count_bits": 24, "max_burst": 16, "depth": 512, "outstanding": 32}),
     Target("dma_u280", "dfx_hw.dma:make_dma",
            {"d": 64, "l": 16, "lanes": 16, "hbm_channels": 32}, slow=True),
+    Target("dma_matrix_front", "dfx_hw.dma.matrix_front:MatrixFront",
+           {"d": 64, "l": 16, "channels": 32, "hbm_beat_bytes": 64, "ddr_beat_bytes": 64,
+            "hbm_addr_bits": 33, "ddr_addr_bits": 34, "count_bits": 24}),
+    Target("dma_read_align", "dfx_hw.dma.read_align:ReadAligner",
+           {"beat_elements": 32, "word_elements": 16, "count_bits": 24}),
+    Target("dma_write_align", "dfx_hw.dma.write_align:WriteAligner",
+           {"beat_elements": 32, "word_elements": 16, "count_bits": 24, "beat_bits": 41}),
+    Target("dma_scatter", "dfx_hw.dma.scatter:TransposeScatter",
+           {"d": 64, "l": 16, "beat_elements": 32, "word_elements": 16, "count_bits": 24,
+            "elem_bits": 42}),
+    Target("dma_writer_n32", "dfx_hw.dma.writer:WriteIssuer",
+           {"ports": 32, "addr_bits": 33, "data_bits": 512, "id_bits": 2, "outstanding": 8}),
+    Target("dma_ddr_reader", "dfx_hw.dma.ddr_read:DDRReader",
+           {"clients": 2, "addr_bits": 34, "data_bits": 512, "id_bits": 2, "count_bits": 24,
+            "max_burst": 16, "depth": 64, "outstanding": 32}),
 ]
 
 
