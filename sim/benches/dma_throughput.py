@@ -35,7 +35,8 @@ def pattern(port, address, bits):
 async def stream(dut):
     params = bench_params()
     comp, bench = params["component"], params["bench"]
-    n, d, l, bits = comp["hbm_channels"], comp["d"], comp["l"], comp["hbm_data_bits"]
+    n, d, l = comp["hbm_channels"], comp["d"], comp["l"]
+    bits = comp.get("hbm_data_bits", 512)
     beat = bits // 8
     latency = bench["latency"]
     tile_bytes = 2 * d * l
@@ -143,7 +144,7 @@ async def stream(dut):
         "tiles_per_clock": round(rate, 4),
         "issue_to_last_tile_clocks": tile_clocks[-1] - issue_clock + 1,
         "weight_wait_clocks": wait,
-        "hbm_depth": comp.get("hbm_depth"), "max_burst": comp.get("max_burst", 16),
+        "hbm_depth": comp.get("hbm_depth", 512), "max_burst": comp.get("max_burst", 16),
     }
     dut._log.info(f"weight stream: {figures}")
     print(f"DMA weight stream at n={n}: {len(tiles)} tiles in {span} clocks = {rate:.4f} "
