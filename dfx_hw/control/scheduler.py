@@ -33,7 +33,7 @@ from amaranth.lib.wiring import In, Out
 
 from ..isa.layouts import LAYOUTS, WORD_BITS, Opcode, Register
 from ..spec.errors import ErrorCode, ErrorSignature
-from ..spec.issue import ISSUE_LAYOUT, IssueSignature, OFFSET_BITS, TOKEN_BITS
+from ..spec.issue import ISSUE_LAYOUT, TOKEN_BITS, IssueSignature
 from .decode import Ctrl, Decoder, decoded_layout
 from .params import PC_BITS, ControlConfig
 from .rules import KEY_BITS, UNITS
