@@ -31,9 +31,9 @@ from amaranth.lib import data, enum, wiring
 from amaranth.lib.fifo import SyncFIFOBuffered
 from amaranth.lib.wiring import In, Out
 
-from ..isa.layouts import WORD_BITS, Register
+from ..isa.layouts import LAYOUTS, WORD_BITS, Opcode, Register
 from ..spec.errors import ErrorCode, ErrorSignature
-from ..spec.issue import ISSUE_LAYOUT, IssueSignature, OFFSET_BITS, TOKEN_BITS
+from ..spec.issue import ISSUE_LAYOUT, TOKEN_BITS, IssueSignature
 from .decode import Ctrl, Decoder, decoded_layout
 from .params import PC_BITS, ControlConfig
 from .rules import KEY_BITS, UNITS
@@ -168,7 +168,9 @@ class Scheduler(wiring.Component):
         out_of_program = (d_pc >= self.program_len) | (d_pc >= cfg.ibuf_depth)
         with m.If(adv_back):
             m.d.sync += [x_valid.eq(d_valid), x_pc.eq(d_pc), x_word.eq(self.rdata),
-                         x.eq(decoder.out), x_imm1.eq(decoder.out.imm32 + 1)]
+                         x.eq(decoder.out),
+                         # SETR's imm32 + 1 from the raw word: an adder, not after the decoder
+                         x_imm1.eq(LAYOUTS[Opcode.SETR](self.rdata).imm32 + 1)]
             with m.If(out_of_program):
                 m.d.sync += [x.error.eq(ErrorCode.PC_RANGE), x.info.eq(d_pc)]
 

@@ -142,8 +142,7 @@ class Scoreboard(wiring.Component):
                 with m.Elif(free & (head == s)):
                     m.d.sync += self.valid[e].eq(0)
                 m.d.comb += self.hits[e].eq(self.valid[e] & conflict(self.probe, entry))
-            head_pc = pcs[0]
-            for s in range(1, depth):       # a Mux chain (no case block: see the scheduler)
-                head_pc = Mux(head == s, pcs[s], head_pc)
-            m.d.comb += self.head_pc[u * PC_BITS:(u + 1) * PC_BITS].eq(head_pc)
+            # a balanced multiplexer as an expression (a case block would start X in Icarus)
+            m.d.comb += self.head_pc[u * PC_BITS:(u + 1) * PC_BITS].eq(
+                Cat(*pcs).word_select(head, PC_BITS))
         return m

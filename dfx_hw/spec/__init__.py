@@ -16,9 +16,12 @@ one of those can import from here and the import graph only points down
   the ISA document);
 * :mod:`.params` -- validation of size parameters, one message format everywhere;
 * :mod:`.tiles` -- the weight-tile and FP16-vector formats the DMA hands the matrix unit;
-* :mod:`.regmap` -- the host's register map of a core;
+* :mod:`.regmap` -- the host's register map of a core (AXI4-Lite), source of
+  ``docs/registers.md``;
 * :mod:`.hbm_map` -- where each byte of a core's flat HBM image lives in the HBM channels;
-* :mod:`.ring` -- the ring protocol of the routers (header beats, credits).
+* :mod:`.ring` -- the ring protocol of the routers (header beats, credits);
+* :mod:`.core_ports` -- the core's external ports as the U280 top level connects them;
+* :mod:`.card_map` -- the card's address map as the host's XDMA path sees it.
 
 Import the modules directly (``from dfx_hw.spec.errors import ErrorCode``).
 """

@@ -33,7 +33,7 @@ beyond it answers SLVERR. :func:`dfx_hw.control.loader.program_writes` makes the
 refuses a program that does not fit.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 __all__ = ["Field", "Register", "REGISTERS", "REGMAP", "ADDRESS_BITS", "DATA_BITS", "ID_VALUE",
            "VERSION_MAJOR", "VERSION_MINOR", "VERSION_VALUE", "COUNTER_BITS",

@@ -28,7 +28,6 @@ AXI4-Lite. Scenario ``regs`` checks the register map itself.
 
 import json
 import random
-from pathlib import Path
 
 import cocotb
 from cocotb.clock import Clock
@@ -39,7 +38,7 @@ from dfx_hw.control import loader
 from dfx_hw.control.params import ControlConfig
 from dfx_hw.control.rules import UNITS, FrontEnd, check, conflicts
 from dfx_hw.geometry import TileGeometry
-from dfx_hw.isa.encoding import decode, encode, encode_program
+from dfx_hw.isa.encoding import encode, encode_program
 from dfx_hw.isa.layouts import LAYOUTS, Opcode
 from dfx_hw.spec.errors import ErrorCode
 from dfx_hw.spec.issue import ISSUE_LAYOUT
