@@ -68,6 +68,7 @@ from safetensors.numpy import load_file, save_file  # noqa: E402
 BYTE_VOCAB_SIZE = 256       # byte-level: token id = byte value
 DEFAULT_BPE_VOCAB = 4001    # 1 special + 256 bytes + 3744 merges; 4001 = 4*1000 + 1, odd
 EOT = "<|endoftext|>"
+DEFAULT_SPACE_SPLIT = 0.1   # see BPECodec.split_spaces
 N_EMBD = 256
 N_HEAD = 4                  # head size 64
 N_LAYER = 4
@@ -212,6 +213,39 @@ class BPECodec:
         if covered != expected:
             raise ValueError(f"BPE tokens stand for {covered} bytes, the files hold {expected}")
         return stream
+
+    def split_spaces(self, stream, fraction, seed):
+        """``stream`` with about ``fraction`` of the space-prefixed word tokens (``" name"``)
+        re-spelled as a lone space token followed by the encoding of ``"name"``.
+
+        GPT-2's pre-tokenizer attaches a space to the following word, so a prompt ending in a
+        space (``"def "``) ends in a lone space token, which the plain training stream almost
+        never shows before a word; this augmentation (a targeted BPE-dropout) teaches the model
+        what follows it. Returns ``(stream, count)``; the bytes are unchanged.
+        """
+        vocab = self.tokenizer.get_vocab(with_added_tokens=True)
+        space = vocab.get("\u0120")  # the byte-level spelling of " "
+        table = {}
+        for token, index in vocab.items():
+            rest = token[1:]  # printable ASCII spells itself in the byte-level alphabet
+            if token.startswith("\u0120") and rest and rest.isascii() and (
+                    rest.replace("_", "a").isalnum()):
+                split = [space] + self.encode(rest)
+                if int(self.token_bytes[split].sum()) == len(token):
+                    table[index] = split
+        rng = np.random.default_rng(seed)
+        candidates = np.isin(stream, np.fromiter(table, dtype=np.int64))
+        chosen = np.nonzero(candidates & (rng.random(stream.size) < fraction))[0]
+        pieces, last = [], 0
+        for position in chosen.tolist():
+            pieces.append(stream[last:position])
+            pieces.append(np.array(table[int(stream[position])], dtype=np.int64))
+            last = position + 1
+        pieces.append(stream[last:])
+        out = np.concatenate(pieces)
+        if int(self.token_bytes[out].sum()) != int(self.token_bytes[stream].sum()):
+            raise ValueError("space splitting changed the text")
+        return out, int(chosen.size)
 
     def describe(self):
         return {"kind": "bpe", "vocab_size": self.vocab_size, "library": "tokenizers "
@@ -583,6 +617,14 @@ def train(args):
           flush=True)
     codec = make_codec(args, train_parts)
     train_ids, heldout_ids = codec.encode_files(train_parts), codec.encode_files(heldout_parts)
+    if codec.kind == "bpe" and args.space_split > 0:
+        train_ids, splits = codec.split_spaces(train_ids, args.space_split, args.seed)
+        data_info.update(space_split={
+            "fraction": args.space_split, "tokens_split": splits,
+            "note": "training stream only: this fraction of the space-prefixed word tokens "
+                    "re-spelled as a lone space + the word's tokens (seeded); held-out text "
+                    "is encoded plainly"})
+        print(f"space split: {splits} word tokens re-spelled", flush=True)
     data_info.update(train_tokens=int(train_ids.size), heldout_tokens=int(heldout_ids.size),
                      train_bytes_per_token=round(data_info["train_bytes"] / train_ids.size, 3),
                      heldout_bytes_per_token=round(data_info["heldout_bytes"] / heldout_ids.size,
@@ -605,6 +647,8 @@ def train(args):
     n_params = sum(p.numel() for p in model.parameters())
     decay = [p for p in model.parameters() if p.dim() >= 2]
     no_decay = [p for p in model.parameters() if p.dim() < 2]
+    global PEAK_LR
+    PEAK_LR = args.peak_lr
     optimizer = torch.optim.AdamW([{"params": decay, "weight_decay": WEIGHT_DECAY},
                                    {"params": no_decay, "weight_decay": 0.0}],
                                   lr=PEAK_LR, betas=BETAS)
@@ -742,7 +786,9 @@ def write_training_md(out, r):
     stage_rows = "\n".join(
         f"| {i + 1} | `{st['command']}` | {st.get('init_from') or 'random init'} | "
         f"{st['steps']} | {st['tokens_seen']:,} | {st['train_wall_seconds'] / 60:.1f} | "
-        f"{st['loss']['heldout']['nats_per_byte']:.4f} |" for i, st in enumerate(stages))
+        f"{st['loss']['heldout']['nats_per_byte']:.4f}"
+        f"{' (64-window subset; stopped early)' if st.get('stopped_early') else ''} |"
+        for i, st in enumerate(stages))
     total_steps = sum(st["steps"] for st in stages)
     total_tokens = sum(st["tokens_seen"] for st in stages)
     total_minutes = sum(st["train_wall_seconds"] for st in stages) / 60
@@ -754,6 +800,14 @@ def write_training_md(out, r):
         vocabulary = "vocabulary = the 256 byte values"
     def per_token(entry):
         return f"{entry['nats_per_token']:.4f}" if "nats_per_token" in entry else "-"
+    split = data.get("space_split")
+    space_note = "" if not split else f"""
+
+The last stage re-spelled {split['fraction']:.0%} of the space-prefixed word tokens of the training
+stream (`" name"` -> `" "` + `"name"`, {split['tokens_split']:,} tokens, seeded; held-out text is
+encoded plainly): GPT-2's pre-tokenizer attaches a space to the following word, so a prompt
+ending in a space (`"def "`) ends in a lone space token that the plain stream almost never shows
+before a name."""
     text = f"""# Demo model: training record
 
 Written by `tools/train_demo.py` at the end of training (the same numbers are in
@@ -798,7 +852,7 @@ counts no bytes, its loss is counted), so it compares across tokenizers.
 
 In total: {total_steps} steps, {total_tokens:,} tokens seen, {total_minutes:.1f} min of training.
 A stage that starts from earlier weights uses a fresh optimiser, warm-up and schedule and another
-seed (so its batches differ).
+seed (so its batches differ).{space_note}
 
 ## Data
 
@@ -850,6 +904,12 @@ def parse_args(argv=None):
     parser.add_argument("--vocab-size", type=int, default=DEFAULT_BPE_VOCAB,
                         help=f"BPE vocabulary incl. {EOT} (default {DEFAULT_BPE_VOCAB})")
     parser.add_argument("--threads", type=int, default=2, help="torch threads (default 2)")
+    parser.add_argument("--peak-lr", type=float, default=PEAK_LR,
+                        help=f"learning rate after warm-up (default {PEAK_LR:g})")
+    parser.add_argument("--space-split", type=float, default=DEFAULT_SPACE_SPLIT,
+                        help="fraction of space-prefixed word tokens re-spelled as a lone space "
+                             f"+ word in the training stream (BPE only; default "
+                             f"{DEFAULT_SPACE_SPLIT:g})")
     parser.add_argument("--batch-size", type=int, default=BATCH_SIZE,
                         help=f"sequences per step (default {BATCH_SIZE})")
     parser.add_argument("--check", action="store_true",
@@ -864,6 +924,10 @@ def parse_args(argv=None):
     if args.tokenizer == "bpe" and not 258 <= args.vocab_size <= 65536:
         parser.error(f"--vocab-size must be 258..65536 (256 bytes, {EOT}, merges), "
                      f"not {args.vocab_size}")
+    if not 0 <= args.space_split <= 1:
+        parser.error(f"--space-split must be in [0, 1], not {args.space_split}")
+    if args.peak_lr <= 0:
+        parser.error(f"--peak-lr must be positive, not {args.peak_lr}")
     if args.batch_size < 1:
         parser.error(f"--batch-size must be at least 1, not {args.batch_size}")
     if args.threads < 1:
