@@ -75,9 +75,9 @@ N_LAYER = 4
 N_POSITIONS = 256
 LAYER_NORM_EPS = 1e-5
 HOLDOUT_EVERY = 20          # file index % 20 == 0 is held out
-DEFAULT_STEPS = 900          # about the shipped model's two stages together (909 steps)
+DEFAULT_STEPS = 1300         # about the shipped model's three stages in batch-8 steps
 DEFAULT_SEED = 0
-BATCH_SIZE = 16
+BATCH_SIZE = 8
 SEQ_LEN = N_POSITIONS
 PEAK_LR = 2e-3
 MIN_LR_FRACTION = 0.1
