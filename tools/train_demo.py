@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Train the byte-level GPT-2 demo model that DFX ships in ``models/demo``.
+"""Train the GPT-2 demo model (and its BPE tokenizer) that DFX ships in ``models/demo``.
 
 Offline tooling only: PyTorch (CPU) is used here and nowhere in :mod:`dfx_hw`. The checkpoint is
 written in the Hugging Face ``GPT2LMHeadModel`` format (``config.json`` + ``model.safetensors``,
@@ -9,14 +9,27 @@ reads it unchanged.
 Model
     GPT-2 exactly as ``GPT2LMHeadModel`` computes it: learned position embeddings, pre-LayerNorm
     blocks (eps 1e-5), causal attention scaled by ``1/sqrt(head_size)``, ``gelu_new`` (tanh
-    approximation) MLP of width ``4 * n_embd``, final LayerNorm, LM head tied to ``wte``. The
-    vocabulary is the 256 byte values (token id = byte value).
+    approximation) MLP of width ``4 * n_embd``, final LayerNorm, LM head tied to ``wte``.
+
+Tokenizer
+    ``--tokenizer bpe`` (the default): a byte-level BPE (GPT-2's pre-tokenizer and byte alphabet)
+    trained with the ``tokenizers`` library on the training files only, ``--vocab-size`` tokens in
+    all (default 4,001 = ``<|endoftext|>`` + 256 bytes + 3,744 merges; deliberately not a multiple
+    of 16 or of a core count, so the vocabulary splits unevenly across cores). It is written as a
+    Hugging Face ``tokenizer.json`` next to the weights. Each file is encoded on its own and
+    followed by ``<|endoftext|>``. ``--tokenizer byte``: token id = byte value (vocabulary 256,
+    files concatenated), the earlier demo model's scheme.
 
 Data
     The ``*.py`` files of the running interpreter's standard library
     (``sysconfig.get_paths()["stdlib"]``), excluding ``test``/``tests`` directories and
     ``site-packages``, sorted by relative path. Every ``HOLDOUT_EVERY``-th file (index 0, 20, 40,
     ...) is held out; the rest are concatenated into the training stream.
+
+Loss
+    Reported in nats per byte of text (total token negative log-likelihood over the UTF-8 bytes
+    those tokens stand for; ``<|endoftext|>`` counts 0 bytes but its loss is counted), so models
+    with different tokenizers compare; per-token figures are recorded too.
 
 Usage
     ``tools/train_demo.py --out models/demo`` (what ``make demo-model`` runs) trains
@@ -52,16 +65,19 @@ import torch.nn.functional as F  # noqa: E402
 from safetensors.numpy import load_file, save_file  # noqa: E402
 
 # --- Model shape and training recipe ---------------------------------------------------------
-VOCAB_SIZE = 256            # byte-level: token id = byte value
+BYTE_VOCAB_SIZE = 256       # byte-level: token id = byte value
+DEFAULT_BPE_VOCAB = 4001    # 1 special + 256 bytes + 3744 merges; 4001 = 4*1000 + 1, odd
+EOT = "<|endoftext|>"
+DEFAULT_SPACE_SPLIT = 0.1   # see BPECodec.split_spaces
 N_EMBD = 256
 N_HEAD = 4                  # head size 64
 N_LAYER = 4
 N_POSITIONS = 256
 LAYER_NORM_EPS = 1e-5
 HOLDOUT_EVERY = 20          # file index % 20 == 0 is held out
-DEFAULT_STEPS = 900          # about the shipped model's two stages together (909 steps)
+DEFAULT_STEPS = 1300         # about the shipped model's three stages in batch-8 steps
 DEFAULT_SEED = 0
-BATCH_SIZE = 16
+BATCH_SIZE = 8
 SEQ_LEN = N_POSITIONS
 PEAK_LR = 2e-3
 MIN_LR_FRACTION = 0.1
@@ -70,11 +86,12 @@ WEIGHT_DECAY = 0.1
 BETAS = (0.9, 0.95)
 GRAD_CLIP = 1.0
 EVAL_EVERY = 100            # steps between held-out evaluations (and checkpoint writes)
+CHECKPOINT_SECONDS = 240    # also write a checkpoint at least this often (busy machines)
 EVAL_WINDOWS = 64           # fixed held-out subset evaluated periodically (x SEQ_LEN bytes)
 FINAL_EVAL_WINDOWS = 256    # fixed training subset evaluated once at the end
 CHECK_PROMPT = "def "
 CHECK_TOLERANCE = 1e-3      # max abs logit difference NumPy vs PyTorch, both float32
-SAMPLE_TOKENS = 100
+SAMPLE_TOKENS = 100         # tokens of the greedy sample (bytes for the byte tokenizer)
 MAX_CHECKPOINT_BYTES = 10_000_000  # 10 MB
 
 LN2 = math.log(2.0)
@@ -95,22 +112,154 @@ def stdlib_files():
 
 
 def load_corpus():
-    """Return ``(train, heldout, info)``: two uint8 byte streams split by file, and a summary."""
+    """Return ``(train_parts, heldout_parts, info)``: file contents (bytes) split by file."""
     root, files = stdlib_files()
     train_parts, heldout_parts = [], []
     for index, path in enumerate(files):
         (heldout_parts if index % HOLDOUT_EVERY == 0 else train_parts).append(path.read_bytes())
-    train = np.frombuffer(b"".join(train_parts), dtype=np.uint8)
-    heldout = np.frombuffer(b"".join(heldout_parts), dtype=np.uint8)
     info = {
         "source": "Python standard library *.py (no test/tests dirs, no site-packages)",
         "stdlib_path": str(root),
         "python_version": platform.python_version(),
         "split": f"sorted by relative path; file index % {HOLDOUT_EVERY} == 0 held out",
-        "train_files": len(train_parts), "train_bytes": int(train.size),
-        "heldout_files": len(heldout_parts), "heldout_bytes": int(heldout.size),
+        "train_files": len(train_parts), "train_bytes": sum(map(len, train_parts)),
+        "heldout_files": len(heldout_parts), "heldout_bytes": sum(map(len, heldout_parts)),
     }
-    return train, heldout, info
+    return train_parts, heldout_parts, info
+
+
+class ByteCodec:
+    """Token id = byte value; files are concatenated."""
+
+    kind = "byte"
+    vocab_size = BYTE_VOCAB_SIZE
+    token_bytes = np.ones(BYTE_VOCAB_SIZE, dtype=np.int64)
+
+    def encode(self, text):
+        return list(text.encode("utf-8"))
+
+    def decode(self, ids):
+        return bytes(int(i) for i in ids).decode("utf-8", errors="replace")
+
+    def encode_files(self, parts):
+        return np.frombuffer(b"".join(parts), dtype=np.uint8).astype(np.int64)
+
+    def describe(self):
+        return {"kind": "byte", "vocab_size": BYTE_VOCAB_SIZE,
+                "note": "token id = byte value; files concatenated"}
+
+
+class BPECodec:
+    """Byte-level BPE (a :class:`tokenizers.Tokenizer`); each file is followed by ``EOT``."""
+
+    kind = "bpe"
+
+    def __init__(self, tokenizer, trained_on=None):
+        self.tokenizer = tokenizer
+        self.trained_on = trained_on
+        self.vocab_size = tokenizer.get_vocab_size(with_added_tokens=True)
+        self.eot = tokenizer.token_to_id(EOT)
+        if self.eot is None:
+            raise ValueError(f"the tokenizer has no {EOT} token")
+        # Byte-level BPE spells every byte as one character of its alphabet, so a token's text
+        # length is the number of bytes it stands for; the special token stands for none.
+        self.token_bytes = np.zeros(self.vocab_size, dtype=np.int64)
+        for token, index in tokenizer.get_vocab(with_added_tokens=True).items():
+            self.token_bytes[index] = 0 if token == EOT else len(token)
+
+    @classmethod
+    def train(cls, parts, vocab_size):
+        from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+
+        tokenizer = Tokenizer(models.BPE())
+        tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+        tokenizer.decoder = decoders.ByteLevel()
+        trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=[EOT],
+                                      initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+                                      min_frequency=2, show_progress=False)
+        tokenizer.train_from_iterator([p.decode("utf-8") for p in parts], trainer)
+        codec = cls(tokenizer, trained_on="the training files of this run")
+        if codec.vocab_size != vocab_size:
+            raise ValueError(f"BPE training gave {codec.vocab_size} tokens, not {vocab_size}")
+        return codec
+
+    @classmethod
+    def load(cls, path):
+        from tokenizers import Tokenizer
+
+        return cls(Tokenizer.from_file(str(path)), trained_on=f"loaded from {path}")
+
+    def save(self, path):
+        tmp = path.with_suffix(path.suffix + ".tmp")
+        self.tokenizer.save(str(tmp))
+        tmp.chmod(0o644)
+        os.replace(tmp, path)
+
+    def encode(self, text):
+        return list(self.tokenizer.encode(text, add_special_tokens=False).ids)
+
+    def decode(self, ids):
+        return self.tokenizer.decode([int(i) for i in ids], skip_special_tokens=False)
+
+    def encode_files(self, parts):
+        encodings = self.tokenizer.encode_batch([p.decode("utf-8") for p in parts],
+                                                add_special_tokens=False)
+        ids = []
+        for encoding in encodings:
+            ids.extend(encoding.ids)
+            ids.append(self.eot)
+        stream = np.array(ids, dtype=np.int64)
+        covered, expected = int(self.token_bytes[stream].sum()), sum(map(len, parts))
+        if covered != expected:
+            raise ValueError(f"BPE tokens stand for {covered} bytes, the files hold {expected}")
+        return stream
+
+    def split_spaces(self, stream, fraction, seed):
+        """``stream`` with about ``fraction`` of the space-prefixed word tokens (``" name"``)
+        re-spelled as a lone space token followed by the encoding of ``"name"``.
+
+        GPT-2's pre-tokenizer attaches a space to the following word, so a prompt ending in a
+        space (``"def "``) ends in a lone space token, which the plain training stream almost
+        never shows before a word; this augmentation (a targeted BPE-dropout) teaches the model
+        what follows it. Returns ``(stream, count)``; the bytes are unchanged.
+        """
+        vocab = self.tokenizer.get_vocab(with_added_tokens=True)
+        space = vocab.get("\u0120")  # the byte-level spelling of " "
+        table = {}
+        for token, index in vocab.items():
+            rest = token[1:]  # printable ASCII spells itself in the byte-level alphabet
+            if token.startswith("\u0120") and rest and rest.isascii() and (
+                    rest.replace("_", "a").isalnum()):
+                split = [space] + self.encode(rest)
+                if int(self.token_bytes[split].sum()) == len(token):
+                    table[index] = split
+        rng = np.random.default_rng(seed)
+        candidates = np.isin(stream, np.fromiter(table, dtype=np.int64))
+        chosen = np.nonzero(candidates & (rng.random(stream.size) < fraction))[0]
+        pieces, last = [], 0
+        for position in chosen.tolist():
+            pieces.append(stream[last:position])
+            pieces.append(np.array(table[int(stream[position])], dtype=np.int64))
+            last = position + 1
+        pieces.append(stream[last:])
+        out = np.concatenate(pieces)
+        if int(self.token_bytes[out].sum()) != int(self.token_bytes[stream].sum()):
+            raise ValueError("space splitting changed the text")
+        return out, int(chosen.size)
+
+    def describe(self):
+        return {"kind": "bpe", "vocab_size": self.vocab_size, "library": "tokenizers "
+                + __import__("tokenizers").__version__,
+                "model": "byte-level BPE (GPT-2 pre-tokenizer and byte alphabet, no prefix space)",
+                "special_tokens": {EOT: self.eot}, "merges": self.vocab_size - 1 - 256,
+                "trained_on": self.trained_on, "file": "tokenizer.json",
+                "note": f"each file encoded on its own and followed by {EOT}"}
+
+
+def load_codec(directory):
+    """The tokenizer of a checkpoint directory: ``tokenizer.json`` if present, else bytes."""
+    path = Path(directory) / "tokenizer.json"
+    return BPECodec.load(path) if path.is_file() else ByteCodec()
 
 
 def fixed_windows(stream, count):
@@ -214,11 +363,11 @@ class GPT2LMHead(torch.nn.Module):
         return t.ln_f(x) @ t.wte.weight.T
 
 
-def hf_config():
+def hf_config(vocab_size=BYTE_VOCAB_SIZE):
     return {
         "architectures": ["GPT2LMHeadModel"],
         "model_type": "gpt2",
-        "vocab_size": VOCAB_SIZE,
+        "vocab_size": vocab_size,
         "n_positions": N_POSITIONS,
         "n_ctx": N_POSITIONS,
         "n_embd": N_EMBD,
@@ -333,32 +482,37 @@ def numpy_forward(cfg, w, ids):
     return x @ w["transformer.wte.weight"].T
 
 
-def numpy_greedy(cfg, w, prompt, count):
-    ids = list(prompt.encode("utf-8"))
+def numpy_greedy(cfg, w, codec, prompt, count):
+    ids = codec.encode(prompt)
     for _ in range(count):
         context = ids[-cfg["n_positions"]:]
         ids.append(int(np.argmax(numpy_forward(cfg, w, np.array(context))[-1])))
-    return bytes(ids).decode("utf-8", errors="replace")
+    return codec.decode(ids)
 
 
 def check_checkpoint(out):
     """Compare the NumPy forward with the PyTorch model on the float16 weights; return a summary."""
     size = sum(p.stat().st_size for p in out.iterdir() if p.is_file())
     cfg, weights = load_numpy_checkpoint(out)
+    codec = load_codec(out)
+    if codec.vocab_size != cfg["vocab_size"]:
+        raise ValueError(f"{out}: the tokenizer has {codec.vocab_size} tokens, the model "
+                         f"{cfg['vocab_size']}")
     model = GPT2LMHead(cfg)
     model.load_state_dict({k: torch.from_numpy(v) for k, v in weights.items()})
     model.eval()
     text = CHECK_PROMPT + "return self._data[key]\n\nclass Foo(object):\n    pass\n"
-    ids = np.frombuffer(text.encode(), dtype=np.uint8).astype(np.int64)
+    ids = np.array(codec.encode(text), dtype=np.int64)
     with torch.no_grad():
         torch_logits = model(torch.from_numpy(ids)[None])[0].numpy()
     numpy_logits = numpy_forward(cfg, weights, ids)
     diff = float(np.abs(torch_logits - numpy_logits).max())
-    sample = numpy_greedy(cfg, weights, CHECK_PROMPT, SAMPLE_TOKENS)
-    summary = {"prompt_bytes": int(ids.size), "max_abs_logit_diff": diff,
+    sample = numpy_greedy(cfg, weights, codec, CHECK_PROMPT, SAMPLE_TOKENS)
+    summary = {"prompt_bytes": len(text.encode()), "prompt_tokens": int(ids.size),
+               "max_abs_logit_diff": diff,
                "tolerance": CHECK_TOLERANCE, "passed": diff <= CHECK_TOLERANCE,
                "directory_bytes": size, "size_ok": size <= MAX_CHECKPOINT_BYTES}
-    print(f"check: NumPy vs PyTorch (float32 from float16 weights) on {ids.size} bytes: "
+    print(f"check: NumPy vs PyTorch (float32 from float16 weights) on {ids.size} tokens: "
           f"max |logit diff| = {diff:.3g} (tolerance {CHECK_TOLERANCE:g})")
     print(f"check: {out} holds {size / 1e6:.2f} MB (limit {MAX_CHECKPOINT_BYTES / 1e6:.2f} MB)")
     print(f"check: NumPy greedy after {CHECK_PROMPT!r}:\n{sample}")
@@ -376,56 +530,125 @@ def learning_rate(step, progress):
         math.pi * progress)))
 
 
-def init_from_checkpoint(model, cfg, args):
-    """Start from the float16 weights in ``args.init_from``; return that run's record (or None).
+def make_codec(args, train_parts):
+    """The tokenizer of this run: bytes, the BPE of ``--init-from`` (same size), or a new BPE."""
+    if args.tokenizer == "byte":
+        return ByteCodec()
+    if args.init_from is not None and (args.init_from / "tokenizer.json").is_file():
+        codec = BPECodec.load(args.init_from / "tokenizer.json")
+        if codec.vocab_size == args.vocab_size:
+            print(f"tokenizer: reusing {args.init_from}/tokenizer.json", flush=True)
+            return codec
+    start = time.time()
+    codec = BPECodec.train(train_parts, args.vocab_size)
+    print(f"tokenizer: trained a {codec.vocab_size}-token byte-level BPE in "
+          f"{time.time() - start:.1f}s", flush=True)
+    return codec
 
-    The earlier run must have used another seed, or this one would replay its batches.
+
+def init_from_checkpoint(model, cfg, args):
+    """Start from the float16 weights in ``args.init_from``; return ``(record, note)``.
+
+    Tensors whose shape changed with the vocabulary (``wte``) keep their fresh initialisation;
+    everything else must match. The earlier run must have used another seed, or this one would
+    replay its batches.
     """
     old_cfg, weights = load_numpy_checkpoint(args.init_from)
-    if old_cfg != cfg:
-        raise ValueError(f"{args.init_from}/config.json differs from this script's configuration")
+    if {k: v for k, v in old_cfg.items() if k != "vocab_size"} != \
+            {k: v for k, v in cfg.items() if k != "vocab_size"}:
+        raise ValueError(f"{args.init_from}/config.json differs from this script's configuration "
+                         "in more than the vocabulary size")
     record_path = args.init_from / "training.json"
     previous = json.loads(record_path.read_text()) if record_path.is_file() else None
     if previous is not None and previous["seed"] == args.seed:
         raise ValueError(f"{args.init_from} was trained with seed {args.seed}: continue with "
                          "another --seed so that the batches differ")
-    model.load_state_dict({k: torch.from_numpy(v) for k, v in weights.items()})
-    print(f"init: weights from {args.init_from}", flush=True)
-    return previous
+    if old_cfg["vocab_size"] == cfg["vocab_size"]:
+        same = load_codec(args.init_from).describe()["kind"] == args.tokenizer
+        if not same:
+            raise ValueError(f"{args.init_from} uses another tokenizer kind than --tokenizer "
+                             f"{args.tokenizer}")
+        kept = weights
+    else:
+        kept = {k: v for k, v in weights.items() if k != "transformer.wte.weight"}
+    state = model.state_dict()
+    state.update({k: torch.from_numpy(v) for k, v in kept.items()})
+    model.load_state_dict(state)
+    skipped = sorted(set(weights) - set(kept))
+    note = (f"all weights from {args.init_from}" if not skipped else
+            f"weights from {args.init_from} except {', '.join(skipped)} (vocabulary "
+            f"{old_cfg['vocab_size']} -> {cfg['vocab_size']}; fresh initialisation)")
+    print(f"init: {note}", flush=True)
+    return previous, note
 
 
 @torch.no_grad()
-def evaluate(model, windows):
-    """Mean next-byte cross-entropy (nats/byte) over fixed windows, every position counted."""
+def evaluate(model, windows, token_bytes):
+    """Cross-entropy over fixed windows, every position counted: nats/token and nats/byte."""
     model.eval()
-    total = 0.0
+    total, tokens, nbytes = 0.0, 0, 0
     for chunk in windows.split(BATCH_SIZE):
         logits = model(chunk[:, :-1])
-        total += F.cross_entropy(logits.reshape(-1, VOCAB_SIZE), chunk[:, 1:].reshape(-1),
+        targets = chunk[:, 1:]
+        total += F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1),
                                  reduction="sum").item()
+        tokens += targets.numel()
+        nbytes += int(token_bytes[targets.numpy()].sum())
     model.train()
-    return total / (windows.shape[0] * SEQ_LEN)
+    return {"nats_per_byte": total / nbytes, "nats_per_token": total / tokens,
+            "tokens": tokens, "bytes": nbytes}
 
 
-def loss_record(nats):
-    return {"nats_per_byte": round(nats, 4), "bits_per_byte": round(nats / LN2, 4)}
+def loss_record(result):
+    nats = result["nats_per_byte"]
+    record = {"nats_per_byte": round(nats, 4), "bits_per_byte": round(nats / LN2, 4)}
+    if "nats_per_token" in result:
+        record.update(nats_per_token=round(result["nats_per_token"], 4),
+                      tokens=result["tokens"], bytes=result["bytes"])
+    return record
 
 
 def train(args):
     torch.manual_seed(args.seed)
     generator = torch.Generator().manual_seed(args.seed)
-    train_bytes, heldout_bytes, data_info = load_corpus()
+    train_parts, heldout_parts, data_info = load_corpus()
     print(f"data: {data_info['train_files']} train files ({data_info['train_bytes']} bytes), "
           f"{data_info['heldout_files']} held-out files ({data_info['heldout_bytes']} bytes)",
           flush=True)
-    train_t = torch.from_numpy(train_bytes.astype(np.int64))
-    eval_heldout = fixed_windows(heldout_bytes, EVAL_WINDOWS)
-    cfg = hf_config()
+    codec = make_codec(args, train_parts)
+    train_ids, heldout_ids = codec.encode_files(train_parts), codec.encode_files(heldout_parts)
+    if codec.kind == "bpe" and args.space_split > 0:
+        train_ids, splits = codec.split_spaces(train_ids, args.space_split, args.seed)
+        data_info.update(space_split={
+            "fraction": args.space_split, "tokens_split": splits,
+            "note": "training stream only: this fraction of the space-prefixed word tokens "
+                    "re-spelled as a lone space + the word's tokens (seeded); held-out text "
+                    "is encoded plainly"})
+        print(f"space split: {splits} word tokens re-spelled", flush=True)
+    data_info.update(train_tokens=int(train_ids.size), heldout_tokens=int(heldout_ids.size),
+                     train_bytes_per_token=round(data_info["train_bytes"] / train_ids.size, 3),
+                     heldout_bytes_per_token=round(data_info["heldout_bytes"] / heldout_ids.size,
+                                                   3))
+    print(f"tokens: {train_ids.size} train ({data_info['train_bytes_per_token']} bytes/token), "
+          f"{heldout_ids.size} held-out ({data_info['heldout_bytes_per_token']} bytes/token)",
+          flush=True)
+    train_t = torch.from_numpy(train_ids)
+    eval_heldout = fixed_windows(heldout_ids, EVAL_WINDOWS)
+    cfg = hf_config(codec.vocab_size)
     model = GPT2LMHead(cfg)
-    previous = init_from_checkpoint(model, cfg, args) if args.init_from else None
+    previous, init_note = (init_from_checkpoint(model, cfg, args) if args.init_from
+                           else (None, None))
+    args.out.mkdir(parents=True, exist_ok=True)
+    tokenizer_file = args.out / "tokenizer.json"
+    if codec.kind == "bpe":
+        codec.save(tokenizer_file)
+    elif tokenizer_file.exists():
+        tokenizer_file.unlink()  # a byte-level model must not be read with an old BPE
     n_params = sum(p.numel() for p in model.parameters())
     decay = [p for p in model.parameters() if p.dim() >= 2]
     no_decay = [p for p in model.parameters() if p.dim() < 2]
+    global PEAK_LR
+    PEAK_LR = args.peak_lr
     optimizer = torch.optim.AdamW([{"params": decay, "weight_decay": WEIGHT_DECAY},
                                    {"params": no_decay, "weight_decay": 0.0}],
                                   lr=PEAK_LR, betas=BETAS)
@@ -435,6 +658,7 @@ def train(args):
           f"{f'{total} steps' if total else f'{args.minutes} min wall-clock schedule'}", flush=True)
     history, recent = [], []
     start = time.time()
+    last_export = start
     step = 0
     warm_end = None
     while True:
@@ -457,7 +681,7 @@ def train(args):
             group["lr"] = lr
         batch = random_batch(train_t, generator)
         logits = model(batch[:, :-1])
-        loss = F.cross_entropy(logits.reshape(-1, VOCAB_SIZE), batch[:, 1:].reshape(-1))
+        loss = F.cross_entropy(logits.reshape(-1, cfg["vocab_size"]), batch[:, 1:].reshape(-1))
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), GRAD_CLIP)
@@ -465,28 +689,35 @@ def train(args):
         recent = (recent + [loss.item()])[-EVAL_EVERY:]
         step += 1
         if step % 10 == 0:
-            print(f"step {step}/{total or '?'} loss {loss.item():.4f} lr {lr:.2e} "
+            print(f"step {step}/{total or '?'} loss {loss.item():.4f} nats/token lr {lr:.2e} "
                   f"{time.time() - start:.0f}s", flush=True)
         if step % EVAL_EVERY == 0 and (budget is not None or step != total):
-            heldout = evaluate(model, eval_heldout)
+            heldout = evaluate(model, eval_heldout, codec.token_bytes)
             history.append({"step": step, "tokens_seen": step * BATCH_SIZE * SEQ_LEN,
                             "train_loss_recent": round(sum(recent) / len(recent), 4),
-                            "heldout_loss_subset": round(heldout, 4),
+                            "heldout_loss_subset": round(heldout["nats_per_token"], 4),
+                            "heldout_nats_per_byte_subset": round(heldout["nats_per_byte"], 4),
                             "wall_seconds": round(time.time() - start, 1)})
-            print(f"eval step {step}: held-out {heldout:.4f} nats/byte "
-                  f"({heldout / LN2:.3f} bits/byte)", flush=True)
+            print(f"eval step {step}: held-out {heldout['nats_per_byte']:.4f} nats/byte "
+                  f"({heldout['nats_per_token']:.4f} nats/token)", flush=True)
+        if (step % EVAL_EVERY == 0 or time.time() - last_export >= CHECKPOINT_SECONDS) \
+                and (budget is not None or step != total):
             export_checkpoint(model, cfg, args.out)  # something usable exists early
+            last_export = time.time()
+            print(f"checkpoint: step {step} written to {args.out}", flush=True)
     train_seconds = time.time() - start
 
     # Final numbers are measured on the float16 weights that ship, read back from disk.
     export_checkpoint(model, cfg, args.out)
     _, shipped = load_numpy_checkpoint(args.out)
     model.load_state_dict({k: torch.from_numpy(v) for k, v in shipped.items()})
-    final_train = evaluate(model, fixed_windows(train_bytes, FINAL_EVAL_WINDOWS))
-    full_heldout = evaluate(model, fixed_windows(heldout_bytes, heldout_bytes.size))
-    print(f"final: train {final_train:.4f}, held-out {full_heldout:.4f} nats/byte",
-          flush=True)
+    final_train = evaluate(model, fixed_windows(train_ids, FINAL_EVAL_WINDOWS), codec.token_bytes)
+    full_heldout = evaluate(model, fixed_windows(heldout_ids, heldout_ids.size), codec.token_bytes)
+    print(f"final: train {final_train['nats_per_byte']:.4f}, held-out "
+          f"{full_heldout['nats_per_byte']:.4f} nats/byte "
+          f"({full_heldout['nats_per_token']:.4f} nats/token)", flush=True)
     check, sample = check_checkpoint(args.out)
+    recent_nats = sum(recent) / len(recent)
     record = {
         "command": " ".join(shlex.quote(a) for a in [sys.argv[0], *sys.argv[1:]]),
         "schedule": ("step-based" if budget is None else
@@ -495,11 +726,13 @@ def train(args):
                      + (f" --init-from {args.init_from}" if args.init_from else "")
                      + ", which spreads the cosine over steps"),
         "seed": args.seed,
-        "init_from": None if previous is None else str(args.init_from),
+        "init_from": None if previous is None and init_note is None else str(args.init_from),
+        "init_note": init_note,
         "previous_stage": previous,
+        "tokenizer": codec.describe(),
         "steps": step,
         "tokens_seen": step * BATCH_SIZE * SEQ_LEN,
-        "epochs": round(step * BATCH_SIZE * SEQ_LEN / train_bytes.size, 3),
+        "epochs": round(step * BATCH_SIZE * SEQ_LEN / train_ids.size, 3),
         "train_wall_seconds": round(train_seconds, 1),
         "total_wall_seconds": round(time.time() - start, 1),
         "parameters": n_params,
@@ -514,15 +747,17 @@ def train(args):
         },
         "data": data_info,
         "loss": {
-            "note": "next-byte cross-entropy of the float16 checkpoint, all positions of "
-                    f"{SEQ_LEN}-byte windows counted (early positions have little context)",
+            "note": "cross-entropy of the float16 checkpoint over non-overlapping "
+                    f"{SEQ_LEN}-token windows, every position counted (early positions have "
+                    "little context); nats_per_byte = total token NLL / UTF-8 bytes of the "
+                    "predicted tokens",
             "train": {**loss_record(final_train), "windows": FINAL_EVAL_WINDOWS},
             "heldout": {**loss_record(full_heldout),
-                        "windows": int(heldout_bytes.size // (SEQ_LEN + 1)),
+                        "windows": int(heldout_ids.size // (SEQ_LEN + 1)),
                         "coverage": "every non-overlapping window of the held-out stream"},
-            "train_recent_steps": {**loss_record(sum(recent) / len(recent)),
+            "train_recent_steps": {"nats_per_token": round(recent_nats, 4),
                                    "steps": len(recent),
-                                   "note": "mean minibatch loss of the last steps"},
+                                   "note": "mean minibatch loss of the last steps (per token)"},
         },
         "history": history,
         "check": check,
@@ -536,11 +771,12 @@ def train(args):
 
 
 def write_training_md(out, r):
-    loss, hp, data = r["loss"], r["hyper_parameters"], r["data"]
-    cfg = hf_config()
-    hist = "\n".join(f"| {h['step']} | {h['tokens_seen']} | {h['train_loss_recent']:.4f} | "
-                     f"{h['heldout_loss_subset']:.4f} | {h['wall_seconds']:.0f} |"
-                     for h in r["history"])
+    loss, hp, data, tok = r["loss"], r["hyper_parameters"], r["data"], r["tokenizer"]
+    cfg = hf_config(tok["vocab_size"])
+    hist = "\n".join(f"| {h['step']} | {h['tokens_seen']:,} | {h['train_loss_recent']:.4f} | "
+                     f"{h['heldout_loss_subset']:.4f} | "
+                     f"{h.get('heldout_nats_per_byte_subset', h['heldout_loss_subset']):.4f} | "
+                     f"{h['wall_seconds']:.0f} |" for h in r["history"])
     sample = r["sample_numpy_greedy"].replace("```", "` ` `")
     stages = []
     stage = r
@@ -550,34 +786,53 @@ def write_training_md(out, r):
     stage_rows = "\n".join(
         f"| {i + 1} | `{st['command']}` | {st.get('init_from') or 'random init'} | "
         f"{st['steps']} | {st['tokens_seen']:,} | {st['train_wall_seconds'] / 60:.1f} | "
-        f"{st['loss']['heldout']['nats_per_byte']:.4f} |" for i, st in enumerate(stages))
+        f"{st['loss']['heldout']['nats_per_byte']:.4f}"
+        f"{' (64-window subset; stopped early)' if st.get('stopped_early') else ''} |"
+        for i, st in enumerate(stages))
     total_steps = sum(st["steps"] for st in stages)
     total_tokens = sum(st["tokens_seen"] for st in stages)
     total_minutes = sum(st["train_wall_seconds"] for st in stages) / 60
+    if tok["kind"] == "bpe":
+        vocabulary = (f"vocabulary {tok['vocab_size']:,}: a byte-level BPE with "
+                      f"{tok['merges']:,} merges, the 256 bytes and `<|endoftext|>`, in "
+                      "`tokenizer.json`")
+    else:
+        vocabulary = "vocabulary = the 256 byte values"
+    def per_token(entry):
+        return f"{entry['nats_per_token']:.4f}" if "nats_per_token" in entry else "-"
+    split = data.get("space_split")
+    space_note = "" if not split else f"""
+
+The last stage re-spelled {split['fraction']:.0%} of the space-prefixed word tokens of the training
+stream (`" name"` -> `" "` + `"name"`, {split['tokens_split']:,} tokens, seeded; held-out text is
+encoded plainly): GPT-2's pre-tokenizer attaches a space to the following word, so a prompt
+ending in a space (`"def "`) ends in a lone space token that the plain stream almost never shows
+before a name."""
     text = f"""# Demo model: training record
 
 Written by `tools/train_demo.py` at the end of training (the same numbers are in
-`training.json`). Byte-level GPT-2 ({r['parameters']:,} parameters: {cfg['n_layer']} layers,
-{cfg['n_head']} heads of 64, `n_embd` {cfg['n_embd']}, context {cfg['n_positions']}, vocabulary =
-the 256 byte values), stored in float16 in the Hugging Face `GPT2LMHeadModel` format.
+`training.json`). GPT-2 ({r['parameters']:,} parameters: {cfg['n_layer']} layers,
+{cfg['n_head']} heads of 64, `n_embd` {cfg['n_embd']}, context {cfg['n_positions']} tokens,
+{vocabulary}), stored in float16 in the Hugging Face `GPT2LMHeadModel` format.
 
 ## Result
 
-| loss (nats/byte, bits/byte) | nats/byte | bits/byte |
-| --- | --- | --- |
+| loss | nats/byte | bits/byte | nats/token |
+| --- | --- | --- | --- |
 | held-out, all {loss['heldout']['windows']} windows | {loss['heldout']['nats_per_byte']:.4f} \
-| {loss['heldout']['bits_per_byte']:.4f} |
+| {loss['heldout']['bits_per_byte']:.4f} | {per_token(loss['heldout'])} |
 | training, {loss['train']['windows']} fixed windows | {loss['train']['nats_per_byte']:.4f} \
-| {loss['train']['bits_per_byte']:.4f} |
+| {loss['train']['bits_per_byte']:.4f} | {per_token(loss['train'])} |
 | training, mean minibatch loss of the last {loss['train_recent_steps']['steps']} steps \
-| {loss['train_recent_steps']['nats_per_byte']:.4f} \
-| {loss['train_recent_steps']['bits_per_byte']:.4f} |
+| - | - | {per_token(loss['train_recent_steps'])} |
 
-Losses are next-byte cross-entropy of the shipped float16 weights over non-overlapping
-{hp['seq_len']}-byte windows, every position counted (the first bytes of a window have little
-context, so this slightly overstates the loss at full context).
+Losses are the cross-entropy of the shipped float16 weights over non-overlapping
+{hp['seq_len']}-token windows, every position counted (the first tokens of a window have little
+context, so this slightly overstates the loss at full context). Nats per byte = the windows' total
+token negative log-likelihood / the UTF-8 bytes of the tokens predicted (`<|endoftext|>`
+counts no bytes, its loss is counted), so it compares across tokenizers.
 
-- Last stage: {r['steps']} steps, batch {hp['batch_size']} x {hp['seq_len']} bytes, tokens seen
+- Last stage: {r['steps']} steps, batch {hp['batch_size']} x {hp['seq_len']} tokens, tokens seen
   {r['tokens_seen']:,} ({r['epochs']} epochs of the training stream).
 - Wall time: {r['train_wall_seconds'] / 60:.1f} min of training
   ({r['total_wall_seconds'] / 60:.1f} min including final evaluation and check), on
@@ -597,32 +852,36 @@ context, so this slightly overstates the loss at full context).
 
 In total: {total_steps} steps, {total_tokens:,} tokens seen, {total_minutes:.1f} min of training.
 A stage that starts from earlier weights uses a fresh optimiser, warm-up and schedule and another
-seed (so its batches differ).
+seed (so its batches differ).{space_note}
 
 ## Data
 
 {data['source']} of Python {data['python_version']}, {data['split']}:
-{data['train_files']} training files ({data['train_bytes']:,} bytes) and {data['heldout_files']}
-held-out files ({data['heldout_bytes']:,} bytes). Training batches are windows at uniformly random
-offsets of the concatenated training files (seeded).
+{data['train_files']} training files ({data['train_bytes']:,} bytes, \
+{data.get('train_tokens', data['train_bytes']):,} tokens) and {data['heldout_files']}
+held-out files ({data['heldout_bytes']:,} bytes, \
+{data.get('heldout_tokens', data['heldout_bytes']):,} tokens). Training batches are windows at
+uniformly random offsets of the training token stream (seeded).
 
 ## Progress of the last stage (held-out on a fixed subset of {EVAL_WINDOWS} windows)
 
-| step | tokens seen | train loss (recent mean) | held-out loss (subset) | seconds |
-| --- | --- | --- | --- | --- |
+| step | tokens seen | train nats/token (recent mean) | held-out nats/token (subset) \
+| held-out nats/byte (subset) | seconds |
+| --- | --- | --- | --- | --- | --- |
 {hist}
 
 ## Export check
 
 The checkpoint was read back with NumPy only and run through an independent NumPy forward pass;
 against the PyTorch model on the same float16 weights (float32 arithmetic) the largest logit
-difference over a {r['check']['prompt_bytes']}-byte prompt was
+difference over a {r['check']['prompt_bytes']}-byte prompt \
+({r['check'].get('prompt_tokens', r['check']['prompt_bytes'])} tokens) was
 {r['check']['max_abs_logit_diff']:.3g} (tolerance {r['check']['tolerance']:g}). The directory holds
 {r['check']['directory_bytes']:,} bytes.
 
 ## Sample
 
-Greedy decoding after `{CHECK_PROMPT!r}` ({SAMPLE_TOKENS} bytes, NumPy forward):
+Greedy decoding after `{CHECK_PROMPT!r}` ({SAMPLE_TOKENS} tokens, NumPy forward):
 
 ```
 {sample}
@@ -640,6 +899,19 @@ def parse_args(argv=None):
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
     parser.add_argument("--init-from", type=Path, metavar="DIR",
                         help="continue from the checkpoint in DIR (fresh optimiser and schedule)")
+    parser.add_argument("--tokenizer", choices=["bpe", "byte"], default="bpe",
+                        help="byte-level BPE trained on the training files (default) or bytes")
+    parser.add_argument("--vocab-size", type=int, default=DEFAULT_BPE_VOCAB,
+                        help=f"BPE vocabulary incl. {EOT} (default {DEFAULT_BPE_VOCAB})")
+    parser.add_argument("--threads", type=int, default=2, help="torch threads (default 2)")
+    parser.add_argument("--peak-lr", type=float, default=PEAK_LR,
+                        help=f"learning rate after warm-up (default {PEAK_LR:g})")
+    parser.add_argument("--space-split", type=float, default=DEFAULT_SPACE_SPLIT,
+                        help="fraction of space-prefixed word tokens re-spelled as a lone space "
+                             f"+ word in the training stream (BPE only; default "
+                             f"{DEFAULT_SPACE_SPLIT:g})")
+    parser.add_argument("--batch-size", type=int, default=BATCH_SIZE,
+                        help=f"sequences per step (default {BATCH_SIZE})")
     parser.add_argument("--check", action="store_true",
                         help="only check the existing checkpoint in --out (no training)")
     args = parser.parse_args(argv)
@@ -649,14 +921,27 @@ def parse_args(argv=None):
         parser.error(f"--steps must exceed the {WARMUP_STEPS} warm-up steps, not {args.steps}")
     if args.minutes is not None and args.minutes <= 0:
         parser.error(f"--minutes must be positive, not {args.minutes}")
+    if args.tokenizer == "bpe" and not 258 <= args.vocab_size <= 65536:
+        parser.error(f"--vocab-size must be 258..65536 (256 bytes, {EOT}, merges), "
+                     f"not {args.vocab_size}")
+    if not 0 <= args.space_split <= 1:
+        parser.error(f"--space-split must be in [0, 1], not {args.space_split}")
+    if args.peak_lr <= 0:
+        parser.error(f"--peak-lr must be positive, not {args.peak_lr}")
+    if args.batch_size < 1:
+        parser.error(f"--batch-size must be at least 1, not {args.batch_size}")
+    if args.threads < 1:
+        parser.error(f"--threads must be at least 1, not {args.threads}")
     if args.steps is None and args.minutes is None:
         args.steps = DEFAULT_STEPS
     return args
 
 
 def main(argv=None):
+    global BATCH_SIZE
     args = parse_args(argv)
-    torch.set_num_threads(2)
+    BATCH_SIZE = args.batch_size
+    torch.set_num_threads(args.threads)
     if args.check:
         summary, _ = check_checkpoint(args.out)
         return 0 if summary["passed"] and summary["size_ok"] else 1
