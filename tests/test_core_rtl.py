@@ -43,3 +43,13 @@ def test_core_rtl_matches_isa_simulator_bit_for_bit(heads, cores, prompt):
     tokens, logits, clocks = _rtl(model, prompt, n_new)
     assert tokens == expected.tokens
     assert (to_bits(logits) == to_bits(expected.logits)).all()
+
+
+def test_core_rtl_prompt_that_fills_the_context_matches_isa_simulator():
+    """A 23-token prompt and one new token fill the 24-position context exactly."""
+    model = _model(3, 2)
+    prompt = [int(t) for t in np.random.default_rng(9).integers(0, 101, 23)]
+    expected = generate(model, prompt, 1)
+    tokens, logits, _ = _rtl(model, prompt, 1)
+    assert tokens == expected.tokens
+    assert (to_bits(logits) == to_bits(expected.logits)).all()
