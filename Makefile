@@ -8,8 +8,8 @@ MODEL       ?= models/demo
 PROMPT      ?= def 
 TOKENS      ?= 48
 CORES       ?= 1
-BACKEND     ?= rtl
-CORE        ?= demo
+BACKEND     ?= isasim
+CORE        ?= u280
 JOBS        ?= auto
 
 .PHONY: deps system-deps test sim verilog bench resources bitstream demo-model clean help
@@ -49,11 +49,11 @@ $(STAMP): pyproject.toml | system-deps
 test: deps
 	$(VENV)/bin/pytest -n $(JOBS) -q tests
 
-# `make sim` runs the demo model on the RTL of the DFX core, simulated whole in Verilator, every
-# token checked against the ISA simulator. CORE=demo (default: d=64, l=4, 4 HBM ports, which
-# Verilator builds in minutes) or CORE=u280 (d=64, l=16, 32 HBM ports: a build of an hour or
-# more on 2 cores). The first run builds the model (cached under build/coresim/).
-# BACKEND=isasim or reference for the others;
+# `make sim` runs the demo model on the ISA simulator (the bit-true model of the cores).
+# BACKEND=rtl runs it on the RTL of the DFX core, simulated whole in Verilator, every token
+# checked against the ISA simulator: CORE=u280 (d=64, l=16, 32 HBM ports; its Verilator build
+# takes over an hour on 2 cores) or CORE=demo (d=64, l=8, 4 HBM ports). The first run builds the
+# model (cached under build/coresim/). BACKEND=reference runs the float reference;
 # the reference backend has no cores (it refuses --cores): pass CORES only to the others.
 sim: deps
 	$(VENV)/bin/dfx generate --backend $(BACKEND) --model $(MODEL) \
