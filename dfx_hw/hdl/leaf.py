@@ -167,6 +167,10 @@ class _Session:
             text = _strip_top_attribute(self.rtlil(leaf, name, platform), name)
             ports = _module_ports(text, name)
             module = self.modules[key] = _Module(name, ports, text)
+        # The leaf is used: it is emitted as its module (above, once per parameter set) and
+        # stands here as an instance of it. Amaranth only sees that an object it elaborated is
+        # used, so tell it (otherwise every repeated leaf warns `UnusedElaboratable`).
+        leaf._MustUse__used = True
         return Instance(module.name, **_connections(leaf, module))
 
 

@@ -54,15 +54,16 @@ class U280Core(wiring.Component):
                              f"{ports.hbm_data_bits} bits, the core {config.hbm_channels} of "
                              f"{config.hbm_data_bits}")
         self._ports = ports
-        self.core = DFXCore(config=config)
+        self._config = config
         super().__init__(core_signature(ports))
 
     def elaborate(self, platform):
         m = Module()
         P = self._ports
-        core = DomainRenamer({"link_next": "ring_next", "link_prev": "ring_prev"})(self.core)
-        m.submodules.core = core
-        inner = self.core
+        # Built here, not in __init__: the board contract needs only the signature above.
+        inner = DFXCore(config=self._config)
+        m.submodules.core = DomainRenamer({"link_next": "ring_next",
+                                           "link_prev": "ring_prev"})(inner)
 
         # Register port: the same AXI4-Lite members under another name.
         for name, member in self.ctrl.signature.members.items():
