@@ -8,9 +8,8 @@ Pipeline (one instruction per clock when nothing blocks; every stage a register)
        and field checks per opcode), pc-range check
     X  decoded (dfx_hw.control.decode.Decoder, from the P registers)
     Y  control registers applied: SETR/LOOP/END executed (and the watchdog counted) on the
-       clock an instruction arrives in the X registers, whether or not it moves on (a taken
-       LOOP refetches: at most two bubbles when it jumps at P, see below); lengths + TOKEN, scalar masks, LAYER offsets,
-       TOKEN * stride
+       clock an instruction arrives in the X registers, whether or not it moves on; lengths
+       + TOKEN, scalar masks, LAYER offsets, TOKEN * stride
     Z  range ends, memory keys
     H  register-file range checks; conflicts with every in-flight instruction (scoreboard) and
        with the instruction at the issue stage
@@ -18,6 +17,11 @@ Pipeline (one instruction per clock when nothing blocks; every stage a register)
        unit has fewer than ``inflight`` in flight; SETR/LOOP retire; END waits until every
        unit has written back; an instruction carrying an error stops the run here, in program
        order
+
+A taken LOOP normally jumps on the clock it arrives at P (two bubbles; its compare is made as
+the word leaves the buffer), and from X (three bubbles) when a SETR or LOOP right ahead of it
+could change its register under it (see "early LOOP jump at P" below). While stopped the buffer
+reads pc 0 on every clock, so the START clock is pc 0's fetch.
 
 The stages from F to X (F, D, P, X) hold while the LAYER offsets (``LAYER * HBM_STRIDE``,
 ``LAYER * DDR_STRIDE``, a two-clock pipelined multiply) are recomputed after a SETR or LOOP of
