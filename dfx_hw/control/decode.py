@@ -1,4 +1,4 @@
-"""Decode of an instruction word into the scheduler's normalized form (combinational).
+"""Decode of an instruction word into the scheduler's normalized form, over two registers.
 
 Every field is read through the opcode's layout in :data:`dfx_hw.isa.layouts.LAYOUTS`; nothing
 here states a bit position. The normalized form (:func:`decoded_layout`) says which unit the
@@ -9,7 +9,20 @@ with ``w.pad`` meaning "round the length up to a multiple of ``l``" (MaskedMM's 
 ``n`` then already holds ``l - 1`` extra) -- up to two scalar registers read and one written
 (``pair``: the register and the next), and one memory region read and one written
 (``(hbm, base, layer, tok, stride)``). The rules are those of :mod:`dfx_hw.control.rules`.
+
+The decode is split in two so that neither half is deep (the scheduler registers the word and
+the :class:`Predecoder`'s result between them):
+
+- :class:`Predecoder` (word straight from the instruction buffer's block RAM): the opcode
+  one-hot, whether the opcode is illegal, per opcode whether the word's reserved bits are
+  non-zero and whether its one range-checked field is out of range (all computed for every
+  opcode in parallel, without the opcode: no per-opcode multiplexer on this side), and
+  MaskedMM's ``n + l - 1``.
+- :class:`Decoder` (registered word and predecode): the fields, as an AND-OR of each opcode's
+  selection with its one-hot bit, and the error code and info.
 """
+
+from functools import reduce
 
 from amaranth import *
 from amaranth.hdl import unsigned
@@ -21,10 +34,13 @@ from ..isa.layouts import (FIELD_BITS, LAYOUTS, OPS, SRF_ADDR_BITS, VRF_ADDR_BIT
 from ..spec.errors import ErrorCode
 from .rules import UNITS
 
-__all__ = ["Ctrl", "N_BITS", "decoded_layout", "Decoder"]
+__all__ = ["Ctrl", "N_BITS", "OPCODES", "decoded_layout", "predecoded_layout", "Predecoder",
+           "Decoder"]
 
 #: Bits of a normalized range length before TOKEN is added (SYNC's ``total`` is the widest).
 N_BITS = FIELD_BITS["total"]
+#: The ISA's opcodes, in one-hot bit order.
+OPCODES = tuple(OPS)
 
 
 class Ctrl:
@@ -57,14 +73,80 @@ def decoded_layout():
     })
 
 
-class Decoder(wiring.Component):
-    """Instruction word in, normalized instruction out (combinational).
+def predecoded_layout():
+    """What :class:`Predecoder` finds (one bit per opcode of :data:`OPCODES` in ``onehot``,
+    ``reserved`` and ``field``)."""
+    n = len(OPCODES)
+    return data.StructLayout({"onehot": n, "illegal": 1, "reserved": n, "field": n,
+                              "n_pad": N_BITS})
 
-    Errors found here (in this priority): an opcode the ISA does not define
-    (``ILLEGAL_OPCODE``, info = the opcode), non-zero reserved bits (``RESERVED_BITS``, info =
-    the opcode), a zero ``len`` or a ``reg`` field naming no control register (``FIELD_RANGE``,
-    info = the field's value; MaskedMM ``k > d``, info = ``k``). ``token`` is the instruction's
-    ``token`` flag (the scheduler refuses it with TOKEN >= 2**16).
+
+def _check_geometry(l, d):
+    for name, value in (("l", l), ("d", d)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1 \
+                or value & (value - 1):
+            raise ValueError(f"{name} must be a positive power of two, not {value!r}")
+
+
+def _raw_reg(op, word):
+    """The ``reg`` field of ``op`` as raw bits (the layout's view is an enum)."""
+    field = LAYOUTS[op]["reg"]
+    return word[field.offset:][:field.width]
+
+
+class Predecoder(wiring.Component):
+    """First half of the decode (combinational, meant to sit right after the buffer's RAM).
+
+    For every opcode of :data:`OPCODES`, independently of the word's actual opcode:
+    ``onehot`` (the opcode is this one), ``reserved`` (its layout's reserved bits are not
+    zero) and ``field`` (its range-checked field is out of range: a zero ``len``, a ``reg``
+    naming no control register, MaskedMM ``k > d``; no opcode has two); ``illegal``: the
+    opcode is none of them; ``n_pad``: MaskedMM's ``n + l - 1``.
+
+    Members
+    -------
+    word : In(WORD_BITS)
+    out : Out(predecoded_layout())
+    """
+
+    def __init__(self, *, l, d):
+        _check_geometry(l, d)
+        self._l, self._d = l, d
+        super().__init__({"word": In(WORD_BITS), "out": Out(predecoded_layout())})
+
+    def elaborate(self, platform):
+        m = Module()
+        o, word = self.out, self.word
+        opcode = LAYOUTS[Opcode.END](word).op.as_value()
+        for i, op in enumerate(OPCODES):
+            view = LAYOUTS[op](word)
+            has = set(OPS[op].fields)
+            checks = []
+            if "len" in has:
+                checks.append(view.len == 0)
+            if "reg" in has:
+                checks.append(_raw_reg(op, word) >= len(Register))
+            if op is Opcode.MASKEDMM:
+                checks.append(view.k > self._d)
+            assert len(checks) <= 1, op       # Decoder's info takes one field per opcode
+            m.d.comb += [o.onehot[i].eq(opcode == op.value),
+                         o.field[i].eq(checks[0] if checks else 0)]
+            if "reserved" in LAYOUTS[op].members:
+                m.d.comb += o.reserved[i].eq(view.reserved.any())
+        m.d.comb += [o.illegal.eq(~Cat(*(opcode == op.value for op in OPCODES)).any()),
+                     o.n_pad.eq(LAYOUTS[Opcode.MASKEDMM](word).n + (self._l - 1))]
+        return m
+
+
+class Decoder(wiring.Component):
+    """Second half of the decode: registered word and predecode in, normalized instruction out
+    (combinational).
+
+    Errors (in this priority): an opcode the ISA does not define (``ILLEGAL_OPCODE``, info =
+    the opcode), non-zero reserved bits (``RESERVED_BITS``, info = the opcode), a zero ``len``
+    or a ``reg`` field naming no control register (``FIELD_RANGE``, info = the field's value;
+    MaskedMM ``k > d``, info = ``k``). ``token`` is the instruction's ``token`` flag (the
+    scheduler refuses it with TOKEN >= 2**16).
 
     Parameters
     ----------
@@ -75,36 +157,51 @@ class Decoder(wiring.Component):
     Members
     -------
     word : In(WORD_BITS)
+    pre : In(predecoded_layout())
+        :class:`Predecoder`'s result for ``word``.
     cores : In(16)
         Ring size (SYNCS writes two words per core).
     out : Out(decoded_layout())
     """
 
     def __init__(self, *, l, d):
-        for name, value in (("l", l), ("d", d)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1 \
-                    or value & (value - 1):
-                raise ValueError(f"{name} must be a positive power of two, not {value!r}")
+        _check_geometry(l, d)
         self._l, self._d = l, d
-        super().__init__({"word": In(WORD_BITS), "cores": In(16), "out": Out(decoded_layout())})
+        super().__init__({"word": In(WORD_BITS), "pre": In(predecoded_layout()),
+                          "cores": In(16), "out": Out(decoded_layout())})
 
     def elaborate(self, platform):
         m = Module()
-        o = self.out
-        word = self.word
-        opcode = LAYOUTS[Opcode.END](word).op
-        m.d.comb += [o.error.eq(ErrorCode.ILLEGAL_OPCODE), o.info.eq(opcode)]
-        with m.Switch(opcode):
-            for op, info in OPS.items():
-                view = LAYOUTS[op](word)
-                with m.Case(op):
-                    self._fields(m, op, info, view)
+        o, pre, word = self.out, self.pre, self.word
+        layout = decoded_layout()
+        picked, infos = [], []
+        for i, op in enumerate(OPCODES):
+            mine = Signal(layout, name=f"dec_{op.name.lower()}")
+            view = LAYOUTS[op](word)
+            self._fields(m, op, OPS[op], view, mine)
+            picked.append(Mux(pre.onehot[i], mine.as_value(), 0))
+            has = set(OPS[op].fields)
+            if "reg" in has:
+                infos.append(Mux(pre.onehot[i], _raw_reg(op, word), 0))
+            elif op is Opcode.MASKEDMM:
+                infos.append(Mux(pre.onehot[i], view.k, 0))
+            # (a zero len's info is 0)
+        fields = Signal(layout)
+        m.d.comb += fields.eq(reduce(lambda a, b: a | b, picked))
+        reserved = (pre.onehot & pre.reserved).any()
+        field = (pre.onehot & pre.field).any()
+        opcode = LAYOUTS[Opcode.END](word).op.as_value()
+        m.d.comb += [o.eq(fields),
+                     o.error.eq(Mux(pre.illegal, ErrorCode.ILLEGAL_OPCODE,
+                                    Mux(reserved, ErrorCode.RESERVED_BITS,
+                                        Mux(field, ErrorCode.FIELD_RANGE, ErrorCode.NONE)))),
+                     o.info.eq(Mux(pre.illegal | reserved, opcode,
+                                   Mux(field, reduce(lambda a, b: a | b, infos), 0)))]
         return m
 
-    def _fields(self, m, op, info, view):
-        o = self.out
+    def _fields(self, m, op, info, view, o):
+        """``o`` := the normalized instruction if the word is an ``op`` (fields only)."""
         flags = info.flags
-        has = set(info.fields)
 
         def flag(name):
             return view.flags[name] if name in flags else C(0, 1)
@@ -122,22 +219,6 @@ class Decoder(wiring.Component):
                          target.layer.eq(flag("layer"))]
             if tok_stride is not None:
                 m.d.comb += [target.tok.eq(flag("token")), target.stride.eq(tok_stride)]
-
-        # errors, in priority order (the last assignment wins)
-        m.d.comb += [o.error.eq(ErrorCode.NONE), o.info.eq(0)]
-        if "len" in has:
-            with m.If(view.len == 0):
-                m.d.comb += [o.error.eq(ErrorCode.FIELD_RANGE), o.info.eq(0)]
-        if "reg" in has:
-            raw = view.as_value()[LAYOUTS[op]["reg"].offset:][:LAYOUTS[op]["reg"].width]
-            with m.If(raw >= len(Register)):
-                m.d.comb += [o.error.eq(ErrorCode.FIELD_RANGE), o.info.eq(raw)]
-        if op is Opcode.MASKEDMM:
-            with m.If(view.k > self._d):
-                m.d.comb += [o.error.eq(ErrorCode.FIELD_RANGE), o.info.eq(view.k)]
-        if "reserved" in LAYOUTS[op].members:
-            with m.If(view.reserved != 0):
-                m.d.comb += [o.error.eq(ErrorCode.RESERVED_BITS), o.info.eq(op.value)]
 
         m.d.comb += o.token.eq(flag("token"))
         unit = None if info.cls is InstrClass.CONTROL and op is not Opcode.SETS else \
@@ -159,7 +240,7 @@ class Decoder(wiring.Component):
             rng(o.w, view.vdst, view.n)
         elif op is Opcode.MASKEDMM:
             rng(o.r1, view.vsrc, view.k)
-            rng(o.w, view.vdst, view.n + (self._l - 1), flag("token"))
+            rng(o.w, view.vdst, self.pre.n_pad, flag("token"))     # n + l - 1
             m.d.comb += o.w.pad.eq(1)
             key(o.rkey, hbm=1)
             sreg(o.sw, view.sdst)

@@ -4,11 +4,12 @@ Pipeline (one instruction per clock when nothing blocks; every stage a register)
 
     F  fetch pc -> instruction buffer (synchronous read)
     D  word from the buffer
-    X  decoded (dfx_hw.control.decode), pc-range check
+    P  word and its predecode (dfx_hw.control.decode.Predecoder: opcode one-hot, reserved-bit
+       and field checks per opcode), pc-range check
+    X  decoded (dfx_hw.control.decode.Decoder, from the P registers)
     Y  control registers applied: SETR/LOOP/END executed (and the watchdog counted) on the
-       clock an instruction arrives in the X registers, whether or not it moves on (a taken
-       LOOP refetches: at most two bubbles); lengths + TOKEN, scalar masks, LAYER offsets,
-       TOKEN * stride
+       clock an instruction arrives in the X registers, whether or not it moves on; lengths
+       + TOKEN, scalar masks, LAYER offsets, TOKEN * stride
     Z  range ends, memory keys
     H  register-file range checks; conflicts with every in-flight instruction (scoreboard) and
        with the instruction at the issue stage
@@ -17,7 +18,12 @@ Pipeline (one instruction per clock when nothing blocks; every stage a register)
        unit has written back; an instruction carrying an error stops the run here, in program
        order
 
-The stages from F to X hold while the LAYER offsets (``LAYER * HBM_STRIDE``,
+A taken LOOP normally jumps on the clock it arrives at P (two bubbles; its compare is made as
+the word leaves the buffer), and from X (three bubbles) when a SETR or LOOP right ahead of it
+could change its register under it (see "early LOOP jump at P" below). While stopped the buffer
+reads pc 0 on every clock, so the START clock is pc 0's fetch.
+
+The stages from F to X (F, D, P, X) hold while the LAYER offsets (``LAYER * HBM_STRIDE``,
 ``LAYER * DDR_STRIDE``, a two-clock pipelined multiply) are recomputed after a SETR or LOOP of
 LAYER or a stride; the stages from Y to I move on (the issue stage gets a bubble).
 
@@ -34,7 +40,7 @@ from amaranth.lib.wiring import In, Out
 from ..isa.layouts import LAYOUTS, WORD_BITS, Opcode, Register
 from ..spec.errors import ErrorCode, ErrorSignature
 from ..spec.issue import ISSUE_LAYOUT, TOKEN_BITS, IssueSignature
-from .decode import Ctrl, Decoder, decoded_layout
+from .decode import OPCODES, Ctrl, Decoder, Predecoder, decoded_layout, predecoded_layout
 from .params import PC_BITS, ControlConfig
 from .rules import KEY_BITS, UNITS
 from .scoreboard import STOP_BITS, Scoreboard, access_layout, conflict
@@ -63,6 +69,13 @@ class State(enum.Enum, shape=2):
 
 _U32 = 32
 _LEN_BITS = STOP_BITS - 1
+
+
+def _below(value, limit):
+    """``value < limit`` for a 32-bit ``value`` and a narrower ``limit``: a compare as wide as
+    ``limit`` (a short carry chain) and a zero test of the rest."""
+    n = len(limit)
+    return (value[n:] == 0) & (value[:n] < limit)
 
 
 def _mul_lo32(m, a, b, name):
@@ -132,6 +145,7 @@ class Scheduler(wiring.Component):
         n_units = len(UNITS)
         slot_bits = (cfg.inflight - 1).bit_length()
 
+        m.submodules.predecoder = predecoder = Predecoder(l=cfg.l, d=cfg.d)
         m.submodules.decoder = decoder = Decoder(l=cfg.l, d=cfg.d)
         m.submodules.scoreboard = sb = Scoreboard(config=cfg)
         fifos = []
@@ -159,20 +173,34 @@ class Scheduler(wiring.Component):
         with m.If(adv_back):
             m.d.sync += [d_valid.eq(fetching), d_pc.eq(fetch_pc), fetch_pc.eq(fetch_pc + 1)]
 
+        # ---- P: word and predecode (nothing after the block RAM but the predecode) -----------
+        p_valid, p_pc = Signal(), Signal(PC_BITS)
+        p_word = Signal(WORD_BITS)
+        p_pre = Signal(predecoded_layout())
+        p_oop = Signal()            # the pc is beyond the program: PC_RANGE
+        m.d.comb += predecoder.word.eq(self.rdata)
+        with m.If(adv_back):
+            m.d.sync += [p_valid.eq(d_valid), p_pc.eq(d_pc), p_word.eq(self.rdata),
+                         p_pre.eq(predecoder.out),
+                         p_oop.eq((d_pc >= self.program_len) | (d_pc >= cfg.ibuf_depth))]
+
         # ---- X: decode -----------------------------------------------------------------------
         x_valid, x_pc = Signal(), Signal(PC_BITS)
         x_word = Signal(WORD_BITS)
         x = Signal(dec_layout)
         x_imm1 = Signal(32)
-        m.d.comb += [decoder.word.eq(self.rdata), decoder.cores.eq(self.cores)]
-        out_of_program = (d_pc >= self.program_len) | (d_pc >= cfg.ibuf_depth)
+        x_early = Signal()          # a LOOP whose jump was already taken at P
+        x_bad = Signal()            # x.error != NONE (a register: off the execute path)
+        early, p_taken = Signal(), Signal()
+        m.d.comb += [decoder.word.eq(p_word), decoder.pre.eq(p_pre), decoder.cores.eq(self.cores)]
         with m.If(adv_back):
-            m.d.sync += [x_valid.eq(d_valid), x_pc.eq(d_pc), x_word.eq(self.rdata),
-                         x.eq(decoder.out),
+            m.d.sync += [x_valid.eq(p_valid), x_pc.eq(p_pc), x_word.eq(p_word),
+                         x.eq(decoder.out), x_early.eq(early | p_taken), p_taken.eq(0),
                          # SETR's imm32 + 1 from the raw word: an adder, not after the decoder
-                         x_imm1.eq(LAYOUTS[Opcode.SETR](self.rdata).imm32 + 1)]
-            with m.If(out_of_program):
-                m.d.sync += [x.error.eq(ErrorCode.PC_RANGE), x.info.eq(d_pc)]
+                         x_imm1.eq(LAYOUTS[Opcode.SETR](p_word).imm32 + 1)]
+            m.d.sync += x_bad.eq(p_oop | (decoder.out.error != ErrorCode.NONE))
+            with m.If(p_oop):
+                m.d.sync += [x.error.eq(ErrorCode.PC_RANGE), x.info.eq(p_pc)]
 
         # ---- Y: control registers ------------------------------------------------------------
         regs = [Signal(32, name=f"reg_{r.name.lower()}") for r in Register]
@@ -188,7 +216,7 @@ class Scheduler(wiring.Component):
         wd_on = Signal()            # WATCHDOG != 0 at START
         wd_hit = Signal()           # wd_on and remaining == 0 (a register: off the decode path)
         tok16 = token[:TOKEN_BITS]
-        tok_big = token[TOKEN_BITS:].any()
+        tok_big = Signal()          # TOKEN >= 2**16, a register written with TOKEN
 
         # errors found at Y
         y_err, y_info = Signal(ErrorCode), Signal(32)
@@ -208,31 +236,35 @@ class Scheduler(wiring.Component):
         arrive = Signal()
         m.d.sync += x_new.eq(0)
         with m.If(adv_back):
-            m.d.sync += x_new.eq(d_valid)
+            m.d.sync += x_new.eq(p_valid)
         m.d.comb += arrive.eq(x_valid & x_new)
-        m.d.comb += [y_err.eq(x.error), y_info.eq(x.info)]
-        with m.If(arrive & (x.error == ErrorCode.NONE)):
-            with m.If(wd_hit):
-                m.d.comb += [y_err.eq(ErrorCode.WATCHDOG), y_info.eq(self.watchdog)]
-            with m.Elif(x.token & tok_big):
-                m.d.comb += [y_err.eq(ErrorCode.FIELD_RANGE), y_info.eq(token)]
-            with m.Elif(srf_err):
-                m.d.comb += [y_err.eq(ErrorCode.SRF_RANGE), y_info.eq(srf_info)]
+        # the checks made on arrival (a_*), kept for the clocks the instruction stays (kept_*)
+        a_err, a_info = Signal(ErrorCode), Signal(32)
+        kept_err, kept_info = Signal(ErrorCode), Signal(32)
+        m.d.comb += [a_err.eq(Mux(wd_hit, ErrorCode.WATCHDOG,
+                                  Mux(x.token & tok_big, ErrorCode.FIELD_RANGE,
+                                      Mux(srf_err, ErrorCode.SRF_RANGE, ErrorCode.NONE)))),
+                     a_info.eq(Mux(wd_hit, self.watchdog,
+                                   Mux(x.token & tok_big, token, srf_info)))]
+        with m.If(arrive):
+            m.d.sync += [kept_err.eq(a_err), kept_info.eq(a_info)]
+        # the decoder's error first
+        m.d.comb += [y_err.eq(Mux(x_bad, x.error, Mux(arrive, a_err, kept_err))),
+                     y_info.eq(Mux(x_bad, x.info, Mux(arrive, a_info, kept_info)))]
 
-        faulty = Signal()      # the same condition as y_err != NONE, as a flat OR
-        m.d.comb += faulty.eq((x.error != ErrorCode.NONE) | wd_hit | (x.token & tok_big)
-                              | srf_err)
+        faulty = Signal()      # the same condition as y_err != NONE on arrival, as a flat OR
+        m.d.comb += faulty.eq(x_bad | wd_hit | (x.token & tok_big) | srf_err)
         execute = arrive & ~faulty
         redirect, stop = Signal(), Signal()
         with m.If(arrive & wd_on & ~wd_hit):
             m.d.sync += [remaining.eq(remaining - 1), wd_hit.eq(remaining == 1)]
-        with m.If(arrive & ~adv_back):       # still here next clock: keep what was found now
-            m.d.sync += [x.error.eq(y_err), x.info.eq(y_info)]
         reg_index = x.reg
         with m.If(execute & (x.ctrl == Ctrl.SETR)):
             for r in Register:
                 with m.If(reg_index == r.value):
                     m.d.sync += [regs[r.value].eq(x.imm32), regs1[r.value].eq(x_imm1)]
+                    if r is Register.TOKEN:
+                        m.d.sync += tok_big.eq(x.imm32[TOKEN_BITS:].any())
                     if r is not Register.TOKEN:
                         m.d.sync += stale.eq(2)
         stepped = Signal(32)
@@ -242,10 +274,12 @@ class Scheduler(wiring.Component):
                 with m.If(reg_index == r.value):
                     m.d.sync += [regs[r.value].eq(regs1[r.value]),
                                  regs1[r.value].eq(regs1[r.value] + 1)]
+                    if r is Register.TOKEN:
+                        m.d.sync += tok_big.eq(regs1[r.value][TOKEN_BITS:].any())
                     if r is Register.LAYER:
                         m.d.sync += stale.eq(2)
         m.d.comb += [
-            redirect.eq(execute & (x.ctrl == Ctrl.LOOP) & (stepped < x.limit)),
+            redirect.eq(execute & (x.ctrl == Ctrl.LOOP) & _below(stepped, x.limit) & ~x_early),
             stop.eq(arrive & ((x.ctrl == Ctrl.END) | faulty)),
         ]
 
@@ -315,6 +349,7 @@ class Scheduler(wiring.Component):
         i_valid, i_pc = Signal(), Signal(PC_BITS)
         i_unit, i_issue, i_ctrl = Signal(range(n_units)), Signal(), Signal(2)
         i_e, i_i = Signal(ErrorCode), Signal(32)
+        i_enone = Signal()          # i_e == NONE
         i_ctx = Signal(ISSUE_LAYOUT)
         i = Signal(access)
         i_hits = Signal(n_units * cfg.inflight)
@@ -338,6 +373,7 @@ class Scheduler(wiring.Component):
         with m.If(adv_front):
             m.d.sync += [i_valid.eq(z_valid), i_pc.eq(z_pc), i_unit.eq(z_unit),
                          i_issue.eq(z_issue), i_ctrl.eq(z_ctrl), i_e.eq(h_err), i_i.eq(h_info),
+                         i_enone.eq(h_err == ErrorCode.NONE),
                          i_ctx.eq(z_ctx), i.eq(z), i_hits.eq(hits)]
 
         # ---- I: issue ------------------------------------------------------------------------
@@ -346,7 +382,7 @@ class Scheduler(wiring.Component):
         empty = Signal()
         m.d.comb += [dep.eq((i_hits & sb.valid).any()), full.eq(sb.full.bit_select(i_unit, 1)),
                      empty.eq(~sb.busy.any())]
-        ok = running & i_valid & (i_e == ErrorCode.NONE)
+        ok = running & i_valid & i_enone
         m.d.comb += i_fire.eq(ok & Mux(i_issue, ~dep & ~full,
                                        Mux(i_ctrl == Ctrl.END, empty, 1)))
         m.d.comb += [adv_front.eq(~i_valid | i_fire), adv_back.eq(adv_front & ~y_hold)]
@@ -360,11 +396,33 @@ class Scheduler(wiring.Component):
                 fifo.r_en.eq(port.issue.ready & ~halted), sb.done[u].eq(port.done),
             ]
 
+        # ---- early LOOP jump at P -------------------------------------------------------------
+        # A LOOP jumps on the clock it arrives at P when the control registers cannot change
+        # under it: its compare (``reg + 1 < limit``) is made as the word leaves the buffer
+        # (D -> P), so no SETR or LOOP may have executed at X on that clock or this one. It then
+        # executes at X as usual (register stepped) but does not jump again. Otherwise (and for
+        # a LOOP at X that did not jump at P) X decides as before: one bubble more.
+        loop_d = LAYOUTS[Opcode.LOOP](self.rdata)
+        p_lt, p_new, wrote_prev = Signal(), Signal(), Signal()
+        wrote_now = arrive & ((x.ctrl == Ctrl.SETR) | (x.ctrl == Ctrl.LOOP))
+        m.d.sync += [p_new.eq(0), wrote_prev.eq(wrote_now)]
+        with m.If(adv_back):
+            m.d.sync += [p_new.eq(d_valid),
+                         p_lt.eq(_below(Array(regs1)[loop_d.reg.as_value()[:2]], loop_d.limit))]
+        m.d.comb += early.eq(p_valid & p_new & p_pre.onehot[OPCODES.index(Opcode.LOOP)] & p_lt
+                             & ~wrote_now & ~wrote_prev)
+        with m.If(early):
+            m.d.sync += [d_valid.eq(0), fetch_pc.eq(LAYOUTS[Opcode.LOOP](p_word).target)]
+            with m.If(adv_back):
+                m.d.sync += p_valid.eq(0)
+            with m.Else():
+                m.d.sync += p_taken.eq(1)
+
         # ---- run state, errors ---------------------------------------------------------------
         # squash what was fetched behind a taken LOOP / END / error (x_valid only if the X
         # registers take the next word now; otherwise they still hold the LOOP itself)
         with m.If(redirect | stop):
-            m.d.sync += d_valid.eq(0)
+            m.d.sync += [d_valid.eq(0), p_valid.eq(0)]
             with m.If(adv_back):
                 m.d.sync += x_valid.eq(0)
         with m.If(redirect):
@@ -373,15 +431,21 @@ class Scheduler(wiring.Component):
             m.d.sync += fetch_on.eq(0)
 
         def flush():
-            return [fetch_on.eq(0), d_valid.eq(0), x_valid.eq(0), y_valid.eq(0), z_valid.eq(0),
-                    i_valid.eq(0)]
+            return [fetch_on.eq(0), fetch_pc.eq(0), d_valid.eq(0), p_valid.eq(0), p_taken.eq(0),
+                    x_valid.eq(0), y_valid.eq(0), z_valid.eq(0), i_valid.eq(0)]
 
         unit_err = Signal()
         unit_code, unit_info, unit_pc = Signal(ErrorCode), Signal(32), Signal(PC_BITS)
+        # SPURIOUS_DONE's pc: the instruction at the issue stage, or the last one that was there
+        # when the stage holds a bubble (a bubble's pc register holds a squashed instruction's)
+        last_pc = Signal(PC_BITS)
+        with m.If(i_valid):
+            m.d.sync += last_pc.eq(i_pc)
         reports = Cat(*(getattr(self, f"{name}_error").valid for name in UNIT_PORTS))
         m.d.comb += unit_err.eq(reports.any() | sb.spurious.any())
         with m.If(~reports.any()):
-            m.d.comb += [unit_code.eq(ErrorCode.SPURIOUS_DONE), unit_pc.eq(i_pc)]
+            m.d.comb += [unit_code.eq(ErrorCode.SPURIOUS_DONE),
+                         unit_pc.eq(Mux(i_valid, i_pc, last_pc))]
             for u in reversed(range(n_units)):
                 with m.If(sb.spurious[u]):
                     m.d.comb += unit_info.eq(u)
@@ -393,18 +457,25 @@ class Scheduler(wiring.Component):
 
         with m.Switch(self.state):
             with m.Case(State.IDLE, State.DONE):
+                # while stopped the buffer reads pc 0 every clock: the START clock is pc 0's
+                # fetch (F), so the word is at D on the next clock
                 with m.If(self.start):
-                    m.d.sync += [self.state.eq(State.RUNNING), fetch_on.eq(1), fetch_pc.eq(0),
-                                 remaining.eq(self.watchdog), stale.eq(2),
+                    m.d.sync += [self.state.eq(State.RUNNING), fetch_on.eq(1), fetch_pc.eq(1),
+                                 d_valid.eq(1), d_pc.eq(0),
+                                 remaining.eq(self.watchdog), stale.eq(2), tok_big.eq(0),
                                  wd_on.eq(self.watchdog != 0), wd_hit.eq(0)]
                     m.d.sync += [r.eq(0) for r in regs] + [r.eq(1) for r in regs1]
+                with m.Else():
+                    m.d.sync += fetch_pc.eq(0)
+            with m.Case(State.ERROR):
+                m.d.sync += fetch_pc.eq(0)
             with m.Case(State.RUNNING):
                 with m.If(unit_err):
                     m.d.sync += [self.state.eq(State.ERROR), self.err_code.eq(unit_code),
                                  self.err_info.eq(unit_info), self.err_pc.eq(unit_pc),
                                  halted.eq(1)]
                     m.d.sync += flush()
-                with m.Elif(i_valid & (i_e != ErrorCode.NONE)):
+                with m.Elif(i_valid & ~i_enone):
                     m.d.sync += [self.state.eq(State.ERROR), self.err_code.eq(i_e),
                                  self.err_info.eq(i_i), self.err_pc.eq(i_pc), halted.eq(1)]
                     m.d.sync += flush()
@@ -413,7 +484,7 @@ class Scheduler(wiring.Component):
                     m.d.sync += flush()
         m.d.sync += [capture.eq(0), capture_d.eq(capture)]
         with m.If(self.state == State.RUNNING):
-            with m.If(unit_err | (i_valid & (i_e != ErrorCode.NONE))):
+            with m.If(unit_err | (i_valid & ~i_enone)):
                 m.d.sync += capture.eq(~(~unit_err & (i_e == ErrorCode.PC_RANGE)))
         with m.If(capture_d):
             m.d.sync += self.err_word.eq(self.rdata)
