@@ -36,13 +36,16 @@ def yosys_command():
                          "(pip install -e '.[dev]') or Debian's 'yosys'")
 
 
-def synthesize(verilog, *, top, workdir, flatten=True):
+def synthesize(verilog, *, top, workdir, flatten=True, options="", niceness=0, timeout=None):
     """Synthesise ``verilog`` for UltraScale+ and write the mapped netlist as JSON.
 
     The script is ``read_verilog; synth_xilinx -family xcup -flatten -noiopad -noclkbuf``
-    (no I/O or clock buffers: the units are not chip tops) then ``write_json``. With
+    (no I/O or clock buffers: the units are not chip tops) then ``write_json`` of the design's
+    own modules (``select *; write_json -selected``: not the library's black boxes). With
     ``flatten=False`` the hierarchy is kept: each distinct module is synthesised once and the
     netlist has one entry per module (no optimisation across module boundaries).
+    ``options`` are more ``synth_xilinx`` options (e.g. ``"-uram"``). ``niceness`` is added to Yosys's scheduling niceness (the machine may be shared);
+    ``timeout`` (seconds) stops Yosys and raises :class:`SynthesisError`.
 
     Returns
     -------
@@ -59,11 +62,18 @@ def synthesize(verilog, *, top, workdir, flatten=True):
     # Relative paths only: the WebAssembly Yosys sees the files under its working directory.
     script = (f"read_verilog {verilog.name}; "
               f"synth_xilinx -family xcup {'-flatten ' if flatten else ''}-noiopad -noclkbuf "
+              f"{options + ' ' if options else ''}"
               f"-top {top}; "
-              f"write_json {netlist.name}")
+              f"select *; write_json -selected {netlist.name}")
     with open(log, "w") as out:
-        done = subprocess.run([yosys_command(), "-p", script], cwd=workdir, stdout=out,
-                              stderr=subprocess.STDOUT, env=dict(os.environ))
+        try:
+            done = subprocess.run([yosys_command(), "-p", script], cwd=workdir, stdout=out,
+                                  stderr=subprocess.STDOUT, env=dict(os.environ),
+                                  timeout=timeout,
+                                  preexec_fn=(lambda: os.nice(niceness)) if niceness else None)
+        except subprocess.TimeoutExpired:
+            raise SynthesisError(f"yosys did not finish {verilog} within {timeout} s; see "
+                                 f"{log}") from None
     if done.returncode != 0 or not netlist.exists():
         tail = "\n".join(log.read_text(errors="replace").splitlines()[-20:])
         raise SynthesisError(f"yosys failed on {verilog} (exit {done.returncode}); see {log}:\n"
