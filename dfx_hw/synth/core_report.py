@@ -17,12 +17,12 @@ import amaranth
 from .device import DFX_PAPER_PERCENT, U280_RESOURCES, percent_of_u280
 from .flow import LEVELS_TARGET, TOP, verilog_text, write_json_atomic, write_text_atomic
 from .modules import clock_domains, instance_counts, split_modules
-from .per_module import (FLOW, TOTAL_KEYS, memory_mapping, module_summary, sum_modules,
-                         synthesize_module)
+from .per_module import (FALLBACK_FLOW, FLOW, TOTAL_KEYS, memory_mapping, module_summary,
+                         sum_modules, synthesize_module)
 from .sources import source_hash
 from .yosys import SynthesisError
 
-__all__ = ["NOTE", "core_resources", "format_core_tables"]
+__all__ = ["NOTE", "core_resources", "format_core_tables", "format_module_table"]
 
 NOTE = ("Per-module estimates, not Vivado: every distinct module of the hierarchical Verilog is "
         "synthesised alone by Yosys (synth_xilinx -family xcup, its child modules black boxes), "
@@ -115,6 +115,7 @@ def core_resources(target, out, *, timeout=None, niceness=19, log=print):
                 "levels_by_domain": {domain: entry["levels"] for domain, entry
                                      in summary["levels_by_domain"].items()},
                 "memories": memory_mapping(result.log()),
+                "flow": result.flow,
                 "synth_seconds": result.seconds,
                 "cached": result.cached,
                 "cache": str(result.folder),
@@ -137,6 +138,11 @@ def _record(modules, instances, summaries, rows, missing, order, started):
     over = [key for key in ("lut", "dsp") if percent[key] > 40.0]
     by_unit = _by_unit(modules, summaries, TOP)
     note = NOTE
+    fallback = sorted(name for name, row in rows.items() if row["flow"] == FALLBACK_FLOW)
+    if fallback:
+        note += (f" Yosys asserted (issue 4349) while putting ABC9's result back into "
+                 f"{', '.join(fallback)}: synthesised again with splitnets before LUT mapping, "
+                 f"the known work-around.")
     if not complete:
         note += (f" INCOMPLETE: {len(missing) + len(pending)} of {len(order)} modules are not "
                  f"synthesised (listed under 'missing' and 'pending'); the totals leave them "
@@ -194,4 +200,25 @@ def format_core_tables(record):
     lines += ["", "| clock domain | worst logic levels | in module |", "|---|---:|---|"]
     for domain, entry in record["levels_by_domain"].items():
         lines.append(f"| {domain} | {entry['levels']} | {entry['module']} |")
+    return "\n".join(lines)
+
+
+def format_module_table(record):
+    """A Markdown table of every synthesised module of a :func:`core_resources` record: its
+    instances, its own cells for one instance (children left out), its longest path and its
+    Yosys time; largest LUT contribution first."""
+    lines = ["| module | instances | LUT | FF | DSP | BRAM | URAM | levels | Yosys s |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    rows = sorted(record["modules"].items(),
+                  key=lambda item: (-item[1]["totals"]["lut"] * item[1]["instances"], item[0]))
+    for name, row in rows:
+        t = row["totals"]
+        lines.append(f"| `{name}` | {row['instances']:,} | {t['lut']:,} | {t['ff']:,} | "
+                     f"{t['dsp']:,} | {t['bram']:g} | {t['uram']:,} | {row['logic_levels']} | "
+                     f"{row['synth_seconds']:g} |")
+    for name, entry in record["missing"].items():
+        lines.append(f"| `{name}` (missing: {entry['reason']}) | {entry['instances']:,} | | | | "
+                     f"| | | |")
+    for name, entry in record["pending"].items():
+        lines.append(f"| `{name}` (not run) | {entry['instances']:,} | | | | | | | |")
     return "\n".join(lines)

@@ -126,7 +126,10 @@ def _escaped(name):
 def blackbox_stub(module):
     """A ``(* blackbox *)`` module with ``module``'s name and ports and no contents."""
     lines = ["(* blackbox *)", f"module {_escaped(module.name)}({module.header});"]
-    lines += [f"  {port};" for port in module.ports]
+    for port in module.ports:
+        # An escaped identifier ends at white space: `\\a$1 ;` (`\\a$1;` would swallow the `;`).
+        end = " ;" if port.split()[-1].startswith("\\") else ";"
+        lines.append(f"  {port}{end}")
     lines.append("endmodule")
     return "\n".join(lines) + "\n"
 
@@ -140,7 +143,7 @@ def standalone_source(modules, name):
 
 
 def _port_names(module):
-    return {port.split()[-1] for port in module.ports}
+    return {_plain(port.split()[-1]) for port in module.ports}
 
 
 def clock_domains(modules, top):

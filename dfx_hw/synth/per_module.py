@@ -19,7 +19,7 @@ from pathlib import Path
 
 from .flow import write_json_atomic, write_text_atomic
 from .modules import standalone_source
-from .yosys import SynthesisError, synthesize
+from .yosys import SynthesisError, SynthesisTimeout, synthesize
 
 __all__ = ["FLOW", "ModuleResult", "source_key", "cache_folder", "synthesize_module",
            "memory_mapping"]
@@ -30,6 +30,12 @@ __all__ = ["FLOW", "ModuleResult", "source_key", "cache_folder", "synthesize_mod
 FLOW = ("read_verilog; synth_xilinx -family xcup -noiopad -noclkbuf -uram -top MODULE; "
         "select *; write_json -selected")
 OPTIONS = "-uram"
+#: When Yosys fails on a module (it does on ``top.dma``: ``Assert `count_id(wire->name) == 0'``
+#: as ABC9's result is put back, Yosys issue 4349), the module is synthesised again with
+#: ``splitnets`` before LUT mapping (the known work-around); its record says so.
+FALLBACK_FLOW = ("read_verilog; synth_xilinx -family xcup -noiopad -noclkbuf -uram -top MODULE "
+                 "-run :map_luts; splitnets; synth_xilinx ... -run map_luts:; select *; "
+                 "write_json -selected")
 
 _SRC_ATTRIBUTE = re.compile(r'\(\* src = "[^"]*" \*\)\s*')
 
@@ -71,12 +77,15 @@ class ModuleResult:
         Wall-clock time of the Yosys run that made it (not of reading the cache).
     cached : bool
         The result was in the cache.
+    flow : str
+        The Yosys script used (:data:`FLOW`, or :data:`FALLBACK_FLOW` after a failure).
     """
 
     name: str
     folder: Path
     seconds: float
     cached: bool
+    flow: str = FLOW
 
     def netlist(self):
         """The Yosys JSON netlist (a dict)."""
@@ -90,9 +99,11 @@ def synthesize_module(modules, name, root, *, niceness=19, timeout=None):
     """Synthesise module ``name`` of ``modules`` (:func:`~dfx_hw.synth.modules.split_modules`)
     alone, its children black boxes, unless its result is cached under ``root``.
 
-    A result counts as cached when its folder has ``done.json`` (written last). Raises
-    :class:`~dfx_hw.synth.yosys.SynthesisError` when Yosys fails or times out (nothing is
-    cached then).
+    A result counts as cached when its folder has ``done.json`` (written last). When Yosys
+    fails (not a timeout), the module is synthesised again by :data:`FALLBACK_FLOW` (the failed
+    log kept as ``yosys-failed.log``). Raises
+    :class:`~dfx_hw.synth.yosys.SynthesisError` when that fails too or the time runs out
+    (nothing is cached then).
     """
     source = standalone_source(modules, name)
     key = source_key(source)
@@ -100,15 +111,25 @@ def synthesize_module(modules, name, root, *, niceness=19, timeout=None):
     done = folder / "done.json"
     if done.exists():
         record = json.loads(done.read_text())
-        return ModuleResult(name, folder, record["seconds"], True)
+        return ModuleResult(name, folder, record["seconds"], True, record["flow"])
     write_text_atomic(folder / "module.v", source)
     start = time.monotonic()
-    synthesize(folder / "module.v", top=name, workdir=folder, flatten=False, options=OPTIONS,
-               niceness=niceness, timeout=timeout)
+    flow = FLOW
+    try:
+        synthesize(folder / "module.v", top=name, workdir=folder, flatten=False,
+                   options=OPTIONS, niceness=niceness, timeout=timeout)
+    except SynthesisTimeout:
+        raise
+    except SynthesisError:
+        (folder / "yosys.log").replace(folder / "yosys-failed.log")
+        flow = FALLBACK_FLOW
+        left = None if timeout is None else max(1.0, timeout - (time.monotonic() - start))
+        synthesize(folder / "module.v", top=name, workdir=folder, flatten=False,
+                   options=OPTIONS, splitnets=True, niceness=niceness, timeout=left)
     seconds = round(time.monotonic() - start, 1)
-    write_json_atomic(done, {"name": name, "key": key, "seconds": seconds, "flow": FLOW,
+    write_json_atomic(done, {"name": name, "key": key, "seconds": seconds, "flow": flow,
                              "yosys": _yosys_version()})
-    return ModuleResult(name, folder, seconds, False)
+    return ModuleResult(name, folder, seconds, False, flow)
 
 
 _MAPPED = re.compile(r"^mapping memory (\S+) via (\S+)$", re.M)
