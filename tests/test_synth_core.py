@@ -290,3 +290,46 @@ def test_core_resources_of_a_tiny_hierarchy_real_yosys_and_cache(tmp_path):
     assert "INCOMPLETE" in partial["note"]
     assert partial["totals"]["dsp"] == 5 and partial["totals"]["ff"] == \
         record["totals"]["ff"] - rows["top"]["totals"]["ff"]
+
+
+def test_stub_of_escaped_port_names_keeps_the_space_before_the_semicolon():
+    """`\\a$1;` would be one identifier `a$1;` to a Verilog parser; the stub writes `\\a$1 ;`."""
+    text = "module m(clk, \\port$5$0 );\n  input clk;\n  input [3:0] \\port$5$0 ;\nendmodule\n"
+    stub = blackbox_stub(split_modules(text)["m"])
+    assert "  input [3:0] \\port$5$0 ;\n" in stub and "  input clk;\n" in stub
+    assert stub.startswith("(* blackbox *)\nmodule m(clk, \\port$5$0 );\n")
+
+
+def test_a_yosys_failure_is_retried_with_splitnets_and_recorded(tmp_path, monkeypatch):
+    """Yosys issue 4349 (an assert after ABC9) on a module: synthesize_module runs it again with
+    `splitnets` before LUT mapping, keeps the failed log and records the flow; a timeout is not
+    retried. Yosys itself is replaced by a stand-in here."""
+    from dfx_hw.synth import per_module
+    from dfx_hw.synth.yosys import SynthesisError, SynthesisTimeout
+
+    calls = []
+
+    def fake_synthesize(verilog, *, top, workdir, splitnets=False, timeout=None, **_):
+        calls.append(splitnets)
+        (workdir / "yosys.log").write_text("attempt\n")
+        if not splitnets:
+            raise SynthesisError("yosys failed (exit 1)")
+        (workdir / "netlist.json").write_text(json.dumps({"modules": {top: {"cells": {}}}}))
+
+    monkeypatch.setattr(per_module, "synthesize", fake_synthesize)
+    modules = split_modules(HIERARCHY)
+    result = per_module.synthesize_module(modules, "top.mid", tmp_path)
+    assert calls == [False, True] and not result.cached
+    assert result.flow == per_module.FALLBACK_FLOW
+    assert (result.folder / "yosys-failed.log").exists()
+    again = per_module.synthesize_module(modules, "top.mid", tmp_path)
+    assert again.cached and again.flow == per_module.FALLBACK_FLOW and calls == [False, True]
+
+    def timing_out(verilog, *, timeout=None, **_):
+        calls.append("timeout")
+        raise SynthesisTimeout("yosys did not finish")
+
+    monkeypatch.setattr(per_module, "synthesize", timing_out)
+    with pytest.raises(SynthesisTimeout):
+        per_module.synthesize_module(modules, "Leaf_a", tmp_path, timeout=1)
+    assert calls[-1] == "timeout" and calls.count("timeout") == 1

@@ -125,11 +125,13 @@ def _escaped(name):
 
 def blackbox_stub(module):
     """A ``(* blackbox *)`` module with ``module``'s name and ports and no contents."""
-    lines = ["(* blackbox *)", f"module {_escaped(module.name)}({module.header});"]
-    for port in module.ports:
-        # An escaped identifier ends at white space: `\\a$1 ;` (`\\a$1;` would swallow the `;`).
-        end = " ;" if port.split()[-1].startswith("\\") else ";"
-        lines.append(f"  {port}{end}")
+    # An escaped identifier ends at white space: `\\a$1 ;` (`\\a$1;` would swallow the `;`).
+    def ending(text):
+        return " " if text.split() and text.split()[-1].startswith("\\") else ""
+
+    header = module.header + ending(module.header)
+    lines = ["(* blackbox *)", f"module {_escaped(module.name)}({header});"]
+    lines += [f"  {port}{ending(port)};" for port in module.ports]
     lines.append("endmodule")
     return "\n".join(lines) + "\n"
 
