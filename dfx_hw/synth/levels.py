@@ -43,10 +43,23 @@ class LogicDepth:
         Largest number of counted cells on a path between two registers (or ports).
     path : tuple of str
         The cells of one such path, ``"TYPE name"``, from start to end.
+    by_clock : dict
+        Per clock: ``name -> (levels, path)`` of the longest path of that clock. The clock is
+        the module input port driving the clock pin of the cell that captures the path (or,
+        for a path that ends at an output port or a module boundary, of the cell that launches
+        it); ``"(internal)"`` when that clock net is not an input port, :data:`UNCLOCKED` for
+        paths with no clocked cell at either end (port or module boundary to port or module
+        boundary).
     """
 
     levels: int
     path: tuple
+    by_clock: dict = None
+
+#: The clock pins of the sequential cells (the first one found names the cell's clock).
+CLOCK_PINS = ("C", "CLK", "CLKARDCLK", "CLKBWRCLK", "WCLK")
+#: :attr:`LogicDepth.by_clock` key of paths with no clocked cell at either end.
+UNCLOCKED = "(no register)"
 
 
 def _param(cell, name):
@@ -92,8 +105,31 @@ def logic_levels(netlist, top, *, boundaries=()):
             return True
         return cell["type"] == "DSP48E2" and dsp_regs(cell)[1]
 
+    port_of_bit = {}
+    for port_name, port in module.get("ports", {}).items():
+        if port["direction"] == "input":
+            for bit in port["bits"]:
+                if isinstance(bit, int):
+                    port_of_bit.setdefault(bit, port_name)
+
+    def clock_of(name):
+        """The clock of cell ``name`` (a port name or "(internal)"), None if it has none."""
+        if name is None:
+            return None
+        cell = cells[name]
+        if cell["type"] in boundaries:
+            return None
+        for pin in CLOCK_PINS:
+            bits = cell["connections"].get(pin)
+            if bits:
+                bit = bits[0]
+                return port_of_bit.get(bit, "(internal)") if isinstance(bit, int) \
+                    else "(internal)"
+        return None
+
     chain_pos = {}
-    level = {}                            # comb cell -> (levels at its output, predecessor)
+    level = {}                            # comb cell -> (levels at its output, predecessor,
+    #                                       the path's start: a source cell or None)
 
     def input_cost(name, port):
         cell = cells[name]
@@ -135,6 +171,7 @@ def logic_levels(netlist, top, *, boundaries=()):
                 chain_pos[name] = (chain_pos.get(ci[0], 0) + 1
                                    if ci and cells[ci[0]]["type"] == "CARRY4" else 0)
             best, prev = (1 if cell["type"] == "DSP48E2" and dsp_regs(cell)[0] else 0), None
+            start = name if best else None
             for port, src in inputs(name):
                 cost = input_cost(name, port)
                 if cost is None:
@@ -142,40 +179,52 @@ def logic_levels(netlist, top, *, boundaries=()):
                 arrival = 0 if is_source(src) else level[src][0]
                 if arrival + cost > best:
                     best, prev = arrival + cost, src
-            level[name] = (best, prev)
+                    start = src if is_source(src) else level[src][2]
+            level[name] = (best, prev, start)
 
     def arrival_of(src):
         if is_source(src):
-            return 0
+            return 0, src
         evaluate(src)
-        return level[src][0]
+        return level[src][0], level[src][2]
 
     worst, worst_end = 0, None
-    endpoints = []                        # (driver cell, extra levels)
+    endpoints = []                        # (driver cell, extra levels, capturing cell)
     for name, cell in cells.items():
         kind = cell["type"]
         if _is_sequential(kind):
-            endpoints.extend((src, 0) for _, src in inputs(name))
+            endpoints.extend((src, 0, name) for _, src in inputs(name))
         elif kind.startswith(LUTRAM_PREFIXES):
-            endpoints.extend((src, 0) for port, src in inputs(name)
+            endpoints.extend((src, 0, name) for port, src in inputs(name)
                              if _is_lutram_write_pin(port))
         elif kind == "DSP48E2":
             registered_in, registered_out = dsp_regs(cell)
             if registered_in:
-                endpoints.extend((src, 0) for _, src in inputs(name))
+                endpoints.extend((src, 0, name) for _, src in inputs(name))
             elif registered_out:
-                endpoints.extend((src, 1) for _, src in inputs(name))
+                endpoints.extend((src, 1, name) for _, src in inputs(name))
     for port in module.get("ports", {}).values():
         if port["direction"] != "input":
-            endpoints.extend((driver.get(bit), 0) for bit in port["bits"]
+            endpoints.extend((driver.get(bit), 0, None) for bit in port["bits"]
                              if isinstance(bit, int))
-    for src, extra in endpoints:
-        depth = arrival_of(src) + extra
+    per_clock = {}                        # clock -> (levels, end driver)
+    for src, extra, sink in endpoints:
+        arrival, start = arrival_of(src)
+        depth = arrival + extra
         if depth > worst:
             worst, worst_end = depth, src
-    path = []
-    node = worst_end
-    while node is not None and not is_source(node):
-        path.append(f"{cells[node]['type']} {node}")
-        node = level[node][1]
-    return LogicDepth(levels=worst, path=tuple(reversed(path)))
+        clock = clock_of(sink) or clock_of(start) or UNCLOCKED
+        if depth > per_clock.get(clock, (-1, None))[0]:
+            per_clock[clock] = (depth, src)
+
+    def path_to(end):
+        path = []
+        node = end
+        while node is not None and not is_source(node):
+            path.append(f"{cells[node]['type']} {node}")
+            node = level[node][1]
+        return tuple(reversed(path))
+
+    return LogicDepth(levels=worst, path=path_to(worst_end),
+                      by_clock={clock: (depth, path_to(end))
+                                for clock, (depth, end) in sorted(per_clock.items())})

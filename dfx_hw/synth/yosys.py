@@ -11,8 +11,8 @@ from pathlib import Path
 
 from .levels import LUTRAM_PREFIXES
 
-__all__ = ["SynthesisError", "yosys_command", "synthesize", "count_resources", "RESOURCE_KEYS",
-           "design_modules", "module_instances"]
+__all__ = ["SynthesisError", "SynthesisTimeout", "yosys_command", "synthesize",
+           "count_resources", "RESOURCE_KEYS", "design_modules", "module_instances"]
 
 #: The resource columns, in table order.
 RESOURCE_KEYS = ("luts", "ffs", "srls", "lutrams", "carry4", "carry8", "muxf", "dsp48e2",
@@ -21,6 +21,10 @@ RESOURCE_KEYS = ("luts", "ffs", "srls", "lutrams", "carry4", "carry8", "muxf", "
 
 class SynthesisError(RuntimeError):
     """Yosys failed; the message names the design and ends with Yosys's last log lines."""
+
+
+class SynthesisTimeout(SynthesisError):
+    """Yosys did not finish within the time given."""
 
 
 def yosys_command():
@@ -36,13 +40,21 @@ def yosys_command():
                          "(pip install -e '.[dev]') or Debian's 'yosys'")
 
 
-def synthesize(verilog, *, top, workdir, flatten=True):
+def synthesize(verilog, *, top, workdir, flatten=True, options="", splitnets=False, niceness=0,
+               timeout=None):
     """Synthesise ``verilog`` for UltraScale+ and write the mapped netlist as JSON.
 
     The script is ``read_verilog; synth_xilinx -family xcup -flatten -noiopad -noclkbuf``
-    (no I/O or clock buffers: the units are not chip tops) then ``write_json``. With
+    (no I/O or clock buffers: the units are not chip tops) then ``write_json`` of the design's
+    own modules (``select *; write_json -selected``: not the library's black boxes). With
     ``flatten=False`` the hierarchy is kept: each distinct module is synthesised once and the
     netlist has one entry per module (no optimisation across module boundaries).
+    ``options`` are more ``synth_xilinx`` options (e.g. ``"-uram"``). ``splitnets`` runs
+    ``synth_xilinx`` in two parts with ``splitnets`` before LUT mapping (ABC9): the known
+    work-around of Yosys issue 4349 (``Assert `count_id(wire->name) == 0'`` when ABC9's result
+    is put back into the module); the mapping is otherwise the same. ``niceness`` is added to
+    Yosys's scheduling niceness (the machine may be shared); ``timeout`` (seconds) stops Yosys
+    and raises :class:`SynthesisTimeout`.
 
     Returns
     -------
@@ -57,13 +69,23 @@ def synthesize(verilog, *, top, workdir, flatten=True):
     netlist = workdir / "netlist.json"
     log = workdir / "yosys.log"
     # Relative paths only: the WebAssembly Yosys sees the files under its working directory.
-    script = (f"read_verilog {verilog.name}; "
-              f"synth_xilinx -family xcup {'-flatten ' if flatten else ''}-noiopad -noclkbuf "
-              f"-top {top}; "
-              f"write_json {netlist.name}")
+    synth = (f"synth_xilinx -family xcup {'-flatten ' if flatten else ''}-noiopad -noclkbuf"
+             f"{' ' + options if options else ''}")
+    if splitnets:
+        steps = f"{synth} -top {top} -run :map_luts; splitnets; {synth} -run map_luts:"
+    else:
+        steps = f"{synth} -top {top}"
+    script = (f"read_verilog {verilog.name}; {steps}; "
+              f"select *; write_json -selected {netlist.name}")
     with open(log, "w") as out:
-        done = subprocess.run([yosys_command(), "-p", script], cwd=workdir, stdout=out,
-                              stderr=subprocess.STDOUT, env=dict(os.environ))
+        try:
+            done = subprocess.run([yosys_command(), "-p", script], cwd=workdir, stdout=out,
+                                  stderr=subprocess.STDOUT, env=dict(os.environ),
+                                  timeout=timeout,
+                                  preexec_fn=(lambda: os.nice(niceness)) if niceness else None)
+        except subprocess.TimeoutExpired:
+            raise SynthesisTimeout(f"yosys did not finish {verilog} within {timeout} s; see "
+                                 f"{log}") from None
     if done.returncode != 0 or not netlist.exists():
         tail = "\n".join(log.read_text(errors="replace").splitlines()[-20:])
         raise SynthesisError(f"yosys failed on {verilog} (exit {done.returncode}); see {log}:\n"
