@@ -90,9 +90,9 @@ class CoreConfig:
 #: A d = 64 core smaller than the U280 build: a GPT-2 head fits one tile (MaskedMM's k <= d), and
 #: l = 8 keeps a head's 64 output columns of ``p @ V`` within the matrix unit's 8 accumulator
 #: entries (l = 4 would need 16: the core refuses that MM with FIELD_RANGE). 4 HBM ports of 128
-#: bits. Same RTL, smaller parameters; the ISA simulator with the same geometry is the check.
+#: bits; ``max_rows`` 2048 takes an fc2 input of 5 heads x 64 x 4 = 1,280 rows. Same RTL, smaller parameters; the ISA simulator with the same geometry is the check.
 DEMO = CoreConfig(d=64, l=8, hbm_channels=4, hbm_data_bits=128, ddr_data_bits=128,
-                  vrf_words=8192, max_rows=1024, ibuf_depth=1024, hbm_depth=128,
+                  vrf_words=8192, max_rows=2048, ibuf_depth=1024, hbm_depth=128,
                   read_bursts=8, max_total=4096)
 
 #: A small core for quick simulations: d = 8, l = 4, 4 HBM ports of 64 bits, a sync timeout of
