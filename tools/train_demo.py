@@ -12,13 +12,26 @@ Model
     approximation) MLP of width ``4 * n_embd``, final LayerNorm, LM head tied to ``wte``.
 
 Tokenizer
-    ``--tokenizer bpe`` (the default): a byte-level BPE (GPT-2's pre-tokenizer and byte alphabet)
+    ``--tokenizer bpe`` (the default): a byte-level BPE (GPT-2's byte alphabet and decoder)
     trained with the ``tokenizers`` library on the training files only, ``--vocab-size`` tokens in
     all (default 4,001 = ``<|endoftext|>`` + 256 bytes + 3,744 merges; deliberately not a multiple
     of 16 or of a core count, so the vocabulary splits unevenly across cores). It is written as a
     Hugging Face ``tokenizer.json`` next to the weights. Each file is encoded on its own and
     followed by ``<|endoftext|>``. ``--tokenizer byte``: token id = byte value (vocabulary 256,
     files concatenated), the earlier demo model's scheme.
+
+    The pre-tokenizer (``--pre-tokenizer``) decides where BPE tokens may not cross. ``code`` (the
+    default, :data:`CODE_SPLIT_PATTERN`): a name is cut before each underscore run
+    (``_parse_header`` -> ``_parse`` ``_header``, ``__init__`` -> ``__init`` ``__``); each such
+    segment, underscore run or punctuation run takes ONE following space with it; a newline takes
+    the indentation after it; other whitespace runs stand alone. ``"def "`` is then one piece
+    (and one token), so a prompt ending in a space ends at a natural token boundary. Cutting
+    names before ``_`` spreads "the name goes on" over many ``_word`` tokens instead of one
+    ``_`` token, so greedy decoding ends a name (``(``) rather than repeating a piece
+    (``_init_init_...``, seen with names kept whole). ``gpt2``: GPT-2's own regex, where a space
+    belongs to the FOLLOWING word, so ``"def "`` ends in a lone space token that the training
+    text almost never shows before a name (greedy decoding of such a model looped; see
+    ``--space-split``).
 
 Data
     The ``*.py`` files of the running interpreter's standard library
@@ -68,14 +81,19 @@ from safetensors.numpy import load_file, save_file  # noqa: E402
 BYTE_VOCAB_SIZE = 256       # byte-level: token id = byte value
 DEFAULT_BPE_VOCAB = 4001    # 1 special + 256 bytes + 3744 merges; 4001 = 4*1000 + 1, odd
 EOT = "<|endoftext|>"
-DEFAULT_SPACE_SPLIT = 0.1   # see BPECodec.split_spaces
+DEFAULT_SPACE_SPLIT = 0.0   # see BPECodec.split_spaces (for the gpt2 pre-tokenizer only)
+# The ``code`` pre-tokenizer: a name segment (letters/digits with the underscores before them), a
+# run of underscores or of punctuation, each with one trailing space; a newline with the
+# indentation after it; any other whitespace run.
+CODE_SPLIT_PATTERN = (r"_*[\p{L}\p{N}]+ ?|_+ ?|[^\s\p{L}\p{N}_]+ ?|\n[^\S\n]*|[^\S\n]+")
+PRE_TOKENIZERS = ("code", "gpt2")
 N_EMBD = 256
 N_HEAD = 4                  # head size 64
 N_LAYER = 4
 N_POSITIONS = 256
 LAYER_NORM_EPS = 1e-5
 HOLDOUT_EVERY = 20          # file index % 20 == 0 is held out
-DEFAULT_STEPS = 1300         # about the shipped model's three stages in batch-8 steps
+DEFAULT_STEPS = 1300         # batch-8 steps of a one-stage run from scratch
 DEFAULT_SEED = 0
 BATCH_SIZE = 8
 SEQ_LEN = N_POSITIONS
@@ -156,6 +174,12 @@ class BPECodec:
 
     def __init__(self, tokenizer, trained_on=None):
         self.tokenizer = tokenizer
+        pre = json.loads(tokenizer.to_str()).get("pre_tokenizer") or {}
+        # "code" only with today's pattern: a file trained with another Split pattern is "custom"
+        self.split_pattern = next((p["pattern"]["Regex"] for p in pre.get("pretokenizers", [])
+                                   if p.get("type") == "Split"), None)
+        self.pre_tokenizer = ("gpt2" if self.split_pattern is None else
+                              "code" if self.split_pattern == CODE_SPLIT_PATTERN else "custom")
         self.trained_on = trained_on
         self.vocab_size = tokenizer.get_vocab_size(with_added_tokens=True)
         self.eot = tokenizer.token_to_id(EOT)
@@ -168,11 +192,19 @@ class BPECodec:
             self.token_bytes[index] = 0 if token == EOT else len(token)
 
     @classmethod
-    def train(cls, parts, vocab_size):
-        from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    def train(cls, parts, vocab_size, pre_tokenizer="code"):
+        from tokenizers import Regex, Tokenizer, decoders, models, pre_tokenizers, trainers
 
         tokenizer = Tokenizer(models.BPE())
-        tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+        if pre_tokenizer == "code":
+            tokenizer.pre_tokenizer = pre_tokenizers.Sequence([
+                pre_tokenizers.Split(Regex(CODE_SPLIT_PATTERN), behavior="isolated"),
+                pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False)])
+        elif pre_tokenizer == "gpt2":
+            tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+        else:
+            raise ValueError(f"unknown pre-tokenizer {pre_tokenizer!r}; use one of "
+                             f"{', '.join(PRE_TOKENIZERS)}")
         tokenizer.decoder = decoders.ByteLevel()
         trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=[EOT],
                                       initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
@@ -250,7 +282,11 @@ class BPECodec:
     def describe(self):
         return {"kind": "bpe", "vocab_size": self.vocab_size, "library": "tokenizers "
                 + __import__("tokenizers").__version__,
-                "model": "byte-level BPE (GPT-2 pre-tokenizer and byte alphabet, no prefix space)",
+                "model": ("byte-level BPE (GPT-2 byte alphabet and decoder), pre-tokenizer "
+                          + (f"'{self.pre_tokenizer}': Split({self.split_pattern!r}, isolated), "
+                             "then ByteLevel without its regex" if self.split_pattern else
+                             "'gpt2': GPT-2's ByteLevel regex, no prefix space")),
+                "pre_tokenizer": self.pre_tokenizer,
                 "special_tokens": {EOT: self.eot}, "merges": self.vocab_size - 1 - 256,
                 "trained_on": self.trained_on, "file": "tokenizer.json",
                 "note": f"each file encoded on its own and followed by {EOT}"}
@@ -536,22 +572,46 @@ def make_codec(args, train_parts):
         return ByteCodec()
     if args.init_from is not None and (args.init_from / "tokenizer.json").is_file():
         codec = BPECodec.load(args.init_from / "tokenizer.json")
-        if codec.vocab_size == args.vocab_size:
+        if codec.vocab_size == args.vocab_size and codec.pre_tokenizer == args.pre_tokenizer:
             print(f"tokenizer: reusing {args.init_from}/tokenizer.json", flush=True)
             return codec
     start = time.time()
-    codec = BPECodec.train(train_parts, args.vocab_size)
-    print(f"tokenizer: trained a {codec.vocab_size}-token byte-level BPE in "
+    codec = BPECodec.train(train_parts, args.vocab_size, args.pre_tokenizer)
+    print(f"tokenizer: trained a {codec.vocab_size}-token byte-level BPE "
+          f"({args.pre_tokenizer} pre-tokenizer) in "
           f"{time.time() - start:.1f}s", flush=True)
     return codec
 
 
-def init_from_checkpoint(model, cfg, args):
+def transfer_embeddings(old_codec, new_codec, old_wte):
+    """Token embeddings for ``new_codec`` from ``old_wte`` (rows of ``old_codec``'s tokens).
+
+    A token spelled the same in both vocabularies (byte-level spelling) keeps its row; any other
+    token gets the mean of the rows of its spelling's tokens under the old BPE (its model alone,
+    no pre-tokenizer). Returns ``(wte, copied, averaged)``.
+    """
+    old_vocab = old_codec.tokenizer.get_vocab(with_added_tokens=True)
+    old_model = old_codec.tokenizer.model
+    wte = np.empty((new_codec.vocab_size, old_wte.shape[1]), dtype=np.float32)
+    copied = averaged = 0
+    for token, index in new_codec.tokenizer.get_vocab(with_added_tokens=True).items():
+        if token in old_vocab:
+            wte[index] = old_wte[old_vocab[token]]
+            copied += 1
+        else:
+            rows = [t.id for t in old_model.tokenize(token)]
+            wte[index] = old_wte[rows].astype(np.float32).mean(axis=0)
+            averaged += 1
+    return wte, copied, averaged
+
+
+def init_from_checkpoint(model, cfg, args, codec):
     """Start from the float16 weights in ``args.init_from``; return ``(record, note)``.
 
-    Tensors whose shape changed with the vocabulary (``wte``) keep their fresh initialisation;
-    everything else must match. The earlier run must have used another seed, or this one would
-    replay its batches.
+    With the same tokenizer every tensor is kept. With another BPE vocabulary, ``wte`` (tied to
+    the LM head) is carried over token by token (:func:`transfer_embeddings`); from a byte-level
+    model it keeps its fresh initialisation. Everything else must match. The earlier run must
+    have used another seed, or this one would replay its batches.
     """
     old_cfg, weights = load_numpy_checkpoint(args.init_from)
     if {k: v for k, v in old_cfg.items() if k != "vocab_size"} != \
@@ -563,21 +623,28 @@ def init_from_checkpoint(model, cfg, args):
     if previous is not None and previous["seed"] == args.seed:
         raise ValueError(f"{args.init_from} was trained with seed {args.seed}: continue with "
                          "another --seed so that the batches differ")
-    if old_cfg["vocab_size"] == cfg["vocab_size"]:
-        same = load_codec(args.init_from).describe()["kind"] == args.tokenizer
-        if not same:
-            raise ValueError(f"{args.init_from} uses another tokenizer kind than --tokenizer "
-                             f"{args.tokenizer}")
+    old_codec = load_codec(args.init_from)
+    same = old_codec.kind == codec.kind and (
+        codec.kind == "byte" or old_codec.tokenizer.get_vocab(with_added_tokens=True)
+        == codec.tokenizer.get_vocab(with_added_tokens=True))
+    kept = {k: v for k, v in weights.items() if k != "transformer.wte.weight"}
+    if same:
         kept = weights
+        note = f"all weights from {args.init_from}"
+    elif old_codec.kind == "bpe" and codec.kind == "bpe":
+        wte, copied, averaged = transfer_embeddings(old_codec, codec,
+                                                    weights["transformer.wte.weight"])
+        kept = {**kept, "transformer.wte.weight": wte}
+        note = (f"all weights from {args.init_from}; its BPE vocabulary differs, so wte was "
+                f"carried over token by token: {copied} tokens spelled the same keep their row, "
+                f"{averaged} others get the mean row of their spelling's old tokens")
     else:
-        kept = {k: v for k, v in weights.items() if k != "transformer.wte.weight"}
+        note = (f"weights from {args.init_from} except transformer.wte.weight (tokenizer "
+                f"{old_codec.kind} {old_cfg['vocab_size']} -> {codec.kind} {cfg['vocab_size']}; "
+                "fresh initialisation)")
     state = model.state_dict()
-    state.update({k: torch.from_numpy(v) for k, v in kept.items()})
+    state.update({k: torch.from_numpy(np.asarray(v, dtype=np.float32)) for k, v in kept.items()})
     model.load_state_dict(state)
-    skipped = sorted(set(weights) - set(kept))
-    note = (f"all weights from {args.init_from}" if not skipped else
-            f"weights from {args.init_from} except {', '.join(skipped)} (vocabulary "
-            f"{old_cfg['vocab_size']} -> {cfg['vocab_size']}; fresh initialisation)")
     print(f"init: {note}", flush=True)
     return previous, note
 
@@ -636,7 +703,7 @@ def train(args):
     eval_heldout = fixed_windows(heldout_ids, EVAL_WINDOWS)
     cfg = hf_config(codec.vocab_size)
     model = GPT2LMHead(cfg)
-    previous, init_note = (init_from_checkpoint(model, cfg, args) if args.init_from
+    previous, init_note = (init_from_checkpoint(model, cfg, args, codec) if args.init_from
                            else (None, None))
     args.out.mkdir(parents=True, exist_ok=True)
     tokenizer_file = args.out / "tokenizer.json"
@@ -783,8 +850,14 @@ def write_training_md(out, r):
     while stage is not None:
         stages.insert(0, stage)
         stage = stage.get("previous_stage")
+    def stage_tokenizer(st):
+        t = st.get("tokenizer") or {}
+        if t.get("kind") != "bpe":
+            return "bytes"
+        return f"BPE {t['vocab_size']:,}, {t.get('pre_tokenizer', 'gpt2')} pre-tokenizer"
     stage_rows = "\n".join(
-        f"| {i + 1} | `{st['command']}` | {st.get('init_from') or 'random init'} | "
+        f"| {i + 1} | `{st['command']}` | {stage_tokenizer(st)} | "
+        f"{st.get('init_from') or 'random init'} | "
         f"{st['steps']} | {st['tokens_seen']:,} | {st['train_wall_seconds'] / 60:.1f} | "
         f"{st['loss']['heldout']['nats_per_byte']:.4f}"
         f"{' (64-window subset; stopped early)' if st.get('stopped_early') else ''} |"
@@ -794,8 +867,8 @@ def write_training_md(out, r):
     total_minutes = sum(st["train_wall_seconds"] for st in stages) / 60
     if tok["kind"] == "bpe":
         vocabulary = (f"vocabulary {tok['vocab_size']:,}: a byte-level BPE with "
-                      f"{tok['merges']:,} merges, the 256 bytes and `<|endoftext|>`, in "
-                      "`tokenizer.json`")
+                      f"{tok['merges']:,} merges, the 256 bytes and `<|endoftext|>`, "
+                      f"{tok.get('pre_tokenizer', 'gpt2')} pre-tokenizer, in `tokenizer.json`")
     else:
         vocabulary = "vocabulary = the 256 byte values"
     def per_token(entry):
@@ -846,13 +919,14 @@ counts no bytes, its loss is counted), so it compares across tokenizers.
 
 ## Stages
 
-| stage | command | start | steps | tokens seen | training minutes | held-out nats/byte |
-| --- | --- | --- | --- | --- | --- | --- |
+| stage | command | tokenizer | start | steps | tokens seen | training minutes | held-out nats/byte |
+| --- | --- | --- | --- | --- | --- | --- | --- |
 {stage_rows}
 
 In total: {total_steps} steps, {total_tokens:,} tokens seen, {total_minutes:.1f} min of training.
 A stage that starts from earlier weights uses a fresh optimiser, warm-up and schedule and another
-seed (so its batches differ).{space_note}
+seed (so its batches differ). A stage whose tokenizer differs from its start's keeps every
+weight but carries `wte` over token by token (see `init_note` in `training.json`).{space_note}
 
 ## Data
 
@@ -901,6 +975,9 @@ def parse_args(argv=None):
                         help="continue from the checkpoint in DIR (fresh optimiser and schedule)")
     parser.add_argument("--tokenizer", choices=["bpe", "byte"], default="bpe",
                         help="byte-level BPE trained on the training files (default) or bytes")
+    parser.add_argument("--pre-tokenizer", choices=PRE_TOKENIZERS, default="code",
+                        help="BPE pre-tokenizer: 'code' (a space joins the preceding word; "
+                             "default) or 'gpt2' (a space joins the following word)")
     parser.add_argument("--vocab-size", type=int, default=DEFAULT_BPE_VOCAB,
                         help=f"BPE vocabulary incl. {EOT} (default {DEFAULT_BPE_VOCAB})")
     parser.add_argument("--threads", type=int, default=2, help="torch threads (default 2)")
