@@ -1,3 +1,4 @@
+# amaranth: UnusedElaboratable=no
 """The core port contract the U280 top level is written against (dfx_hw.spec.core_ports):
 the black-box core fits it, a core that does not fit is refused with a message naming the
 member, the IP instance helper refuses wrong port names / widths / open inputs, and the Aurora

@@ -10,7 +10,7 @@ from dfx_hw.model.bittrue.vector_ops import VECTOR_PRIMITIVES
 from dfx_hw.vpu.layouts import (OP_CONTROL, PRIMITIVE_CONTROL, ASource, BSource, Opcode, Sink,
                                 VPUConfig)
 from dfx_hw.vpu.programs import Allocation, MicroOp, VPUState, encode, execute, recipe_program
-from dfx_hw.vpu.unary_rom import make_unary_unit
+from dfx_hw.vpu.unary_rom import UnaryUnit, make_unary_unit
 from sim.harness import run_cocotb
 
 
@@ -108,7 +108,7 @@ def test_table_functions_every_input_bit_exact_icarus():
     run_cocotb(make_unary_unit, {}, test_module="sim.benches.vpu_unary",
                bench={"functions": [["EXP", 1], ["RECIP", 1], ["RSQRT", 1], ["POW2INV", 16],
                                     ["NONE", 64]],
-                      "latency": make_unary_unit().latency})
+                      "latency": UnaryUnit.latency_for()})
 
 
 def test_docs_control_table_is_current():

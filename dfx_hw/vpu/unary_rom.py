@@ -102,7 +102,15 @@ class UnaryUnit(LeafComponent):
 
     @property
     def latency(self):
-        return 5 + 2 * (self._add_latency + self._mul_latency)
+        return self.latency_for(add_latency=self._add_latency, mul_latency=self._mul_latency)
+
+    @staticmethod
+    def latency_for(*, add_latency=None, mul_latency=None):
+        """The :attr:`latency` of a unit with these FP16 latencies (``None``: the defaults),
+        without building one."""
+        la = FP16Adder.DEFAULT_LATENCY if add_latency is None else add_latency
+        lm = FP16Multiplier.DEFAULT_LATENCY if mul_latency is None else mul_latency
+        return 5 + 2 * (la + lm)
 
     def elaborate(self, platform):
         m = Module()
