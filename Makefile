@@ -42,8 +42,13 @@ system-deps:
 $(STAMP): pyproject.toml | system-deps
 	@echo "dfx: installing the Python dependencies into $(VENV)"
 	@test -x $(VPY) || $(PYTHON) -m venv $(VENV)
-	@$(VPY) -m pip install --quiet --upgrade pip
-	@$(VPY) -m pip install --quiet -e '.[dev]'
+	@# pip's own notes (e.g. about index locations of this machine's pip configuration) go to
+	@# the log; on a failure its tail is shown.
+	@{ $(VPY) -m pip install --quiet --upgrade pip && \
+	   $(VPY) -m pip install --quiet -e '.[dev]'; } > $(VENV)/pip-install.log 2>&1 || { \
+		tail -n 30 $(VENV)/pip-install.log >&2; \
+		echo "dfx: error: pip could not install the dependencies (log: $(VENV)/pip-install.log)" >&2; \
+		exit 1; }
 	@touch $(STAMP)
 
 test: deps
