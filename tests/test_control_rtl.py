@@ -34,8 +34,10 @@ def test_control_no_missed_hazard_no_false_stall_random_and_compiled_programs(ve
     program for the demo model (core 0 of 2, 4 prompt + 40 new tokens), units with random
     latencies and back-pressure: program order, payloads, no missed hazard, zero false-stall
     clocks and the performance counters, against dfx_hw.control.rules (Verilator). Two shorter
-    random programs stress full queues (slow units) and back-to-back issue (1-clock units);
-    a program without dependencies issues one instruction per clock."""
+    random programs stress full queues (slow units) and back-to-back issue (1-clock units), a
+    third a full weight-prefetch queue; every CONV1D/MASKEDMM/MM is prefetched once, in order,
+    never while a writer of its memory is in flight; a program without dependencies issues one
+    instruction per clock."""
     jobs = [
         {"kind": "random", "seed": 1, "body": 60, "layers": 3, "tokens": 60},
         {"kind": "compiled", "seed": 2, "cores": 2, "n_prompt": 4, "n_new": 40},
@@ -43,6 +45,10 @@ def test_control_no_missed_hazard_no_false_stall_random_and_compiled_programs(ve
          "latencies": [60, 40, 60, 40]},
         {"kind": "random", "seed": 4, "body": 40, "layers": 2, "tokens": 8, "ready_p": 1.0,
          "latencies": [1, 1, 1, 1]},
+        # a weight stream that rarely takes a prefetch: the prefetch queue fills and holds the
+        # weight instructions (full-queue stalls, counted in STALL_FULL), nothing else
+        {"kind": "random", "seed": 6, "body": 40, "layers": 2, "tokens": 6, "ready_p": 1.0,
+         "latencies": [4, 2, 4, 4], "prefetch_p": 0.05},
         # independent instructions over the four units: one issue per clock, only the pipeline
         # fill and END's drain (measured: 5 + 3 clocks) are not issues
         {"kind": "independent", "count": 240, "seed": 5, "ready_p": 1.0,

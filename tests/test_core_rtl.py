@@ -53,3 +53,37 @@ def test_core_rtl_prompt_that_fills_the_context_matches_isa_simulator():
     tokens, logits, _ = _rtl(model, prompt, 1)
     assert tokens == expected.tokens
     assert (to_bits(logits) == to_bits(expected.logits)).all()
+
+
+def test_core_trace_port_reports_the_isa_simulators_instruction_stream():
+    """The trace port (DFXCore.trace) issues exactly the ISA simulator's executed instructions,
+    pc for pc and in order, and each unit writes back as many instructions as the simulator
+    executed for it, every write-back after its issue."""
+    from collections import defaultdict
+    from dfx_hw.control.rules import unit_of
+    from dfx_hw.core.core import TRACE_UNITS
+    from dfx_hw.isasim.run import Session
+
+    model = _model(3, 1)
+    prompt, n_new = [5, 17], 2
+    executed = defaultdict(list)
+    session = Session(model, prompt, n_new)
+    for core in session.ring.cores:
+        core.trace = lambda core_id, pc, instr: executed[core_id].append((pc, unit_of(instr)))
+    for _ in session.tokens():
+        pass
+    sim = CoreSim(SMALL, cores=1, hbm_bytes=HBM_BYTES, ddr_bytes=DDR_BYTES)
+    sim.trace(0)
+    run = Generation(rtl_ring(sim, hbm_bytes=HBM_BYTES, ddr_bytes=DDR_BYTES), model, prompt,
+                     n_new, watchdog=10_000_000)
+    assert [token for token, _ in run.tokens(max_clocks=5_000_000)] == session.result.tokens
+    events = sim.take_trace(0)
+    issued = events[events["issue"]]
+    assert [int(pc) for pc in issued["pc"]] == [pc for pc, _ in executed[0]]
+    for u, unit in enumerate(TRACE_UNITS):
+        issue_clocks = [int(clock) for clock, (_, cls) in zip(issued["clock"], executed[0])
+                        if cls is not None and cls.name.lower() == unit]
+        done_clocks = [int(e["clock"]) for e in events if e["done"] >> u & 1]
+        assert len(done_clocks) == len(issue_clocks), unit
+        assert all(d > i for i, d in zip(issue_clocks, done_clocks)), unit
+    assert len(sim.take_trace(0)) == 0        # taken once

@@ -42,12 +42,14 @@ class CompiledModel:
     def n_cores(self):
         return len(self.cores)
 
-    def programs(self, *, n_prompt, n_new, capture_logits=None):
+    def programs(self, *, n_prompt, n_new, capture_logits=None, prefilled=False):
         """One instruction list per core for a prompt of ``n_prompt`` tokens continued by
-        ``n_new`` tokens (see :func:`~dfx_hw.compiler.program.build_program`)."""
+        ``n_new`` tokens (see :func:`~dfx_hw.compiler.program.build_program`, also for
+        ``prefilled``)."""
         capture = self.capture_logits if capture_logits is None else capture_logits
         return [build_program(core.memmap, n_prompt=n_prompt, n_new=n_new, cores=self.n_cores,
-                              capture_logits=capture) for core in self.cores]
+                              capture_logits=capture, prefilled=prefilled)
+                for core in self.cores]
 
 
 def compile_model(config, weights, *, cores, geometry=U280, capture_logits=False):

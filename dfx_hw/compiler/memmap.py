@@ -170,8 +170,9 @@ def build_memory_map(config, geometry, slices, *, cores, capture_logits=False):
     vrf = _Allocator(align=max(geometry.vpu_lanes, l))  # buffers start on a VPU/MFU lane row
     for name in recipe_registers(RECIPES["ln"])[0]:
         vrf.add(f"ln.{name}", e)
-    for name in recipe_registers(RECIPES["sm"])[0]:
-        vrf.add(f"sm.{name}", ctx_pad)
+    for prefix in ("sm", "sm2"):
+        for name in recipe_registers(RECIPES[prefix])[0]:
+            vrf.add(f"{prefix}.{name}", ctx_pad)
     for name, size in [("x", e), ("h", e), ("t0", e),
                        ("qkv", 3 * nh * hd), ("scores", ctx_pad), ("att", nh * hd),
                        ("att_full", e), ("proj", nproj), ("proj_full", e), ("fc1", nfc1),
@@ -209,8 +210,10 @@ def recipe_registers(steps):
     return ([n for n, k in kinds.items() if k == "v"], [n for n, k in kinds.items() if k == "s"])
 
 
-#: Recipes the programs use, by prefix: (steps, vector input names bound by the caller).
-RECIPES = {"ln": LAYERNORM_STEPS, "sm": SOFTMAX_STEPS}
+#: Recipes the programs use, by prefix: each prefix has its own vector buffers and scalar
+#: registers. ``sm`` and ``sm2`` are two buffer sets of the same softmax, used by the attention
+#: heads in turn (:func:`dfx_hw.compiler.program._attention`).
+RECIPES = {"ln": LAYERNORM_STEPS, "sm": SOFTMAX_STEPS, "sm2": SOFTMAX_STEPS}
 
 
 def _recipe_scalars():

@@ -1,8 +1,10 @@
 """Instruction programs: summarization of an ``n``-token prompt, then the generation loop.
 
 Each core runs its own program (its heads and column ranges differ); the cores meet at the ring
-syncs, five per token and layer-loop iteration: after the attention heads, after ``proj``, after
-``fc1 + GELU``, after ``fc2`` (tags 0-3), and after the LM head's local argmax (tag 4).
+syncs: four per layer-loop iteration -- after the attention heads, after ``proj``, after
+``fc1 + GELU``, after ``fc2`` (tags 0-3) -- and one per token after the LM head's local argmax
+(tag 4). On one core the four layer syncs would only copy a vector, so they are left out and the
+next instruction reads the core's own result.
 
 Structure (``TOKEN`` is the position of the token being processed)::
 
@@ -114,12 +116,66 @@ def _layernorm(emit, src, dst, gamma_addr, beta_addr, flags):
     _recipe(emit, "ln", LAYERNORM_STEPS, {"x": emit.v(src), "out": emit.v(dst)}, e)
 
 
-def _sync(emit, tag, src, dst, length, total):
+def _sync(emit, tag, src, dst, length, total, cores):
+    """All-gather this core's ``src`` into ``dst``; return the buffer that holds the gathered
+    vector: ``dst``, or ``src`` itself on one core (no SYNC: the gather would be a copy)."""
+    if cores == 1:
+        return src
     emit("SYNC", vdst=emit.v(dst), vsrc=emit.v(src), len=length, total=total,
          tag=SYNC_TAGS[tag])
+    return dst
 
 
-def _layers(emit):
+#: The softmax buffer sets the attention heads use in turn (:data:`~.memmap.RECIPES`).
+SOFTMAX_SETS = ("sm", "sm2")
+
+
+def _attention(emit, scale):
+    """This token's keys and values into the caches, then every local head's
+    ``MaskedMM -> softmax -> MM``, software-pipelined over two buffer sets: head ``j`` uses
+    :data:`SOFTMAX_SETS` ``[j % 2]`` and its MaskedMM is emitted right after head ``j - 2``'s
+    MM: ``MK0 MK1 softmax0 MM0 MK2 softmax1 MM1 MK3 ...``. With in-order
+    issue the matrix unit then computes one head's scores or output while the vector unit runs
+    another head's softmax, and a MaskedMM's weight prefetch (its key column is long stored)
+    overlaps the MM ahead of it. Every head computes exactly what it did unpipelined."""
+    mm, cfg, g = emit.mm, emit.mm.config, emit.mm.geometry
+    hd, nh = cfg.head_dim, mm.local_heads
+    lay = mm.hbm_layer
+
+    def part(which, j):
+        return emit.v("qkv") + (which * nh + j) * hd
+
+    # Keys first (a column of K^T each: the MaskedMMs read them next), then the values
+    # (transposed on write).
+    for j in range(nh):
+        emit("STH", "layer", "token", hbm=emit.tile(lay[f"k{j}"].addr), vsrc=part(1, j),
+             len=hd, stride=g.d)
+    for j in range(nh):
+        emit("STHT", "layer", "token", hbm=emit.tile(lay[f"v{j}"].addr), vsrc=part(2, j),
+             len=hd)
+
+    def scores(j):
+        prefix = SOFTMAX_SETS[j % 2]
+        emit("MASKEDMM", "layer", "token", vdst=emit.v(f"{prefix}.s"), vsrc=part(0, j),
+             hbm=emit.tile(lay[f"k{j}"].addr), sdst=RECIPE_SREG[f"{prefix}.m"], k=hd, n=1,
+             imm16=scale)
+
+    def output(j):
+        prefix = SOFTMAX_SETS[j % 2]
+        # The row maximum comes from MaskedMM (SFU_M), so the recipe's VMAX step is skipped.
+        _recipe(emit, prefix, SOFTMAX_STEPS, {}, 1, flags=("token",), skip=("m",))
+        emit("MM", "layer", "token", vdst=emit.v("att") + j * hd, vsrc=emit.v(f"{prefix}.p"),
+             hbm=emit.tile(lay[f"v{j}"].addr), k=1, n=hd)
+
+    for j in range(min(2, nh)):
+        scores(j)
+    for j in range(nh):
+        output(j)
+        if j + 2 < nh:
+            scores(j + 2)
+
+
+def _layers(emit, cores):
     mm, cfg, g = emit.mm, emit.mm.config, emit.mm.geometry
     e, hd, nh = cfg.n_embd, cfg.head_dim, mm.local_heads
     s = mm.slices
@@ -134,32 +190,20 @@ def _layers(emit):
     _layernorm(emit, "x", "h", pbase + par["ln1_g"].addr, pbase + par["ln1_b"].addr, ("layer",))
     emit("CONV1D", "layer", vdst=emit.v("qkv"), vsrc=emit.v("h"), hbm=emit.tile(lay["qkv"].addr),
          ddr=pbase + par["attn_b"].addr, k=e, n=3 * nh * hd)
-    for j in range(nh):
-        q, k, v = (emit.v("qkv") + (part * nh + j) * hd for part in range(3))
-        # V first, transposed on write; then the key as a column of K^T.
-        emit("STHT", "layer", "token", hbm=emit.tile(lay[f"v{j}"].addr), vsrc=v, len=hd)
-        emit("STH", "layer", "token", hbm=emit.tile(lay[f"k{j}"].addr), vsrc=k, len=hd,
-             stride=g.d)
-        emit("MASKEDMM", "layer", "token", vdst=emit.v("sm.s"), vsrc=q,
-             hbm=emit.tile(lay[f"k{j}"].addr), sdst=RECIPE_SREG["sm.m"], k=hd, n=1,
-             imm16=scale)
-        # The row maximum comes from MaskedMM (SFU_M), so the recipe's VMAX step is skipped.
-        _recipe(emit, "sm", SOFTMAX_STEPS, {}, 1, flags=("token",), skip=("m",))
-        emit("MM", "layer", "token", vdst=emit.v("att") + j * hd, vsrc=emit.v("sm.p"),
-             hbm=emit.tile(lay[f"v{j}"].addr), k=1, n=hd)
-    _sync(emit, "attention", "att", "att_full", nh * hd, e)
-    emit("CONV1D", "layer", vdst=emit.v("proj"), vsrc=emit.v("att_full"),
+    _attention(emit, scale)
+    att = _sync(emit, "attention", "att", "att_full", nh * hd, e, cores)
+    emit("CONV1D", "layer", vdst=emit.v("proj"), vsrc=emit.v(att),
          hbm=emit.tile(lay["proj"].addr), ddr=pbase + par["proj_b"].addr, k=e, n=nproj)
-    _sync(emit, "proj", "proj", "proj_full", nproj, e)
-    emit("VADD", vdst=emit.v("x"), vsrc=emit.v("x"), vsrc2=emit.v("proj_full"), len=e)
+    proj = _sync(emit, "proj", "proj", "proj_full", nproj, e, cores)
+    emit("VADD", vdst=emit.v("x"), vsrc=emit.v("x"), vsrc2=emit.v(proj), len=e)
     _layernorm(emit, "x", "h", pbase + par["ln2_g"].addr, pbase + par["ln2_b"].addr, ("layer",))
     emit("CONV1D", "layer", "gelu", vdst=emit.v("fc1"), vsrc=emit.v("h"),
          hbm=emit.tile(lay["fc1"].addr), ddr=pbase + par["fc1_b"].addr, k=e, n=nfc1)
-    _sync(emit, "fc1", "fc1", "fc1_full", nfc1, 4 * e)
-    emit("CONV1D", "layer", vdst=emit.v("fc2"), vsrc=emit.v("fc1_full"),
+    fc1 = _sync(emit, "fc1", "fc1", "fc1_full", nfc1, 4 * e, cores)
+    emit("CONV1D", "layer", vdst=emit.v("fc2"), vsrc=emit.v(fc1),
          hbm=emit.tile(lay["fc2"].addr), ddr=pbase + par["fc2_b"].addr, k=4 * e, n=nfc2)
-    _sync(emit, "fc2", "fc2", "fc2_full", nfc2, e)
-    emit("VADD", vdst=emit.v("x"), vsrc=emit.v("x"), vsrc2=emit.v("fc2_full"), len=e)
+    fc2 = _sync(emit, "fc2", "fc2", "fc2_full", nfc2, e, cores)
+    emit("VADD", vdst=emit.v("x"), vsrc=emit.v("x"), vsrc2=emit.v(fc2), len=e)
     emit("LOOP", reg=Register.LAYER, limit=cfg.n_layer, target=top)
 
 
@@ -179,9 +223,20 @@ def _head(emit, capture_logits, cores):
     emit("STTOK", "token", ddr=mm.ddr["tokens"].addr + 1, ssrc=SREG["global"] + 1)
 
 
-def build_program(mm: CoreMemoryMap, *, n_prompt, n_new, cores, capture_logits=False):
+def build_program(mm: CoreMemoryMap, *, n_prompt, n_new, cores, capture_logits=False,
+                  prefilled=False, sections=None):
     """The instruction list of the core of ``mm`` for a prompt of ``n_prompt`` tokens continued
     by ``n_new`` tokens.
+
+    Parameters
+    ----------
+    prefilled : bool
+        The key and value caches already hold the first ``n_prompt - 1`` positions (a host that
+        kept them, or a benchmark that measures one token at a given context): the program
+        starts at ``TOKEN = n_prompt - 1`` with no summarization.
+    sections : dict, optional
+        Filled with the pc where each part of the generation loop starts: ``"embed"``,
+        ``"layers"``, ``"head"`` and ``"loop"`` (the token LOOP).
 
     Raises
     ------
@@ -203,16 +258,22 @@ def build_program(mm: CoreMemoryMap, *, n_prompt, n_new, cores, capture_logits=F
     constants = layernorm_constants(cfg.n_embd, cfg.layer_norm_epsilon)
     for name, value in constants.items():
         emit("SETS", sdst=RECIPE_SREG[f"ln.{name}"], imm16=int(to_bits(np.float16(value))))
-    emit("SETR", reg=Register.TOKEN, imm32=0)
-    if n_prompt >= 2:
+    emit("SETR", reg=Register.TOKEN, imm32=n_prompt - 1 if prefilled else 0)
+    if n_prompt >= 2 and not prefilled:
         top = emit.pc
         _embed(emit)
-        _layers(emit)
+        _layers(emit, cores)
         emit("LOOP", reg=Register.TOKEN, limit=n_prompt - 1, target=top)
     top = emit.pc
+    marks = {"embed": emit.pc}
     _embed(emit)
-    _layers(emit)
+    marks["layers"] = emit.pc
+    _layers(emit, cores)
+    marks["head"] = emit.pc
     _head(emit, capture_logits, cores)
+    marks["loop"] = emit.pc
     emit("LOOP", reg=Register.TOKEN, limit=n_prompt - 1 + n_new, target=top)
     emit("END")
+    if sections is not None:
+        sections.update(marks)
     return emit.code

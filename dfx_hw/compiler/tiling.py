@@ -30,13 +30,11 @@ import functools
 
 import numpy as np
 
-from ..spec.walk import tile_order
+from ..spec.walk import WEIGHT_BAND, tile_order
 
 __all__ = ["WEIGHT_BAND", "WEIGHT_SERPENTINE", "tile_counts", "walk", "pack", "unpack", "row_offsets",
            "tiled_size"]
 
-#: Column tiles per band for weight matrices (= MPU accumulator entries used; >= its gap).
-WEIGHT_BAND = 8
 #: Whether odd row tiles walk a band right to left (the HBM images and the caches use this).
 WEIGHT_SERPENTINE = False
 

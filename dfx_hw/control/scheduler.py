@@ -30,25 +30,37 @@ LAYER or a stride; the stages from Y to I move on (the issue stage gets a bubble
 Issue queues: one :class:`~amaranth.lib.fifo.SyncFIFOBuffered` of ``inflight``
 :data:`~dfx_hw.spec.issue.ISSUE_LAYOUT` entries per unit (registered outputs). After an error
 the queues stop handing out instructions; the units finish what they have started.
+
+Weight prefetch: a matrix instruction that streams weights (CONV1D, MASKEDMM, MM) is also
+offered on ``prefetch`` (for the DMA's weight stream) as soon as it reaches the issue stage and
+no instruction in flight writes the memory region it reads -- usually long before its
+register-file inputs are ready, so the weights' memory latency overlaps the wait. Every such
+instruction is offered exactly once, in program order, and never issues before it has been
+offered; the queue (``inflight + 2`` entries, registered output) stops with the others after an
+error.
 """
 
 from amaranth import *
-from amaranth.lib import data, enum, wiring
+from amaranth.lib import data, enum, stream, wiring
 from amaranth.lib.fifo import SyncFIFOBuffered
 from amaranth.lib.wiring import In, Out
 
-from ..isa.layouts import LAYOUTS, WORD_BITS, Opcode, Register
+from ..isa.layouts import LAYOUTS, OPCODE_BITS, WORD_BITS, InstrClass, Opcode, Register
 from ..spec.errors import ErrorCode, ErrorSignature
 from ..spec.issue import ISSUE_LAYOUT, TOKEN_BITS, IssueSignature
 from .decode import OPCODES, Ctrl, Decoder, Predecoder, decoded_layout, predecoded_layout
 from .params import PC_BITS, ControlConfig
 from .rules import KEY_BITS, UNITS
-from .scoreboard import STOP_BITS, Scoreboard, access_layout, conflict
+from .scoreboard import STOP_BITS, Scoreboard, access_layout, conflict, reads_written_key
 
-__all__ = ["State", "Scheduler", "PERF_LAYOUT", "TRACE_LAYOUT", "UNIT_PORTS"]
+__all__ = ["State", "Scheduler", "PERF_LAYOUT", "TRACE_LAYOUT", "UNIT_PORTS",
+           "WEIGHT_OPCODES"]
 
 #: Port-name prefix of each unit (``UNITS`` order).
 UNIT_PORTS = tuple(u.name.lower() for u in UNITS)
+
+#: The matrix instructions that stream weights from memory (offered on ``prefetch``).
+WEIGHT_OPCODES = (Opcode.CONV1D, Opcode.MASKEDMM, Opcode.MM)
 
 #: What the counters see each clock.
 PERF_LAYOUT = data.StructLayout({
@@ -110,6 +122,9 @@ class Scheduler(wiring.Component):
     <unit> : In(IssueSignature)
         Per unit (``matrix``, ``vector``, ``dma``, ``router``): instructions out, write-back in.
     <unit>_error : In(ErrorSignature)
+    prefetch : Out(stream.Signature(ISSUE_LAYOUT))
+        The weight-streaming matrix instructions, each once, in order, ahead of their issue
+        (module docstring).
     state : Out(State)
     err_code, err_info, err_pc, err_word : Out
         The first error (the word is read back from the buffer two clocks after the error).
@@ -131,6 +146,7 @@ class Scheduler(wiring.Component):
             "state": Out(State), "err_code": Out(ErrorCode), "err_info": Out(32),
             "err_pc": Out(PC_BITS), "err_word": Out(WORD_BITS), "drained": Out(1),
             "pc": Out(PC_BITS), "trace": Out(TRACE_LAYOUT), "perf": Out(PERF_LAYOUT),
+            "prefetch": Out(stream.Signature(ISSUE_LAYOUT)),
         }
         for name in UNIT_PORTS:
             members[name] = In(IssueSignature)
@@ -153,6 +169,8 @@ class Scheduler(wiring.Component):
             fifo = SyncFIFOBuffered(width=ISSUE_LAYOUT.size, depth=cfg.inflight)
             m.submodules[f"queue_{name}"] = fifo
             fifos.append(fifo)
+        m.submodules.queue_prefetch = pf_queue = SyncFIFOBuffered(width=ISSUE_LAYOUT.size,
+                                                                  depth=cfg.inflight + 2)
 
         running = Signal()
         halted = Signal()           # an error stopped the queues
@@ -353,6 +371,8 @@ class Scheduler(wiring.Component):
         i_ctx = Signal(ISSUE_LAYOUT)
         i = Signal(access)
         i_hits = Signal(n_units * cfg.inflight)
+        i_key_hits = Signal(n_units * cfg.inflight)   # in-flight writers of what I's prefetch reads
+        i_weights = Signal()                          # I streams weights (WEIGHT_OPCODES)
         i_fire = Signal()
 
         h_err, h_info = Signal(ErrorCode), Signal(32)
@@ -369,12 +389,21 @@ class Scheduler(wiring.Component):
         tails = [sb.tail[u * slot_bits:(u + 1) * slot_bits] for u in range(n_units)]
         hits = Cat(sb.hits[u * cfg.inflight + s] | (ahead & (i_unit == u) & (tails[u] == s))
                    for u in range(n_units) for s in range(cfg.inflight))
+        key_ahead = Signal()
+        m.d.comb += key_ahead.eq(i_fire & i_issue & reads_written_key(z, i))
+        key_hits = Cat(sb.key_hits[u * cfg.inflight + s]
+                       | (key_ahead & (i_unit == u) & (tails[u] == s))
+                       for u in range(n_units) for s in range(cfg.inflight))
+        z_opcode = z_ctx.word[:OPCODE_BITS]
+        z_weights = (z_unit == UNITS.index(InstrClass.MATRIX)) & Cat(
+            z_opcode == op for op in WEIGHT_OPCODES).any()
 
         with m.If(adv_front):
             m.d.sync += [i_valid.eq(z_valid), i_pc.eq(z_pc), i_unit.eq(z_unit),
                          i_issue.eq(z_issue), i_ctrl.eq(z_ctrl), i_e.eq(h_err), i_i.eq(h_info),
                          i_enone.eq(h_err == ErrorCode.NONE),
-                         i_ctx.eq(z_ctx), i.eq(z), i_hits.eq(hits)]
+                         i_ctx.eq(z_ctx), i.eq(z), i_hits.eq(hits), i_key_hits.eq(key_hits),
+                         i_weights.eq(z_weights)]
 
         # ---- I: issue ------------------------------------------------------------------------
         dep = Signal()
@@ -383,7 +412,14 @@ class Scheduler(wiring.Component):
         m.d.comb += [dep.eq((i_hits & sb.valid).any()), full.eq(sb.full.bit_select(i_unit, 1)),
                      empty.eq(~sb.busy.any())]
         ok = running & i_valid & i_enone
-        m.d.comb += i_fire.eq(ok & Mux(i_issue, ~dep & ~full,
+        # weight prefetch: offered once per instruction at I, when no writer of its memory
+        # region is in flight; it may not issue before (pf_ok)
+        pf_sent, pf_go = Signal(), Signal()
+        key_dep = (i_key_hits & sb.valid).any()
+        m.d.comb += [pf_go.eq(ok & i_weights & ~pf_sent & ~key_dep & pf_queue.w_rdy),
+                     pf_queue.w_en.eq(pf_go), pf_queue.w_data.eq(i_ctx)]
+        pf_ok = ~i_weights | pf_sent | pf_queue.w_rdy
+        m.d.comb += i_fire.eq(ok & Mux(i_issue, ~dep & ~full & pf_ok,
                                        Mux(i_ctrl == Ctrl.END, empty, 1)))
         m.d.comb += [adv_front.eq(~i_valid | i_fire), adv_back.eq(adv_front & ~y_hold)]
         m.d.comb += [sb.alloc.valid.eq(i_fire & i_issue), sb.alloc.unit.eq(i_unit),
@@ -395,6 +431,16 @@ class Scheduler(wiring.Component):
                 port.issue.valid.eq(fifo.r_rdy & ~halted), port.issue.payload.eq(fifo.r_data),
                 fifo.r_en.eq(port.issue.ready & ~halted), sb.done[u].eq(port.done),
             ]
+
+        m.d.comb += [
+            self.prefetch.valid.eq(pf_queue.r_rdy & ~halted),
+            self.prefetch.payload.eq(pf_queue.r_data),
+            pf_queue.r_en.eq(self.prefetch.ready & ~halted),
+        ]
+        with m.If(adv_front):
+            m.d.sync += pf_sent.eq(0)         # the next instruction enters I
+        with m.Elif(pf_go):
+            m.d.sync += pf_sent.eq(1)
 
         # ---- early LOOP jump at P -------------------------------------------------------------
         # A LOOP jumps on the clock it arrives at P when the control registers cannot change
@@ -504,7 +550,7 @@ class Scheduler(wiring.Component):
             self.perf.running.eq(running),
             self.perf.issued.eq(i_fire),
             self.perf.stall_dep.eq(ok & i_issue & dep),
-            self.perf.stall_full.eq(ok & i_issue & ~dep & full),
+            self.perf.stall_full.eq(ok & i_issue & ~dep & (full | ~pf_ok)),
             self.perf.stall_end.eq(ok & ~i_issue & (i_ctrl == Ctrl.END) & ~empty),
             self.perf.bubble.eq(running & ~i_valid),
             self.perf.busy.eq(Mux(running, sb.busy, 0)),

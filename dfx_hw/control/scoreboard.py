@@ -16,7 +16,7 @@ from ..isa.layouts import VRF_ADDR_BITS
 from .params import PC_BITS, ControlConfig
 from .rules import KEY_BITS, UNITS
 
-__all__ = ["STOP_BITS", "access_layout", "conflict", "Scoreboard"]
+__all__ = ["STOP_BITS", "access_layout", "conflict", "reads_written_key", "Scoreboard"]
 
 #: Bits of a range end: base (17) + length + TOKEN (19).
 STOP_BITS = VRF_ADDR_BITS + 3
@@ -54,6 +54,12 @@ def conflict(new, old):
     return raw | waw | war
 
 
+def reads_written_key(new, old):
+    """Whether ``new`` reads the memory region the earlier in-flight ``old`` writes (the only
+    hazard a weight prefetch, which reads memory and writes nothing, must wait for)."""
+    return _same(new.rkey, old.wkey)
+
+
 class Scoreboard(wiring.Component):
     """``inflight`` entries per unit (:data:`~dfx_hw.control.rules.UNITS` order), each a ring
     of slots allocated in issue order and freed oldest first.
@@ -72,6 +78,9 @@ class Scoreboard(wiring.Component):
         An instruction to check (combinational path to ``hits``).
     hits : Out(4 * inflight)
         Entries in flight now that ``probe`` conflicts with.
+    key_hits : Out(4 * inflight)
+        Entries in flight now that write the memory region ``probe`` reads
+        (:func:`reads_written_key`).
     valid : Out(4 * inflight)
         Entries in flight.
     tail : Out(4 * log2(inflight))
@@ -98,7 +107,7 @@ class Scoreboard(wiring.Component):
                                            "access": self._access, "pc": PC_BITS})),
             "done": In(len(UNITS)),
             "probe": In(self._access),
-            "hits": Out(n), "valid": Out(n),
+            "hits": Out(n), "key_hits": Out(n), "valid": Out(n),
             "tail": Out(len(UNITS) * slot),
             "busy": Out(len(UNITS)), "full": Out(len(UNITS)),
             "counts": Out(len(UNITS) * config.inflight.bit_length()),
@@ -141,7 +150,10 @@ class Scoreboard(wiring.Component):
                                  self.valid[e].eq(1)]
                 with m.Elif(free & (head == s)):
                     m.d.sync += self.valid[e].eq(0)
-                m.d.comb += self.hits[e].eq(self.valid[e] & conflict(self.probe, entry))
+                m.d.comb += [
+                    self.hits[e].eq(self.valid[e] & conflict(self.probe, entry)),
+                    self.key_hits[e].eq(self.valid[e] & reads_written_key(self.probe, entry)),
+                ]
             # a balanced multiplexer as an expression (a case block would start X in Icarus)
             m.d.comb += self.head_pc[u * PC_BITS:(u + 1) * PC_BITS].eq(
                 Cat(*pcs).word_select(head, PC_BITS))

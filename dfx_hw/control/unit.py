@@ -2,13 +2,13 @@
 
 from amaranth import *
 from amaranth.hdl import ResetInserter
-from amaranth.lib import data, wiring
+from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
 from ..bus.axi4_lite import axi4_lite_signature
 from ..isa.layouts import WORD_BITS
 from ..spec.errors import ErrorSignature
-from ..spec.issue import IssueSignature
+from ..spec.issue import ISSUE_LAYOUT, IssueSignature
 from ..spec.regmap import (ADDRESS_BITS, COUNTER_BITS, COUNTER_NAMES, ID_VALUE, REGMAP,
                            UNIT_NAMES, VERSION_VALUE)
 from .counters import PerfCounters
@@ -44,6 +44,10 @@ class ControlUnit(wiring.Component):
         ``vector`` (the scalar register file is in the VPU).
     matrix_error, vector_error, dma_error, router_error : In(ErrorSignature)
         Each unit's sticky error report.
+    prefetch : Out(stream.Signature(ISSUE_LAYOUT))
+        The weight-streaming matrix instructions (CONV1D, MASKEDMM, MM), each once and in
+        order, offered as soon as they reach the issue stage and the memory they read is
+        written: for the DMA's weight stream (:class:`~.scheduler.Scheduler`).
     sysconfig : Out(CONFIG_LAYOUT)
         The system configuration registers (for the DMA windows and the router's core id and
         count).
@@ -64,7 +68,8 @@ class ControlUnit(wiring.Component):
             members[name] = In(IssueSignature)
         for name in UNIT_PORTS:
             members[f"{name}_error"] = In(ErrorSignature)
-        members.update({"sysconfig": Out(CONFIG_LAYOUT), "soft_reset": Out(1), "running": Out(1),
+        members.update({"prefetch": Out(stream.Signature(ISSUE_LAYOUT)),
+                        "sysconfig": Out(CONFIG_LAYOUT), "soft_reset": Out(1), "running": Out(1),
                         "done": Out(1), "head": Out(TRACE_LAYOUT)})
         super().__init__(members)
 
@@ -156,6 +161,7 @@ class ControlUnit(wiring.Component):
             wiring.connect(m, wiring.flipped(getattr(self, f"{name}_error")),
                            getattr(sched, f"{name}_error"))
         m.d.comb += self.head.eq(sched.trace)
+        wiring.connect(m, wiring.flipped(self.prefetch), sched.prefetch)
 
         # performance counters
         perf = sched.perf

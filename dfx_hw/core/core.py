@@ -31,13 +31,13 @@ from amaranth.lib.wiring import In, Out, connect, flipped
 
 from ..bus.aurora import AuroraLinkSignature
 from ..bus.axi4_lite import axi4_lite_signature
-from ..control.params import ControlConfig
+from ..control.params import PC_BITS, ControlConfig
 from ..control.unit import ControlUnit
 from ..dma.dma import DMA
 from ..mpu.matrix_unit import DEFAULT_BAND, MatrixUnit
 from ..router.router import RF_REQUEST_LAYOUT, PAIR_LAYOUT, RfOp, Router
 from ..spec.errors import ErrorCode, ErrorSignature
-from ..spec.regmap import ADDRESS_BITS
+from ..spec.regmap import ADDRESS_BITS, UNIT_NAMES
 from ..vpu.isa_decoder import IsaDecoder
 from ..vpu.vpu import VPU
 from .config import CoreConfig
@@ -46,10 +46,21 @@ from .matrix_path import MatrixSequencer
 from .rf_port import RegisterFilePort
 from .router_path import RouterAdapter
 
-__all__ = ["DFXCore", "make_core", "REQUESTERS"]
+__all__ = ["DFXCore", "make_core", "REQUESTERS", "TRACE_SIGNATURE", "TRACE_UNITS"]
 
 #: The register-file port's requesters, in priority order of the round robin's start.
 REQUESTERS = ("vector", "dma", "matrix", "router")
+
+
+#: The units whose write-backs the trace port reports, in the order of its ``done`` bits.
+TRACE_UNITS = tuple(name.lower() for name in UNIT_NAMES)
+
+#: The core's trace port (its members are separate ports in the Verilog), registered (one clock after the events): ``issue`` = the instruction at
+#: ``pc`` left the control unit's issue stage (every instruction, control ones included);
+#: ``done[u]`` = unit ``TRACE_UNITS[u]`` wrote back its oldest instruction in flight (each unit
+#: writes back in issue order). For simulation and debug; nothing on the board reads it.
+TRACE_SIGNATURE = wiring.Signature({"issue": Out(1), "pc": Out(PC_BITS),
+                                    "done": Out(len(TRACE_UNITS))})
 
 
 def _first_error(m, out, *reports):
@@ -73,6 +84,8 @@ class DFXCore(wiring.Component):
     ddr : Out(AXI4Signature)
     link_next, link_prev : Out(AuroraLinkSignature(16 * l))
     running, done : Out(1)
+    trace : Out(TRACE_SIGNATURE)
+        Issue and write-back events, one clock late (:data:`TRACE_SIGNATURE`).
     """
 
     def __init__(self, *, config=CoreConfig()):
@@ -107,6 +120,7 @@ class DFXCore(wiring.Component):
             "link_prev": Out(AuroraLinkSignature(data_bits=16 * c.l)),
             "running": Out(1),
             "done": Out(1),
+            "trace": Out(TRACE_SIGNATURE),
         })
 
     @property
@@ -150,7 +164,7 @@ class DFXCore(wiring.Component):
         # ---- MATRIX: sequencer, matrix unit, DMA weight stream --------------------------------
         connect(m, ctl.matrix.issue, mseq.issue)
         m.d.comb += ctl.matrix.done.eq(mseq.done)
-        connect(m, mseq.dma, dma.matrix.issue)
+        connect(m, ctl.prefetch, dma.matrix.issue)     # weights stream ahead of the issue
         connect(m, mseq.desc, mpu.desc)
         connect(m, mseq.x, mpu.x)
         connect(m, dma.weights, mpu.weights)
@@ -184,6 +198,12 @@ class DFXCore(wiring.Component):
         connect(m, radapt.rf, port.router)
         connect(m, router.link_next, flipped(self.link_next))
         connect(m, router.link_prev, flipped(self.link_prev))
+
+        # ---- trace ---------------------------------------------------------------------------
+        m.d.sync += [
+            self.trace.issue.eq(ctl.head.valid & ctl.head.fire), self.trace.pc.eq(ctl.head.pc),
+            self.trace.done.eq(Cat(*(getattr(ctl, unit).done for unit in TRACE_UNITS))),
+        ]
 
         # ---- errors --------------------------------------------------------------------------
         vpu_report = ErrorSignature.create(path=("vpu_report",))

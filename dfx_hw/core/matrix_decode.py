@@ -31,7 +31,7 @@ from amaranth import *
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
-from ..compiler.tiling import WEIGHT_BAND
+from ..spec.walk import WEIGHT_BAND
 from ..isa.encoding import IllegalInstruction, decode
 from ..isa.layouts import LAYOUTS, SRF_ADDR_BITS, VRF_ADDR_BITS, Opcode
 from ..mpu.layouts import BAND_BITS, DIM_BITS, MatOp, descriptor_layout

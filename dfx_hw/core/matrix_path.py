@@ -4,9 +4,10 @@ port.
 
 One instruction at a time, in issue order:
 
-* **CONV1D / MASKEDMM / MM.** The word goes to the DMA's matrix port (which streams the weight
-  tiles and the bias straight to the matrix unit) and to the :class:`~.matrix_decode.MatrixDecoder`,
-  whose command gives the matrix unit its descriptor. The input vector leaves the register file
+* **CONV1D / MASKEDMM / MM.** The word goes to the :class:`~.matrix_decode.MatrixDecoder`,
+  whose command gives the matrix unit its descriptor. (The DMA streams the weight tiles and the
+  bias straight to the matrix unit; it has the word from the control unit's weight prefetch,
+  which offers it before the issue, so the tiles are usually waiting.) The input vector leaves the register file
   through a ``STORE`` micro-op and :class:`~.x_gather.InputGather` (``d``-element slices, zero
   past ``k``). Once the matrix unit offers its first output word, a ``LOAD`` micro-op writes the
   output vector (``l = lanes``: one output beat is one register-file word); MASKEDMM then
@@ -42,7 +43,7 @@ __all__ = ["MatrixSequencer"]
 
 class _State(enum.Enum):
     IDLE = 0
-    FORK = 1          # word to the decoder and the DMA
+    FORK = 1          # word to the decoder
     COMMAND = 2       # wait for the decoder's command
     START = 3         # descriptor, input length, STORE request
     WAIT_OUT = 4      # LOAD request once the first output word is offered
@@ -69,8 +70,6 @@ class MatrixSequencer(wiring.Component):
     -------
     issue : In(stream.Signature(ISSUE_LAYOUT))
     done : Out(1)
-    dma : Out(stream.Signature(ISSUE_LAYOUT))
-        To the DMA's matrix port.
     desc : Out(stream.Signature(descriptor_layout()))
     x : Out(stream.Signature(ArrayLayout(16, d)))
     out : In(stream.Signature(output_layout(width=l)))
@@ -92,7 +91,6 @@ class MatrixSequencer(wiring.Component):
         super().__init__({
             "issue": In(stream.Signature(ISSUE_LAYOUT)),
             "done": Out(1),
-            "dma": Out(stream.Signature(ISSUE_LAYOUT)),
             "desc": Out(stream.Signature(descriptor_layout())),
             "x": Out(self.gather.x.signature),
             "out": In(stream.Signature(output_layout(width=l))),
@@ -155,12 +153,9 @@ class MatrixSequencer(wiring.Component):
                                          fault_info.eq(opcode)]
 
             with m.Case(_State.FORK):
-                m.d.comb += [dec.issue.valid.eq(~taken[0]), dec.issue.payload.eq(cur),
-                             self.dma.valid.eq(~taken[1]), self.dma.payload.eq(cur)]
-                now = taken | Cat(dec.issue.ready, self.dma.ready)
-                m.d.sync += taken.eq(now)
-                with m.If(now[:2] == 0b11):
-                    m.d.sync += [state.eq(_State.COMMAND), taken.eq(0)]
+                m.d.comb += [dec.issue.valid.eq(1), dec.issue.payload.eq(cur)]
+                with m.If(dec.issue.ready):
+                    m.d.sync += state.eq(_State.COMMAND)
 
             with m.Case(_State.COMMAND):
                 m.d.comb += dec.command.ready.eq(1)

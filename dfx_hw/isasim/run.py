@@ -63,7 +63,7 @@ class Session:
     Iterate :meth:`tokens` to run; :attr:`result` is set when it is exhausted.
     """
 
-    def __init__(self, model, prompt_ids, n_new):
+    def __init__(self, model, prompt_ids, n_new, *, prefilled=False):
         self.model = model
         self.prompt = [int(t) for t in prompt_ids]
         self.n_new = int(n_new)
@@ -71,7 +71,8 @@ class Session:
         for t in self.prompt:
             if not 0 <= t < vocab:
                 raise ValueError(f"token id {t} is outside the vocabulary (0..{vocab - 1})")
-        programs = model.programs(n_prompt=len(self.prompt), n_new=self.n_new)
+        programs = model.programs(n_prompt=len(self.prompt), n_new=self.n_new,
+                                  prefilled=prefilled)
         self.hbm = [core.hbm.copy() for core in model.cores]
         self.ddr = [core.ddr.copy() for core in model.cores]
         for core, image in zip(model.cores, self.ddr):

@@ -27,6 +27,9 @@ class Timeline:
     """The overlapped timing of one core (all times in core clocks)."""
 
     def __init__(self):
+        #: When a list, :meth:`place` appends ``(unit, start, done)`` for every instruction in
+        #: execution order (for comparing the schedule with the RTL's trace port).
+        self.log = None
         self.issue = 0
         self.unit_free = {}
         self.vrf = {}            # (start, stop) -> clock its last write completes
@@ -102,4 +105,6 @@ class Timeline:
         self._written(writes, done)
         self._read(reads, done)
         self.end = max(self.end, done)
+        if self.log is not None:
+            self.log.append((unit, start, done))
         return done

@@ -142,6 +142,8 @@ def bindings_source(core, config):
                             ("lane_up", "lane_up"), ("hard_err", "hard_err"),
                             ("soft_err", "soft_err")):
             pin(f"p.{link}.{field}", f"{link}__{port}")
+    for field in ("issue", "pc", "done"):
+        pin(f"p.trace.{field}", f"trace__{field}")
     lines.append("}")
     return "\n".join(lines) + "\n"
 

@@ -3,6 +3,8 @@ memories and link models, the register map (an AXI4-Lite master), time."""
 
 import ctypes
 
+import numpy as np
+
 from .build import build
 
 __all__ = ["CoreSim"]
@@ -46,12 +48,16 @@ class CoreSim:
                                   ctypes.POINTER(ctypes.c_uint32)]),
                 ("dfx_run", [ctypes.c_uint64, ctypes.c_uint64]),
                 ("dfx_clocks", []),
+                ("dfx_trace", [ctypes.c_int, ctypes.c_int]),
+                ("dfx_trace_take", [ctypes.c_int, ctypes.POINTER(ctypes.c_uint64),
+                                    ctypes.c_uint64]),
                 ("dfx_memory_stats", [ctypes.c_int, ctypes.c_int,
                                       ctypes.POINTER(ctypes.c_uint64)])):
             function = getattr(lib, name)
             function.argtypes = [ctypes.c_void_p] + args
         lib.dfx_run.restype = ctypes.c_uint64
         lib.dfx_clocks.restype = ctypes.c_uint64
+        lib.dfx_trace_take.restype = ctypes.c_uint64
         for name in ("dfx_mem_write", "dfx_mem_read", "dfx_reg_write", "dfx_reg_read"):
             getattr(lib, name).restype = ctypes.c_int
         self._sim = lib.dfx_create(cores, hbm_bytes, ddr_bytes)
@@ -131,5 +137,31 @@ class CoreSim:
     @property
     def clocks(self):
         return self._lib.dfx_clocks(self._sim)
+
+    # ---- trace port --------------------------------------------------------------------------
+    def trace(self, core, on=True):
+        """Start (dropping what was recorded) or stop recording ``core``'s trace port."""
+        self._lib.dfx_trace(self._sim, core, int(on))
+
+    def take_trace(self, core):
+        """The events recorded on ``core``'s trace port since the last call, oldest first: a
+        NumPy structured array with ``clock`` (core clocks since reset; the port is one clock
+        late, so this is the clock after the event), ``pc``, ``issue`` and ``done`` (bit ``u`` =
+        unit :data:`~dfx_hw.core.core.TRACE_UNITS` ``[u]`` wrote back)."""
+        chunks = []
+        buffer = (ctypes.c_uint64 * 65536)()
+        while True:
+            n = self._lib.dfx_trace_take(self._sim, core, buffer, len(buffer))
+            if not n:
+                break
+            chunks.append(np.frombuffer(buffer, np.uint64, n).copy())
+        raw = np.concatenate(chunks) if chunks else np.zeros(0, np.uint64)
+        events = np.zeros(raw.size, [("clock", np.int64), ("pc", np.int32), ("issue", np.bool_),
+                                     ("done", np.uint8)])
+        events["clock"] = raw >> np.uint64(24)
+        events["pc"] = raw & np.uint64(0xFFFF)
+        events["issue"] = (raw >> np.uint64(16)) & np.uint64(1)
+        events["done"] = (raw >> np.uint64(20)) & np.uint64(0xF)
+        return events
 
 

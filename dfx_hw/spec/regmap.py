@@ -70,7 +70,8 @@ _GLOBAL_COUNTERS = {
     "STALL_DEP": "clocks the instruction at the issue stage waited on a dependency "
                  "(read-after-write, write-after-write or write-after-read)",
     "STALL_FULL": "clocks the instruction at the issue stage waited because its unit already "
-                  "had the maximum number of instructions in flight",
+                  "had the maximum number of instructions in flight (or, for a weight-streaming "
+                  "matrix instruction, the weight-prefetch queue was full)",
     "STALL_END": "clocks END waited at the issue stage for the units to write back",
     "BUBBLE": "clocks the issue stage was empty (pipeline refill after a jump, the layer "
               "offset multiply after SETR/LOOP of LAYER or a stride)",

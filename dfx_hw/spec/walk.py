@@ -27,8 +27,13 @@ import numpy as np
 
 from .params import check_positive
 
-__all__ = ["tile_counts", "tile_order", "issue_clocks", "weight_tiles", "bias_beats",
-           "input_slices"]
+__all__ = ["WEIGHT_BAND", "tile_counts", "tile_order", "issue_clocks", "weight_tiles",
+           "bias_beats", "input_slices"]
+
+#: Column tiles per band of a weight matrix in HBM (= MPU accumulator entries used; at least the
+#: accumulator's read-after-write gap, so the MPU takes one tile per clock): the compiler packs
+#: weights in this walk and the matrix decoder walks them the same way.
+WEIGHT_BAND = 8
 
 
 def tile_counts(rows, cols, *, d, l):

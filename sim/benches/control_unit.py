@@ -19,7 +19,12 @@ flow):
 * **no false stall**: on every clock the instruction at the issue stage does not leave, a
   conflicting instruction is in flight, or its unit is full, or it is END waiting for
   write-backs -- the count of other waiting clocks must be zero;
-* the performance counters read over AXI4-Lite equal the bench's own clock accounting.
+* the performance counters read over AXI4-Lite equal the bench's own clock accounting;
+* **weight prefetch**: the ``prefetch`` port offers every CONV1D / MASKEDMM / MM, once, in
+  program order, with its issue payload, never while an earlier writer of the memory region it
+  reads is in flight; a weight instruction held at the issue stage only because the prefetch
+  queue is full (``inflight + 2`` offered and not taken ahead of it) is a full-queue stall, any
+  other hold a false stall.
 
 Scenario ``errors`` provokes every error code (decode faults in programs, unit reports on the
 error ports, a spurious write-back) and reads code, info, pc and instruction word back over
@@ -37,9 +42,10 @@ from cocotbext.axi import AxiLiteBus, AxiLiteMaster
 from dfx_hw.control import loader
 from dfx_hw.control.params import ControlConfig
 from dfx_hw.control.rules import UNITS, FrontEnd, check, conflicts
+from dfx_hw.control.scheduler import WEIGHT_OPCODES
 from dfx_hw.geometry import TileGeometry
 from dfx_hw.isa.encoding import encode, encode_program
-from dfx_hw.isa.layouts import LAYOUTS, Opcode
+from dfx_hw.isa.layouts import LAYOUTS, InstrClass, Opcode
 from dfx_hw.spec.errors import ErrorCode
 from dfx_hw.spec.issue import ISSUE_LAYOUT
 from dfx_hw.spec.regmap import (COUNTER_NAMES, ID_VALUE, REGISTERS, REGMAP, UNIT_NAMES,
@@ -93,10 +99,12 @@ class TB:
         self.errors = {name: (getattr(dut, f"{name}_error__valid"),
                               getattr(dut, f"{name}_error__code"),
                               getattr(dut, f"{name}_error__info")) for name in PORTS}
+        self.prefetch = (dut.prefetch__valid, dut.prefetch__ready, dut.prefetch__payload)
 
     async def reset(self):
         cocotb.start_soon(Clock(self.dut.clk, 5, unit="ns").start())
         self.dut.rst.value = 1
+        self.prefetch[1].value = 0
         for name in PORTS:
             self.ports[name][1].value = 0
             self.ports[name][3].value = 0
@@ -144,7 +152,7 @@ class TB:
 # scenario "run"
 
 
-async def run_program(tb, program, *, cores, seed, ready_p, latencies, label):
+async def run_program(tb, program, *, cores, seed, ready_p, latencies, label, prefetch_p=1.0):
     """Run ``program`` with random responders; check order, payloads, hazards and stalls."""
     dut = tb.dut
     rng = random.Random(seed)
@@ -161,10 +169,13 @@ async def run_program(tb, program, *, cores, seed, ready_p, latencies, label):
                   for name, lat in zip(PORTS, latencies)}
     state = {"head": 0}
     monitor = cocotb.start_soon(_monitor(tb, dynamic, per_unit, words, responders, rng, ready_p,
-                                         label, state))
+                                         label, state, prefetch_p))
     await tb.write("CONTROL", 1 << REGMAP["CONTROL"].field("START").lsb)
     stats, false_stalls = await monitor
     head = state["head"]
+    weights = [i for i, d in enumerate(dynamic) if _streams_weights(d)]
+    assert state["prefetched"] == len(weights), (
+        f"{label}: {state['prefetched']} of {len(weights)} weight instructions prefetched")
     assert head == len(dynamic), f"{label}: stopped after {head} of {len(dynamic)} instructions"
     status = loader.decode_status(await tb.read_ok("STATUS"))
     assert status["done"] and not status["error"], f"{label}: STATUS {status}"
@@ -190,7 +201,17 @@ async def run_program(tb, program, *, cores, seed, ready_p, latencies, label):
             "clocks": stats["clocks"], "counters": counters}
 
 
-async def _monitor(tb, dynamic, per_unit, words, responders, rng, ready_p, label, state):
+def _streams_weights(dyn):
+    return dyn.unit is InstrClass.MATRIX and dyn.instr.op in WEIGHT_OPCODES
+
+
+def _payload_of(dyn, words):
+    return {"word": words[dyn.pc], "token": dyn.ctx.token16, "hbm_offset": dyn.ctx.hbm_offset,
+            "ddr_offset": dyn.ctx.ddr_offset}
+
+
+async def _monitor(tb, dynamic, per_unit, words, responders, rng, ready_p, label, state,
+                   prefetch_p):
     """Clock-by-clock checks (see the module docstring). At the falling edge of clock k the
     outputs of clock k are settled; inputs set then are what the DUT samples at the next rising
     edge (ready for the clock-k handshake, done for a write-back at the end of clock k)."""
@@ -203,6 +224,10 @@ async def _monitor(tb, dynamic, per_unit, words, responders, rng, ready_p, label
              "busy": {n: 0 for n in PORTS}, "wait": {n: 0 for n in PORTS}}
     false_stalls = []
     limit = 40 * len(dynamic) + 1000
+    weights = [i for i, d in enumerate(dynamic) if _streams_weights(d)]
+    weight_pos = {index: k for k, index in enumerate(weights)}
+    queue_depth = tb.cfg.inflight + 2
+    state["prefetched"] = 0
     tv, tp, tf = (_field_of_trace(n) for n in ("valid", "pc", "fire"))
     while True:
         await FallingEdge(dut.clk)
@@ -247,6 +272,9 @@ async def _monitor(tb, dynamic, per_unit, words, responders, rng, ready_p, label
                         stats["wait"][name] += 1
                 elif is_full:
                     stats["full"] += 1
+                elif head in weight_pos and \
+                        weight_pos[head] - state["prefetched"] >= queue_depth:
+                    stats["full"] += 1       # the prefetch queue is full ahead of it
                 else:
                     false_stalls.append((clock, dyn.pc, str(dyn.instr)))
             elif dyn.instr.op is Opcode.END:
@@ -260,6 +288,24 @@ async def _monitor(tb, dynamic, per_unit, words, responders, rng, ready_p, label
             else:
                 assert fire, f"{label}: control instruction pc {dyn.pc} held at the issue stage"
                 state["head"] += 1
+        pv, pr, ppayload = tb.prefetch
+        take = int(rng.random() < prefetch_p)
+        pr.value = take
+        if int(pv.value) and take:
+            k = state["prefetched"]
+            assert k < len(weights), f"{label}: an extra prefetch"
+            dyn = dynamic[weights[k]]
+            got = {key: _field(int(ppayload.value), key) for key in ("word", "token",
+                                                                    "hbm_offset", "ddr_offset")}
+            assert got == _payload_of(dyn, words), (
+                f"{label}: prefetch {k} (pc {dyn.pc}, {dyn.instr}): got {got}, expected "
+                f"{_payload_of(dyn, words)}")
+            reads = [item for item in dyn.access[0] if item[0] in ("hbm", "ddr")]
+            for i in (i for n in PORTS for i in inflight[n] if i < weights[k]):
+                assert not any(item in dynamic[i].access[1] for item in reads), (
+                    f"{label}: prefetch of pc {dyn.pc} ({dyn.instr}) while pc {dynamic[i].pc} "
+                    f"({dynamic[i].instr}), which writes what it reads, is in flight")
+            state["prefetched"] += 1
         for name in PORTS:
             v, r, payload, done = tb.ports[name]
             resp = responders[name]
@@ -270,8 +316,7 @@ async def _monitor(tb, dynamic, per_unit, words, responders, rng, ready_p, label
                 assert received[name] < len(per_unit[name]), f"{label}: extra {name} instruction"
                 index = per_unit[name][received[name]]
                 dyn = dynamic[index]
-                expect = {"word": words[dyn.pc], "token": dyn.ctx.token16,
-                          "hbm_offset": dyn.ctx.hbm_offset, "ddr_offset": dyn.ctx.ddr_offset}
+                expect = _payload_of(dyn, words)
                 got = {k: _field(value, k) for k in expect}
                 assert got == expect, (f"{label}: {name} instruction {received[name]} (pc "
                                        f"{dyn.pc}, {dyn.instr}): got {got}, expected {expect}")
@@ -290,6 +335,7 @@ async def _monitor(tb, dynamic, per_unit, words, responders, rng, ready_p, label
     for name in PORTS:
         tb.ports[name][3].value = 0
         tb.ports[name][1].value = 0
+    tb.prefetch[1].value = 0
     return stats, false_stalls
 
 
@@ -324,7 +370,8 @@ async def run(dut):
         result = await run_program(tb, program, cores=cores, seed=job["seed"],
                                    ready_p=job.get("ready_p", 0.7),
                                    latencies=job.get("latencies", [40, 12, 30, 20]),
-                                   label=f"{job['kind']}-{job['seed']}")
+                                   label=f"{job['kind']}-{job['seed']}",
+                                   prefetch_p=job.get("prefetch_p", 1.0))
         results.append(result)
         if job["kind"] == "independent":
             # one instruction per clock: only the pipeline fill and END's drain are not issues
@@ -419,6 +466,7 @@ async def _error_monitor(tb, unit_fault, result):
         t = int(dut.head.value)
         if t >> tf[0] & 1 and errored:
             issued_after.append(t >> tp[0] & ((1 << tp[1]) - 1))
+        tb.prefetch[1].value = 1         # the weight stream takes every prefetch
         for name in PORTS:
             v, r, payload, done = tb.ports[name]
             r.value = 1

@@ -18,6 +18,11 @@ struct AxiLitePins {
     Pin rdata, rresp, rvalid, rready;
 };
 
+// DFXCore's trace port (dfx_hw/core/core.py, TRACE_LAYOUT).
+struct TracePins {
+    Pin issue, pc, done;
+};
+
 struct CorePins {
     uint8_t* clk = nullptr;
     uint8_t* rst = nullptr;
@@ -31,6 +36,7 @@ struct CorePins {
     std::vector<AxiPins> hbm;
     AxiPins ddr;
     LinkEndPins link_next, link_prev;
+    TracePins trace;
 };
 
 }  // namespace dfx

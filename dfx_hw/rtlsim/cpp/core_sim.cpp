@@ -24,6 +24,9 @@ struct Core {
     CorePins pins;
     std::vector<std::unique_ptr<AxiMemory>> hbm;
     std::unique_ptr<AxiMemory> ddr;
+    // Trace-port events (when `tracing`): clock << 24 | done << 20 | issue << 16 | pc.
+    bool tracing = false;
+    std::vector<uint64_t> trace;
 };
 
 struct Sim {
@@ -69,6 +72,12 @@ void step(Sim& s) {
             for (auto& c : s.cores) {
                 for (auto& m : c.hbm) m->update();
                 c.ddr->update();
+                if (c.tracing) {
+                    uint64_t issue = c.pins.trace.issue.get(), done = c.pins.trace.done.get();
+                    if (issue || done)
+                        c.trace.push_back(s.clocks << 24 | done << 20 | issue << 16 |
+                                          c.pins.trace.pc.get());
+                }
             }
             s.next_core += s.core_ps;
             ++s.clocks;
@@ -277,6 +286,23 @@ uint64_t dfx_run(void* sim, uint64_t clocks, uint64_t min_clocks) {
 }
 
 uint64_t dfx_clocks(void* sim) { return static_cast<Sim*>(sim)->clocks; }
+
+// Start (on != 0) or stop recording core `core`'s trace port; starting drops what was recorded.
+void dfx_trace(void* sim, int core, int on) {
+    Core& c = static_cast<Sim*>(sim)->cores[core];
+    c.tracing = on != 0;
+    if (c.tracing) c.trace.clear();
+}
+
+// Copy up to `max` recorded trace events of core `core` (oldest first) to `out` and drop them;
+// returns how many were copied.
+uint64_t dfx_trace_take(void* sim, int core, uint64_t* out, uint64_t max) {
+    std::vector<uint64_t>& t = static_cast<Sim*>(sim)->cores[core].trace;
+    uint64_t n = t.size() < max ? t.size() : max;
+    std::memcpy(out, t.data(), n * sizeof(uint64_t));
+    t.erase(t.begin(), t.begin() + n);
+    return n;
+}
 
 // Statistics of a memory port: read beats, write beats, protocol errors, error responses.
 void dfx_memory_stats(void* sim, int core, int port, uint64_t* out) {
