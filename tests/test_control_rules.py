@@ -34,9 +34,9 @@ def _traced_ring(programs, model, monkeypatch):
 
     original = Timeline.place
 
-    def place(self, unit, start, occupancy, latency, writes, reads=()):
+    def place(self, unit, start, occupancy, latency, writes, reads=(), **options):
         placed.setdefault(owners[id(self)], []).append((tuple(reads), tuple(writes)))
-        return original(self, unit, start, occupancy, latency, writes, reads)
+        return original(self, unit, start, occupancy, latency, writes, reads, **options)
 
     monkeypatch.setattr(Timeline, "place", place)
     ring = Ring(programs, [c.hbm.copy() for c in model.cores], [c.ddr.copy() for c in model.cores],

@@ -259,5 +259,93 @@ def run(*, quick=False, cores_list=(1, 4), contexts=(64, 256, 1024)):
                     f"{roof / measured:.1%}); timing model {model_estimate} "
                     f"({model_estimate / measured - 1:+.1%}); largest loss: {loss['unit']} "
                     f"{loss['clocks']} clocks")
-    return {"benchmark": "rtl", "hbm_latency": HBM_LATENCY, "core": core_config.as_dict(),
-            "points": points, "results": results, "summary": summary}
+    results += _whole_models(points, shapes, core_config, cores_list, contexts, quick)
+    for row in results[len(summary):]:
+        summary.append(f"{row['model']:>12s} {row['cores']} core(s) ctx {row['context']:5d}: "
+                       f"{row['clocks_per_token']:8d} clocks/token, efficiency "
+                       f"{row['efficiency']:.1%}, {row['tokens_per_second_at_200MHz']} tokens/s "
+                       f"at 200 MHz ({row['source']})")
+    out = {"benchmark": "rtl", "hbm_latency": HBM_LATENCY, "core": core_config.as_dict(),
+           "points": points, "results": results, "summary": summary}
+    return out
+
+
+def _whole_models(points, shapes, core_config, cores_list, contexts, quick):
+    """Whole models per token: 345M from the measured sections (embedding and head at the first
+    context, layer at each context); the other shapes from the timing model on one layer and
+    the head of their shape, scaled by the RTL/timing-model ratio measured on the 345M points."""
+    rows = []
+    base_name = "small" if quick else "345M"
+    for name, (emb, heads, layers) in shapes.items():
+        for cores in cores_list:
+            for context in contexts:
+                layer_point = next(p for p in points if p["cores"] == cores
+                                   and p["context"] == context)
+                head_point = next(p for p in points if p["cores"] == cores
+                                  and p["context"] == contexts[0])
+                if name == base_name:
+                    rtl = (head_point["rtl"]["sections"]["embed"]
+                           + layers * layer_point["rtl"]["sections"]["layer"]
+                           + head_point["rtl"]["sections"]["head"])
+                    roof = (layers * layer_point["roofline"]["layer"]
+                            + head_point["roofline"]["head"])
+                    rows.append(_row(f"{name}", cores, context, rtl, roof,
+                                     "derived: measured RTL embedding, layer and head sections"))
+                    continue
+                vocab = _VOCAB
+                config = _config(emb, heads, vocab=vocab, context=max(contexts))
+                weights = random_weights(config, seed=1, scale=0.02)
+                point = measure_point(config, weights, cores=cores, context=context,
+                                      core_config=core_config, rtl=False)
+                isa = point["isa"]["sections"]
+                ratio = {s: layer_point["rtl"]["sections"][s] / layer_point["isa"]["sections"][s]
+                         for s in ("layer",)}
+                ratio["head"] = (head_point["rtl"]["sections"]["head"]
+                                 / head_point["isa"]["sections"]["head"])
+                ratio["embed"] = (head_point["rtl"]["sections"]["embed"]
+                                  / head_point["isa"]["sections"]["embed"])
+                clocks = (isa["embed"] * ratio["embed"] + layers * isa["layer"] * ratio["layer"]
+                          + isa["head"] * ratio["head"])
+                roof = layers * point["roofline"]["layer"] + point["roofline"]["head"]
+                rows.append(_row(name, cores, context, clocks, roof,
+                                 f"derived: timing model on one layer and the head of this shape, "
+                                 f"times the RTL/model ratio of the {base_name} points",
+                                 timing_model_clocks=int(isa["embed"] + layers * isa["layer"]
+                                                         + isa["head"])))
+    return rows
+
+
+def chart(figures, path):
+    """Efficiency (roofline / clocks) of every whole-model row, grouped by model and core count,
+    one bar per context; the roofline (1.0) and DFX's published 345M figure drawn in."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = [r for r in figures["results"] if r["source"].startswith("derived")]
+    groups = sorted({(r["model"], r["cores"]) for r in rows},
+                    key=lambda g: (list(_SHAPES).index(g[0]) if g[0] in _SHAPES else 0, g[1]))
+    contexts = sorted({r["context"] for r in rows})
+    fig, ax = plt.subplots(figsize=(9, 4.5))
+    width = 0.8 / max(len(contexts), 1)
+    for i, context in enumerate(contexts):
+        values = [next((r["efficiency"] for r in rows if (r["model"], r["cores"]) == g
+                        and r["context"] == context), 0) for g in groups]
+        ax.bar([x + i * width for x in range(len(groups))], values, width,
+               label=f"context {context}")
+    ax.axhline(1.0, color="black", linewidth=1, label="HBM roofline")
+    paper = next((r for r in rows if r["model"] == "345M" and r["cores"] == 1), None)
+    if paper is not None:
+        dfx = PAPER_TOKENS_PER_SECOND * paper["roofline_clocks_per_token"] / _CLOCK_HZ
+        ax.axhline(dfx, color="tab:red", linestyle="--", linewidth=1,
+                   label=f"DFX paper, 345M on 1 U280 ({PAPER_TOKENS_PER_SECOND:.0f} tokens/s)")
+    ax.set_xticks([x + width * (len(contexts) - 1) / 2 for x in range(len(groups))])
+    ax.set_xticklabels([f"{m}\n{c} core{'s' if c > 1 else ''}" for m, c in groups])
+    ax.set_ylabel("efficiency (roofline clocks / clocks)")
+    ax.set_ylim(0, 1.1)
+    ax.set_title(f"DFX RTL: clocks per token against the HBM roofline "
+                 f"(HBM latency {figures['hbm_latency']} clocks)")
+    ax.legend(fontsize=8, loc="upper right")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)

@@ -1,10 +1,10 @@
 """``dfx bench [NAME ...] --out DIR``: run registered benchmarks, print their figures and write
-``DIR/NAME.json`` for each."""
+``DIR/NAME.json`` for each (and ``DIR/NAME.png`` for those that draw a chart)."""
 
 import json
 from pathlib import Path
 
-from ..bench import BENCHMARKS, get_benchmark
+from ..bench import BENCHMARKS, chart_of, get_benchmark
 
 
 def _bench(args):
@@ -20,6 +20,11 @@ def _bench(args):
         path = out / f"{name}.json"
         path.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
         print(f"wrote {path}")
+        chart = chart_of(run)
+        if chart is not None:
+            png = out / f"{name}.png"
+            chart(figures, png)
+            print(f"wrote {png}")
     return 0
 
 

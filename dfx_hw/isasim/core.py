@@ -211,9 +211,13 @@ class Core:
         self._cost(costs.CONTROL_CYCLES, 0, writes=self._s(instr["sdst"]))
 
     # -- matrix unit ----------------------------------------------------------------------------
-    def _matrix_cost(self, k, n, reads, writes):
+    def _matrix_cost(self, k, n, reads, writes, *, drain=costs.MATRIX_DRAIN):
         g = self.geometry
-        self._cost(-(-k // g.d) * -(-n // g.l), costs.MATRIX_LATENCY, reads, writes)
+        tiles = -(-k // g.d) * -(-n // g.l)
+        memory = tuple(item for item in reads if item[0] == "hbm")
+        self.cycles += costs.MATRIX_START + costs.HBM_READ_LATENCY + tiles + drain
+        self.timeline.account_matrix(self._unit, tiles, drain=drain, weight_reads=memory,
+                                     reads=reads, writes=writes)
 
     def _weight(self, addr, k, n):
         key = (addr, k, n)
@@ -268,7 +272,8 @@ class Core:
         self.vrf[self.vslice(instr["vdst"], padded)] = scores
         self.set_sfp(instr["sdst"], reduce.vpu_max(scores, lanes=g.vpu_lanes))
         self._matrix_cost(k, padded, (self._v(instr["vsrc"], k), ("hbm", self.hbm_addr(instr))),
-                          (self._v(instr["vdst"], padded),) + self._s(instr["sdst"]))
+                          (self._v(instr["vdst"], padded),) + self._s(instr["sdst"]),
+                          drain=costs.MATRIX_DRAIN + costs.MASKED_MAX)
 
     def _mm(self, instr):
         g = self.geometry
@@ -284,7 +289,7 @@ class Core:
         value, index = reduce.argmax(x, lanes=self.geometry.vpu_lanes)
         self.srf[self.sreg(instr["sdst"], 2)] = int(to_bits(value))
         self.srf[instr["sdst"] + 1] = instr["base"] + int(index)
-        self._cost(-(-instr["len"] // self.geometry.vpu_lanes), costs.VECTOR_LATENCY,
+        self._cost(*costs.vector_clocks("VMAX", -(-instr["len"] // self.geometry.vpu_lanes)),
                    (self._v(instr["vsrc"], instr["len"]),),
                    self._s(instr["sdst"], instr["sdst"] + 1))
 
@@ -294,7 +299,8 @@ class Core:
         _, winner = reduce.argmax(pairs[:, 0].view(np.float16), lanes=self.geometry.vpu_lanes)
         self.srf[self.sreg(instr["sdst"], 2)] = int(pairs[winner, 0])
         self.srf[instr["sdst"] + 1] = int(pairs[winner, 1])
-        self._cost(1, costs.VECTOR_LATENCY, (self._v(instr["vsrc"], 2 * count),),
+        self._cost(*costs.vector_clocks("VMAX", -(-2 * count // self.geometry.vpu_lanes)),
+                   (self._v(instr["vsrc"], 2 * count),),
                    self._s(instr["sdst"], instr["sdst"] + 1))
 
     # -- vector unit ----------------------------------------------------------------------------
@@ -309,7 +315,8 @@ class Core:
                 args.append(self.sfp(instr["ssrc2"]))
             self.set_sfp(instr["sdst"], primitive.function(*args, **kwargs))
             sources = (instr["ssrc"], instr["ssrc2"]) if sig is Signature.SS else (instr["ssrc"],)
-            self._cost(1, costs.VECTOR_LATENCY, self._s(*sources), self._s(instr["sdst"]))
+            self._cost(*costs.vector_clocks(primitive.mnemonic, 1), self._s(*sources),
+                       self._s(instr["sdst"]))
             return
         length = self.tokened(instr, instr["len"])
         args = [self.vrf[self.vslice(instr["vsrc"], length)]]
@@ -329,11 +336,14 @@ class Core:
             reads.append(self._v(instr["vsrc2"], length))
         elif sig is Signature.VS:
             reads += self._s(instr["ssrc"])
-        self._cost(-(-length // self.geometry.vpu_lanes), costs.VECTOR_LATENCY, reads, writes)
+        self._cost(*costs.vector_clocks(primitive.mnemonic,
+                                        -(-length // self.geometry.vpu_lanes)), reads, writes)
 
     # -- DMA ------------------------------------------------------------------------------------
-    def _dma_cost(self, elements, reads=(), writes=()):
-        self._cost(-(-2 * elements // costs.DDR_BYTES_PER_CLOCK), costs.DMA_LATENCY, reads, writes)
+    def _dma_cost(self, elements, reads=(), writes=(), *, mnemonic):
+        """The DMA runs one instruction at a time: its clocks are its occupancy."""
+        words = -(-elements // self.geometry.vpu_lanes)
+        self._cost(costs.dma_clocks(mnemonic, words), 0, reads, writes)
 
     def _ldd(self, instr):
         n = instr["len"]
@@ -345,19 +355,19 @@ class Core:
         key = addr - int(self.srf[instr["ssrc"]]) * instr["stride"] if "index" in instr.flags \
             else addr
         reads = [("ddr", key)] + (list(self._s(instr["ssrc"])) if "index" in instr.flags else [])
-        self._dma_cost(n, reads, (self._v(instr["vdst"], n),))
+        self._dma_cost(n, reads, (self._v(instr["vdst"], n),), mnemonic="LDD")
 
     def _std(self, instr):
         n = instr["len"]
         values = self.vrf[self.vslice(instr["vsrc"], n)]
         addr = self.ddr_addr(instr)
         self.ddr[self._range(self.ddr, "DDR", addr, n)] = values
-        self._dma_cost(n, (self._v(instr["vsrc"], n),), (("ddr", addr),))
+        self._dma_cost(n, (self._v(instr["vsrc"], n),), (("ddr", addr),), mnemonic="STD")
 
     def _ldtok(self, instr):
         addr = self._range(self.ddr, "DDR", self.tokened(instr, instr["ddr"]), 1)
         self.srf[self.sreg(instr["sdst"])] = int(self.ddr_u16[addr][0])
-        self._dma_cost(1, (("ddr", addr.start),), self._s(instr["sdst"]))
+        self._dma_cost(1, (("ddr", addr.start),), self._s(instr["sdst"]), mnemonic="LDTOK")
 
     def _sttok(self, instr):
         addr = self._range(self.ddr, "DDR", self.tokened(instr, instr["ddr"]), 1)
@@ -365,7 +375,7 @@ class Core:
         if not 0 <= value < 1 << 16:
             raise self.error(SimulationError, f"token id {value} does not fit 16 bits")
         self.ddr_u16[addr] = value
-        self._dma_cost(1, self._s(instr["ssrc"]), (("ddr", addr.start),))
+        self._dma_cost(1, self._s(instr["ssrc"]), (("ddr", addr.start),), mnemonic="STTOK")
         self.token_marks.append((Counter(self.counts), self.cycles, self.timeline.end))
 
     def _sth(self, instr):
@@ -376,7 +386,8 @@ class Core:
         span = self._range(self.hbm, "HBM", start, n)
         self.hbm[span] = self.vrf[self.vslice(instr["vsrc"], n)]
         self._invalidate(span.start, span.stop)
-        self._dma_cost(n, (self._v(instr["vsrc"], n),), (("hbm", self.hbm_addr(instr)),))
+        self._dma_cost(n, (self._v(instr["vsrc"], n),), (("hbm", self.hbm_addr(instr)),),
+                       mnemonic="STH")
 
     def _stht(self, instr):
         g = self.geometry
@@ -387,4 +398,5 @@ class Core:
         self._range(self.hbm, "HBM", lo, hi - lo)
         self.hbm[offsets] = self.vrf[self.vslice(instr["vsrc"], n)]
         self._invalidate(lo, hi)
-        self._dma_cost(n, (self._v(instr["vsrc"], n),), (("hbm", self.hbm_addr(instr)),))
+        self._dma_cost(n, (self._v(instr["vsrc"], n),), (("hbm", self.hbm_addr(instr)),),
+                       mnemonic="STHT")

@@ -27,9 +27,10 @@ class Timeline:
     """The overlapped timing of one core (all times in core clocks)."""
 
     def __init__(self):
-        #: When a list, :meth:`place` appends ``(unit, start, done)`` for every instruction in
+        #: When a list, :meth:`place` appends ``(unit, issue, done)`` for every instruction in
         #: execution order (for comparing the schedule with the RTL's trace port).
         self.log = None
+        self.weights_free = 0    # clock the weight stream has delivered every tile so far
         self.issue = 0
         self.unit_free = {}
         self.vrf = {}            # (start, stop) -> clock its last write completes
@@ -91,20 +92,51 @@ class Timeline:
         return max(self.issue, self.unit_free.get(unit, 0), self._ready_of(reads),
                    self._ready_of(writes), self._read_release(writes))
 
+    def issue_of(self, reads, writes):
+        """Clock an instruction touching ``reads``/``writes`` leaves the issue stage: in order,
+        once its dependencies are written back (its unit may still be busy: each unit has an
+        issue queue and runs what it is given in order)."""
+        return max(self.issue, self._ready_of(reads), self._ready_of(writes),
+                   self._read_release(writes))
+
     def account(self, unit, occupancy, latency, reads=(), writes=()):
         """Schedule one instruction; return its completion clock."""
-        start = self.start_of(unit, reads, writes)
-        return self.place(unit, start, occupancy, latency, writes, reads)
+        issue = self.issue_of(reads, writes)
+        start = max(issue, self.unit_free.get(unit, 0))
+        return self.place(unit, start, occupancy, latency, writes, reads, issue=issue)
 
-    def place(self, unit, start, occupancy, latency, writes, reads=()):
+    def account_matrix(self, unit, tiles, *, drain, weight_reads=(), reads=(), writes=(),
+                       memory_latency=None):
+        """Schedule a matrix instruction that streams ``tiles`` weight tiles (the matrix unit
+        runs one instruction at a time); return its completion clock.
+
+        The weights are prefetched (:mod:`dfx_hw.control.scheduler`): their reads start when
+        the instruction has reached the issue stage and nothing it reads from memory
+        (``weight_reads``) is still being written; they arrive ``memory_latency`` clocks later,
+        after the previous instruction's tiles. The first tile enters the matrix unit at
+        the later of that and :data:`~dfx_hw.spec.costs.MATRIX_START` clocks after the issue;
+        the result is written back ``drain`` clocks after the last tile."""
+        from ..spec import costs
+        latency = costs.HBM_READ_LATENCY if memory_latency is None else memory_latency
+        prefetch = max(self.issue, self._ready_of(weight_reads))
+        arrive = max(prefetch + latency, self.weights_free)
+        issue = self.issue_of(reads, writes)
+        start = max(issue, self.unit_free.get(unit, 0))
+        first = max(start + costs.MATRIX_START, arrive)
+        self.weights_free = first + tiles
+        done = first + tiles + drain
+        return self.place(unit, start, done - start, 0, writes, reads, issue=issue)
+
+    def place(self, unit, start, occupancy, latency, writes, reads=(), issue=None):
         """Record an instruction that starts at ``start`` (used for ring syncs, whose start is
-        agreed by all cores)."""
-        self.issue = start + 1
+        agreed by all cores), issued at ``issue`` (default: ``start``)."""
+        issue = start if issue is None else issue
+        self.issue = issue + 1
         self.unit_free[unit] = start + occupancy
         done = start + occupancy + latency
         self._written(writes, done)
         self._read(reads, done)
         self.end = max(self.end, done)
         if self.log is not None:
-            self.log.append((unit, start, done))
+            self.log.append((unit, issue, done))
         return done

@@ -19,7 +19,9 @@ does overlap): it is an upper bound meant for comparing programs, not the RTL's 
 
 __all__ = ["MATRIX_LATENCY", "VECTOR_LATENCY", "DMA_LATENCY", "DDR_BYTES_PER_CLOCK",
            "RING_HOP_LATENCY", "ROUTER_HOP_OVERHEAD", "ROUTER_FIXED_CYCLES", "CONTROL_CYCLES",
-           "sync_cycles"]
+           "sync_cycles", "vector_clocks", "dma_clocks", "VECTOR_PATH", "VECTOR_TABLE",
+           "VECTOR_REDUCTION", "SUM_CADENCE", "MATRIX_START", "MATRIX_DRAIN", "MASKED_MAX",
+           "HBM_READ_LATENCY", "DDR_READ_LATENCY", "DMA_LOAD_EXTRA", "DMA_STORE_BASE"]
 
 #: MFU: FP16 multiply (6) + adder tree log2(64) x 11 + accumulate (11) + SFU_M, rounded up.
 MATRIX_LATENCY = 96
@@ -38,6 +40,68 @@ ROUTER_HOP_OVERHEAD = 10
 ROUTER_FIXED_CYCLES = 11
 #: Control instructions.
 CONTROL_CYCLES = 1
+
+
+# ---- the overlapped timing model, calibrated on the RTL ------------------------------------------
+# Measured with the core's trace port (`dfx bench rtl`, docs/performance.md): clocks from an
+# instruction's issue to its write-back when its unit was idle, at the U280 build.
+
+#: Vector unit: issue to write-back of a one-word instruction without a table function (the
+#: issue queue, the register-file port, the VPU's read, adder and write, the retire pulse).
+VECTOR_PATH = 13
+#: Vector unit: extra clocks of a table function (exp, recip, rsqrt, pow2inv).
+VECTOR_TABLE = 25
+#: Vector unit: extra clocks of a reduction (the accumulator tree and its output register).
+VECTOR_REDUCTION = 32
+#: Vector unit: clocks between the words of a sum (the accumulating adder's latency); a maximum
+#: takes one word per clock.
+SUM_CADENCE = 6
+TABLE_FUNCTIONS = frozenset({"VEXP", "SRECIP", "SRSQRT", "SPOW2INV"})
+SUM_REDUCTIONS = frozenset({"ACCUM"})
+MAX_REDUCTIONS = frozenset({"VMAX", "VAMAX"})
+
+#: Matrix unit: issue to the first tile entering the MFU when its weights are already there
+#: (sequencer, decoder, the input vector's register-file read).
+MATRIX_START = 7
+#: Matrix unit: last tile to write-back (MFU, accumulator, SFU_M, output into the register file).
+MATRIX_DRAIN = 83
+#: Matrix unit: extra clocks of MaskedMM's row maximum (a scalar write after the scores).
+MASKED_MAX = 18
+#: HBM read latency of the timing model (the RTL benchmark's simulated HBM uses the same).
+HBM_READ_LATENCY = 200
+#: DDR read latency (the simulated DDR's).
+DDR_READ_LATENCY = 100
+#: DMA unit, one instruction at a time: clocks beyond the memory latency and one clock per
+#: register-file word, per opcode (loads: after the DDR read latency; stores: in all).
+DMA_LOAD_EXTRA = 35
+DMA_STORE_BASE = {"STH": 60, "STHT": 177, "STD": 90, "STTOK": 62}
+
+
+def vector_clocks(mnemonic, words):
+    """``(occupancy, latency)`` of a vector-unit instruction over ``words`` register-file words
+    (1 for a scalar one): the next independent instruction starts ``occupancy`` clocks later
+    (one idle clock per micro-op), the result is written back ``occupancy + latency`` after the
+    issue."""
+    words = max(words, 1)
+    if mnemonic in SUM_REDUCTIONS:
+        beats = SUM_CADENCE * (words - 1) + 1
+    else:
+        beats = words
+    total = VECTOR_PATH + beats
+    if mnemonic in TABLE_FUNCTIONS:
+        total += VECTOR_TABLE
+    if mnemonic in SUM_REDUCTIONS or mnemonic in MAX_REDUCTIONS:
+        total += VECTOR_REDUCTION
+    occupancy = beats + 1
+    return occupancy, total - occupancy
+
+
+def dma_clocks(mnemonic, words):
+    """Clocks of a DMA instruction moving ``words`` register-file words, issue to write-back
+    (the DMA runs one instruction at a time, so this is also its occupancy)."""
+    if mnemonic in ("LDD", "LDTOK"):
+        return DDR_READ_LATENCY + DMA_LOAD_EXTRA + max(words, 1)
+    return DMA_STORE_BASE[mnemonic] + max(words, 1)
 
 
 def sync_cycles(lengths, lanes, hop_latency=RING_HOP_LATENCY):
