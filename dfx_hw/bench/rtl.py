@@ -1,7 +1,8 @@
 """RTL benchmark (``dfx bench rtl``): clocks per generated token on the whole-core Verilator
 simulation, against the HBM roofline, with the ISA simulator's timing model beside it.
 
-Points, each one token generated at a given context on a prefilled key/value cache
+Points, each one token generated at a given context (positions attended: the caches hold
+``context - 1``, the token at position ``context - 1`` is run) on a prefilled key/value cache
 (:func:`dfx_hw.compiler.program.build_program` ``prefilled=True``; the caches hold random values,
 identical for both simulators):
 
@@ -142,7 +143,8 @@ def measure_point(config, weights, *, cores, context, core_config, rtl=True,
     rng = np.random.default_rng(seed)
     model = compile_model(config, weights, cores=cores, geometry=geometry_of(core_config))
     _fill_caches(model, rng)
-    prompt = [int(t) for t in rng.integers(0, config.vocab_size, context + 1)]
+    # `context` positions attended: the caches hold context - 1, the token at context - 1 is run
+    prompt = [int(t) for t in rng.integers(0, config.vocab_size, context)]
     marks = {}
     programs = [model.programs(n_prompt=len(prompt), n_new=1, prefilled=True)[c]
                 for c in range(cores)]

@@ -211,13 +211,18 @@ class Core:
         self._cost(costs.CONTROL_CYCLES, 0, writes=self._s(instr["sdst"]))
 
     # -- matrix unit ----------------------------------------------------------------------------
-    def _matrix_cost(self, k, n, reads, writes, *, drain=costs.MATRIX_DRAIN):
+    def _matrix_cost(self, k, n, reads, writes, *, drain=costs.MATRIX_DRAIN, band=WEIGHT_BAND):
+        """``band``: column tiles per band of the matrix in HBM (``None``: the whole width, as
+        the caches are stored; one narrower than the accumulator gap stalls at row steps)."""
         g = self.geometry
-        tiles = -(-k // g.d) * -(-n // g.l)
+        row_tiles, col_tiles = -(-k // g.d), -(-n // g.l)
+        tiles = costs.mpu_clocks(row_tiles, col_tiles,
+                                 col_tiles if band is None else min(band, col_tiles))
         memory = tuple(item for item in reads if item[0] == "hbm")
         self.cycles += costs.MATRIX_START + costs.HBM_READ_LATENCY + tiles + drain
         self.timeline.account_matrix(self._unit, tiles, drain=drain, weight_reads=memory,
-                                     reads=reads, writes=writes)
+                                     reads=reads, writes=writes, vpu=InstrClass.VECTOR,
+                                     x_words=-(-k // g.vpu_lanes))
 
     def _weight(self, addr, k, n):
         key = (addr, k, n)
@@ -273,7 +278,7 @@ class Core:
         self.set_sfp(instr["sdst"], reduce.vpu_max(scores, lanes=g.vpu_lanes))
         self._matrix_cost(k, padded, (self._v(instr["vsrc"], k), ("hbm", self.hbm_addr(instr))),
                           (self._v(instr["vdst"], padded),) + self._s(instr["sdst"]),
-                          drain=costs.MATRIX_DRAIN + costs.MASKED_MAX)
+                          drain=costs.MATRIX_DRAIN + costs.MASKED_MAX, band=None)
 
     def _mm(self, instr):
         g = self.geometry
@@ -282,7 +287,7 @@ class Core:
         v = self._cache_matrix(instr, n, k)
         self.vrf[self.vslice(instr["vdst"], n)] = reduce.mfu_matvec(p, v, None, d=g.d)
         self._matrix_cost(k, n, (self._v(instr["vsrc"], k), ("hbm", self.hbm_addr(instr))),
-                          (self._v(instr["vdst"], n),))
+                          (self._v(instr["vdst"], n),), band=None)
 
     def _argmax(self, instr):
         x = self.vrf[self.vslice(instr["vsrc"], instr["len"])]

@@ -106,7 +106,7 @@ class Timeline:
         return self.place(unit, start, occupancy, latency, writes, reads, issue=issue)
 
     def account_matrix(self, unit, tiles, *, drain, weight_reads=(), reads=(), writes=(),
-                       memory_latency=None):
+                       memory_latency=None, vpu=None, x_words=0):
         """Schedule a matrix instruction that streams ``tiles`` weight tiles (the matrix unit
         runs one instruction at a time); return its completion clock.
 
@@ -114,15 +114,24 @@ class Timeline:
         the instruction has reached the issue stage and nothing it reads from memory
         (``weight_reads``) is still being written; they arrive ``memory_latency`` clocks later,
         after the previous instruction's tiles. The first tile enters the matrix unit at
-        the later of that and :data:`~dfx_hw.spec.costs.MATRIX_START` clocks after the issue;
-        the result is written back ``drain`` clocks after the last tile."""
+        the later of that and :data:`~dfx_hw.spec.costs.MATRIX_START` clocks after its input
+        vector (``x_words`` register-file words) has been read through the vector unit ``vpu``
+        (which may still be busy with earlier vector work); the result is written back
+        ``drain`` clocks after the last tile."""
         from ..spec import costs
         latency = costs.HBM_READ_LATENCY if memory_latency is None else memory_latency
         prefetch = max(self.issue, self._ready_of(weight_reads))
         arrive = max(prefetch + latency, self.weights_free)
         issue = self.issue_of(reads, writes)
         start = max(issue, self.unit_free.get(unit, 0))
-        first = max(start + costs.MATRIX_START, arrive)
+        if vpu is not None:
+            # the input vector leaves the register file through the vector unit (a STORE
+            # micro-op of x_words words), after the vector work already given to it
+            start_x = max(start, self.unit_free.get(vpu, 0))
+            self.unit_free[vpu] = start_x + x_words + 1
+        else:
+            start_x = start
+        first = max(start_x + costs.MATRIX_START, arrive)
         self.weights_free = first + tiles
         done = first + tiles + drain
         return self.place(unit, start, done - start, 0, writes, reads, issue=issue)

@@ -21,7 +21,8 @@ __all__ = ["MATRIX_LATENCY", "VECTOR_LATENCY", "DMA_LATENCY", "DDR_BYTES_PER_CLO
            "RING_HOP_LATENCY", "ROUTER_HOP_OVERHEAD", "ROUTER_FIXED_CYCLES", "CONTROL_CYCLES",
            "sync_cycles", "vector_clocks", "dma_clocks", "VECTOR_PATH", "VECTOR_TABLE",
            "VECTOR_REDUCTION", "SUM_CADENCE", "MATRIX_START", "MATRIX_DRAIN", "MASKED_MAX",
-           "HBM_READ_LATENCY", "DDR_READ_LATENCY", "DMA_LOAD_EXTRA", "DMA_STORE_BASE"]
+           "HBM_READ_LATENCY", "DDR_READ_LATENCY", "DMA_LOAD_EXTRA", "DMA_STORE_BASE",
+           "ACCUMULATOR_GAP", "mpu_clocks"]
 
 #: MFU: FP16 multiply (6) + adder tree log2(64) x 11 + accumulate (11) + SFU_M, rounded up.
 MATRIX_LATENCY = 96
@@ -75,6 +76,21 @@ DDR_READ_LATENCY = 100
 #: register-file word, per opcode (loads: after the DDR read latency; stores: in all).
 DMA_LOAD_EXTRA = 35
 DMA_STORE_BASE = {"STH": 60, "STHT": 177, "STD": 90, "STTOK": 62}
+
+
+#: Matrix unit: a column tile's next tile may follow its previous one no sooner than this
+#: (the accumulator's read-after-write gap at the default FP16 adder latency, docs/mpu.md).
+ACCUMULATOR_GAP = 8
+
+
+def mpu_clocks(row_tiles, col_tiles, band, gap=ACCUMULATOR_GAP):
+    """Clocks the matrix unit takes the tiles of one operation in (raster walk, ``band`` column
+    tiles per band, weights waiting): one per tile plus ``gap - width`` bubbles at every row
+    step of a band narrower than the gap (:func:`dfx_hw.spec.walk.issue_clocks` in closed
+    form)."""
+    full, rest = divmod(col_tiles, band)
+    per_step = full * max(0, gap - band) + (max(0, gap - rest) if rest else 0)
+    return row_tiles * col_tiles + (row_tiles - 1) * per_step
 
 
 def vector_clocks(mnemonic, words):

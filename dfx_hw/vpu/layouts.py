@@ -18,12 +18,12 @@ __all__ = [
     "control_table_markdown", "DEFAULT_VRF_WORDS", "DEFAULT_SRF_WORDS",
 ]
 
-#: Vector register file words. At 16 lanes this is 65,536 FP16 elements (128 KiB, 64 RAMB36 for
-#: the two read ports): the activations of the largest GPT-2 on one core (emb 1600: residual,
-#: LayerNorm temporaries, attention, the 6400-wide FC hidden, 1024 attention scores) as the
-#: compiler lays them out (:mod:`dfx_hw.compiler.memmap`, about 55k elements for 1.5B on 4 cores
-#: including the core's logits slice), with the ISA's element addresses.
-DEFAULT_VRF_WORDS = 4096
+#: Vector register file words. At 16 lanes this is 131,072 FP16 elements (256 KiB, about 114
+#: RAMB36 for the two read ports), every element the ISA's 17-bit addresses name: the
+#: activations of any GPT-2 on one core as the compiler lays them out
+#: (:mod:`dfx_hw.compiler.memmap`), including the LM head's whole 50,257-element logits vector
+#: (345M on one core needs about 73k elements; 4,096 words did not hold it).
+DEFAULT_VRF_WORDS = 8192
 #: Scalar register file words (FP16 scalars: means, variances, maxima, sums, constants); the
 #: ISA names 32 scalar registers (``SRF_ADDR_BITS = 5``).
 DEFAULT_SRF_WORDS = 32
