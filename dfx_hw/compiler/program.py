@@ -145,14 +145,23 @@ def _attention(emit, scale):
     def part(which, j):
         return emit.v("qkv") + (which * nh + j) * hd
 
-    # Keys first (a column of K^T each: the MaskedMMs read them next), then the values
-    # (transposed on write).
-    for j in range(nh):
+    # The stores, in the order the matrix unit reads them (the DMA runs one at a time): a key
+    # (a column of K^T) before each MaskedMM, a value (transposed on write) before each MM --
+    # k0 k1 v0 k2 v1 k3 ... v(n-1).
+    def key(j):
         emit("STH", "layer", "token", hbm=emit.tile(lay[f"k{j}"].addr), vsrc=part(1, j),
              len=hd, stride=g.d)
-    for j in range(nh):
+
+    def value(j):
         emit("STHT", "layer", "token", hbm=emit.tile(lay[f"v{j}"].addr), vsrc=part(2, j),
              len=hd)
+
+    for j in range(min(2, nh)):
+        key(j)
+    for j in range(nh):
+        value(j)
+        if j + 2 < nh:
+            key(j + 2)
 
     def scores(j):
         prefix = SOFTMAX_SETS[j % 2]
