@@ -8,7 +8,8 @@ identical for both simulators):
 
 * one decoder layer of GPT-2 345M shape (emb 1024, 16 heads) at contexts 64, 256 and 1024, and
   the LM head (vocabulary 50,257), on 1 and 4 cores of the U280 build (d=64, l=16, 32 HBM ports),
-  HBM read latency :data:`HBM_LATENCY` clocks;
+  HBM read latency :data:`HBM_LATENCY` clocks, ring links of
+  :data:`~dfx_hw.spec.costs.RING_HOP_LATENCY` core clocks;
 * whole models (345M, 774M, 1.5B on 1 and 4 cores): for 345M the measured embedding, layer and
   LM-head clocks put together; for the larger ones the ISA simulator's timing model on one layer
   and the head of their shape (each row says which numbers were simulated and which derived).
@@ -36,11 +37,12 @@ from ..isa.layouts import InstrClass
 from ..isasim.run import Session
 from ..model.checkpoint import random_weights
 from ..model.config import GPT2Config
+from ..spec import costs
 
 __all__ = ["run", "measure_point", "HBM_LATENCY", "PAPER_TOKENS_PER_SECOND"]
 
-#: HBM read latency of the simulated memory (core clocks).
-HBM_LATENCY = 200
+#: HBM read latency of the simulated memory (core clocks): the timing model's.
+HBM_LATENCY = costs.HBM_READ_LATENCY
 #: DFX's published figure: GPT-2 345M on one U280 card, about 185 tokens/s (DESIGN.md, 6).
 PAPER_TOKENS_PER_SECOND = 185.0
 _CLOCK_HZ = 200e6
@@ -174,12 +176,15 @@ def measure_point(config, weights, *, cores, context, core_config, rtl=True,
     }
     if not rtl:
         return point
-    from ..rtlsim.sim import CoreSim
+    from ..rtlsim.sim import CORE_PERIOD_PS, LINK_PERIOD_PS, CoreSim
     hbm_bytes = -(-max(2 * c.hbm.size for c in model.cores) // core_config.hbm_channels) + 4096
     ddr_bytes = max(2 * c.ddr.size for c in model.cores) + 4096
     sim = CoreSim(core_config, cores=cores, hbm_bytes=hbm_bytes, ddr_bytes=ddr_bytes)
     try:
         sim.set_hbm_timing(read_latency=hbm_latency)
+        # the ring links' latency the timing model assumes (costs.RING_HOP_LATENCY core clocks)
+        sim.set_link_timing(latency=round(costs.RING_HOP_LATENCY * CORE_PERIOD_PS
+                                          / LINK_PERIOD_PS))
         for c in range(cores):
             sim.trace(c)
         ring = rtl_ring(sim, hbm_bytes=hbm_bytes, ddr_bytes=ddr_bytes)

@@ -4,9 +4,11 @@ The serial estimate (:mod:`dfx_hw.spec.costs`, every instruction's occupancy plu
 up) ignores that DMA, matrix, vector and router instructions run concurrently. :class:`Timeline` models the
 scheduler and scoreboard of DESIGN.md, section 4:
 
-* instructions issue in program order, at most one per clock;
-* each unit (control, matrix, vector, DMA, router) accepts an instruction when the previous one
-  has finished occupying it (``occupancy`` clocks: tiles, vector chunks, bytes);
+* instructions issue in program order, at most one per clock, each once its dependencies
+  allow (below) -- a busy unit does not hold the issue: every unit has a queue;
+* each unit (control, matrix, vector, DMA, router) starts an instruction when the previous one
+  has finished occupying it (``occupancy`` clocks); matrix instructions with their weight
+  prefetch and the read of their input through the vector unit (:meth:`Timeline.account_matrix`);
 * an instruction waits until every register-file range or memory range it reads *or writes* is
   ready (read-after-write and write-after-write, as the scoreboard's stale bits do), and until
   every earlier instruction that *reads* what it writes has finished (write-after-read: the

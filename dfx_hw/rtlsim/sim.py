@@ -7,7 +7,12 @@ import numpy as np
 
 from .build import build
 
-__all__ = ["CoreSim"]
+__all__ = ["CoreSim", "CORE_PERIOD_PS", "LINK_PERIOD_PS"]
+
+#: Clock periods of the simulation (``core_ps`` and ``link_ps`` of ``cpp/core_sim.cpp``): the
+#: core at 200 MHz, the Aurora user clock at 390.625 MHz (100 Gb/s over a 256-bit link).
+CORE_PERIOD_PS = 5000
+LINK_PERIOD_PS = 2560
 
 
 class CoreSim:
@@ -86,6 +91,7 @@ class CoreSim:
         self._lib.dfx_set_fault(self._sim, core, port, lo, hi, resp)
 
     def set_link_timing(self, *, latency=40, beats_per_clock=1.0, idle=0.0, up_delay=100):
+        """Every ring link: ``latency`` and ``up_delay`` in link clocks (``LINK_PERIOD_PS``)."""
         self._lib.dfx_set_link_timing(self._sim, latency, beats_per_clock, idle, up_delay)
 
     def drop_link(self, core):

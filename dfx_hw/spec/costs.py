@@ -1,37 +1,34 @@
-"""Documented per-instruction costs at the core clock: the ISA simulator's cycle estimate.
+"""Per-instruction costs at the core clock: the ISA simulator's cycle estimates.
 
-The estimate is deliberately simple and *serial* (no overlap between units, which the hardware
-does overlap): it is an upper bound meant for comparing programs, not the RTL's cycle count.
+Two estimates use them:
 
-* matrix (MPU): one ``(d, l)`` tile per clock (:attr:`TileGeometry.tile_elements` weights per
-  clock, what 32 HBM channels deliver) plus :data:`MATRIX_LATENCY` of pipeline fill/drain;
-* vector (VPU): ``ceil(len / vpu_lanes)`` clocks plus :data:`VECTOR_LATENCY`; scalar ones
-  :data:`VECTOR_LATENCY`;
-* DMA: ``ceil(bytes / DDR_BYTES_PER_CLOCK)`` plus :data:`DMA_LATENCY`;
-* router: :func:`sync_cycles`, the RTL router's clocks per sync (docs/router.md): this core's
-  slice loaded and every other slice received (one register-file word per clock, a header per
-  slice, ``cores - 1`` hops of :data:`RING_HOP_LATENCY` link latency plus
-  :data:`ROUTER_HOP_OVERHEAD`), then the gathered vector written back one word per clock; the
-  sync starts when every core is ready for it and completes for all of them together, and the
-  router is busy for all of it (one sync at a time);
-* control: 1 clock.
+* the *serial* one (``Core.cycles``): every instruction's clocks added up, no overlap -- an
+  upper bound for comparing programs;
+* the *overlapped* one (:mod:`dfx_hw.isasim.timing`), calibrated on the RTL through the core's
+  trace port (``docs/performance.md``): in-order issue that waits only for dependencies, each
+  unit running its queue in order, with the constants below:
+
+  * vector unit: :func:`vector_clocks` (:data:`VECTOR_PATH`, :data:`VECTOR_TABLE`,
+    :data:`VECTOR_REDUCTION`, :data:`SUM_CADENCE`);
+  * matrix unit, one instruction at a time: weights prefetched at the issue stage and arriving
+    :data:`HBM_READ_LATENCY` later, :data:`MATRIX_START`, :func:`mpu_clocks` for the tiles,
+    :data:`MATRIX_DRAIN` (+ :data:`MASKED_MAX`);
+  * DMA, one instruction at a time: :func:`dma_clocks`;
+  * router: :func:`sync_cycles`, the RTL router's clocks per sync (docs/router.md): this core's
+    slice loaded and every other slice received (one register-file word per clock, a header per
+    slice, ``cores - 1`` hops of :data:`RING_HOP_LATENCY` link latency plus
+    :data:`ROUTER_HOP_OVERHEAD`), then the gathered vector written back one word per clock; the
+    sync starts when every core is ready for it and completes for all of them together;
+  * control: :data:`CONTROL_CYCLES`.
+
 """
 
-__all__ = ["MATRIX_LATENCY", "VECTOR_LATENCY", "DMA_LATENCY", "DDR_BYTES_PER_CLOCK",
-           "RING_HOP_LATENCY", "ROUTER_HOP_OVERHEAD", "ROUTER_FIXED_CYCLES", "CONTROL_CYCLES",
+__all__ = ["RING_HOP_LATENCY", "ROUTER_HOP_OVERHEAD", "ROUTER_FIXED_CYCLES", "CONTROL_CYCLES",
            "sync_cycles", "vector_clocks", "dma_clocks", "VECTOR_PATH", "VECTOR_TABLE",
            "VECTOR_REDUCTION", "SUM_CADENCE", "MATRIX_START", "MATRIX_DRAIN", "MASKED_MAX",
            "HBM_READ_LATENCY", "DDR_READ_LATENCY", "DMA_LOAD_EXTRA", "DMA_STORE_BASE",
            "ACCUMULATOR_GAP", "mpu_clocks"]
 
-#: MFU: FP16 multiply (6) + adder tree log2(64) x 11 + accumulate (11) + SFU_M, rounded up.
-MATRIX_LATENCY = 96
-#: VFU (11) + SFU_V accumulation tree and function tables, rounded up.
-VECTOR_LATENCY = 32
-#: DDR / HBM access latency in clocks.
-DMA_LATENCY = 64
-#: DDR4 bandwidth per core clock (two 64-bit DDR4-2400 channels ~ 38 GB/s at 200 MHz).
-DDR_BYTES_PER_CLOCK = 192
 #: Link latency of one hop (Aurora 64B/66B TX + RX, transceivers, cable) in core clocks.
 RING_HOP_LATENCY = 100
 #: The router's own clocks per hop on top of the link (both clock crossings and registers),
