@@ -145,23 +145,17 @@ def _attention(emit, scale):
     def part(which, j):
         return emit.v("qkv") + (which * nh + j) * hd
 
-    # The stores, in the order the matrix unit reads them (the DMA runs one at a time): a key
-    # (a column of K^T) before each MaskedMM, a value (transposed on write) before each MM --
-    # k0 k1 v0 k2 v1 k3 ... v(n-1).
-    def key(j):
+    # Keys first (a column of K^T each: the MaskedMMs read them next), then the values
+    # (transposed on write). Measured on the RTL, this beats storing them in the order the matrix
+    # unit reads them (k0 k1 v0 k2 v1 ...: +0.9 % to +1.9 % clocks per 345M layer on one core,
+    # the values' scattered HBM writes then overlap the MaskedMMs' key reads) although the
+    # timing model, which does not model HBM contention, prefers the latter.
+    for j in range(nh):
         emit("STH", "layer", "token", hbm=emit.tile(lay[f"k{j}"].addr), vsrc=part(1, j),
              len=hd, stride=g.d)
-
-    def value(j):
+    for j in range(nh):
         emit("STHT", "layer", "token", hbm=emit.tile(lay[f"v{j}"].addr), vsrc=part(2, j),
              len=hd)
-
-    for j in range(min(2, nh)):
-        key(j)
-    for j in range(nh):
-        value(j)
-        if j + 2 < nh:
-            key(j + 2)
 
     def scores(j):
         prefix = SOFTMAX_SETS[j % 2]
