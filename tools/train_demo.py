@@ -33,6 +33,15 @@ Tokenizer
     text almost never shows before a name (greedy decoding of such a model looped; see
     ``--space-split``).
 
+Batches
+    Windows of ``SEQ_LEN + 1`` tokens at uniformly random offsets of the training stream, except
+    that ``--line-start-windows F`` starts ``round(F * batch size)`` windows of each batch at a
+    line whose first token after its indentation is one of :data:`LINE_START_KEYWORDS`
+    (``def ``, ``class ``), chosen uniformly among all such lines: then the keyword sits at
+    position 0 with no context before it, exactly like the prompt ``"def "`` of ``make sim``,
+    which uniformly placed windows almost never show (such a line opens at about one token in
+    170 of the training stream, and a random window starts on one that rarely).
+
 Data
     The ``*.py`` files of the running interpreter's standard library
     (``sysconfig.get_paths()["stdlib"]``), excluding ``test``/``tests`` directories and
@@ -52,6 +61,11 @@ Usage
     in DIR with a fresh optimiser and schedule (and must use another ``--seed``); the record of
     the earlier run is kept in ``training.json``. ``models/demo/TRAINING.md`` says how the shipped
     model was made.
+
+    ``--record-only --init-from DIR`` trains nothing: it writes the weights of DIR unchanged
+    to ``--out`` with a full record (held-out loss, check, sample), as a stage of 0 steps whose
+    ``previous_stage`` is DIR's ``training.json``; it is how a periodic checkpoint of a longer
+    run is shipped.
 
     Training ends by exporting and checking the checkpoint; ``--check`` alone re-checks an
     existing one: it is loaded with pure NumPy, run through an independent NumPy forward pass and
@@ -87,6 +101,8 @@ DEFAULT_SPACE_SPLIT = 0.0   # see BPECodec.split_spaces (for the gpt2 pre-tokeni
 # indentation after it; any other whitespace run.
 CODE_SPLIT_PATTERN = (r"_*[\p{L}\p{N}]+ ?|_+ ?|[^\s\p{L}\p{N}_]+ ?|\n[^\S\n]*|[^\S\n]+")
 PRE_TOKENIZERS = ("code", "gpt2")
+DEFAULT_LINE_START_WINDOWS = 0.0  # see line_start_offsets
+LINE_START_KEYWORDS = ("def ", "class ")  # tokens (code pre-tokenizer) a line-start window opens
 N_EMBD = 256
 N_HEAD = 4                  # head size 64
 N_LAYER = 4
@@ -307,8 +323,39 @@ def fixed_windows(stream, count):
     return torch.from_numpy(np.stack([stream[s:s + span] for s in starts]).astype(np.int64))
 
 
-def random_batch(stream_t, generator):
+def line_start_offsets(codec, stream):
+    """Offsets in ``stream`` (a BPE token stream) of the tokens in :data:`LINE_START_KEYWORDS`
+    that open a line: the token before is ``<|endoftext|>`` (a file's start) or whitespace only
+    (the ``code`` pre-tokenizer makes a newline and the indentation after it one piece), or there
+    is none.
+    Only offsets where a whole training window fits are returned."""
+    vocab = codec.tokenizer.get_vocab(with_added_tokens=True)
+    ids = []
+    for keyword in LINE_START_KEYWORDS:
+        encoded = codec.encode(keyword)
+        if len(encoded) != 1:
+            raise ValueError(f"--line-start-windows needs {keyword!r} to be one token of the "
+                             f"tokenizer (the code pre-tokenizer makes it one), not {encoded}")
+        ids.append(encoded[0])
+    # Byte-level spelling: "\n" is "\u010a", " " is "\u0120", "\t" is "\u0109".
+    # A long indentation may take two tokens ("\n        " + "    "): whitespace-only tokens open.
+    openers = [index for token, index in vocab.items()
+               if token == EOT or set(token) <= {"\u010a", "\u0120", "\u0109"}]
+    keyword_at = np.isin(stream, np.array(ids, dtype=np.int64))
+    after_opener = np.zeros(stream.size, dtype=bool)
+    after_opener[0] = True
+    after_opener[1:] = np.isin(stream[:-1], np.array(openers, dtype=np.int64))
+    offsets = np.nonzero(keyword_at & after_opener)[0]
+    return offsets[offsets <= stream.size - SEQ_LEN - 1]
+
+
+def random_batch(stream_t, generator, line_starts=None, line_start_count=0):
+    """A batch of ``BATCH_SIZE`` windows: ``line_start_count`` of them start at offsets drawn
+    uniformly from ``line_starts`` (:func:`line_start_offsets`), the rest anywhere."""
     starts = torch.randint(0, stream_t.numel() - SEQ_LEN - 1, (BATCH_SIZE,), generator=generator)
+    if line_start_count:
+        pick = torch.randint(0, line_starts.numel(), (line_start_count,), generator=generator)
+        starts[:line_start_count] = line_starts[pick]
     offsets = torch.arange(SEQ_LEN + 1)
     return stream_t[starts[:, None] + offsets[None, :]]
 
@@ -620,7 +667,7 @@ def init_from_checkpoint(model, cfg, args, codec):
                          "in more than the vocabulary size")
     record_path = args.init_from / "training.json"
     previous = json.loads(record_path.read_text()) if record_path.is_file() else None
-    if previous is not None and previous["seed"] == args.seed:
+    if previous is not None and previous["seed"] == args.seed and not args.record_only:
         raise ValueError(f"{args.init_from} was trained with seed {args.seed}: continue with "
                          "another --seed so that the batches differ")
     old_codec = load_codec(args.init_from)
@@ -692,6 +739,21 @@ def train(args):
                     "re-spelled as a lone space + the word's tokens (seeded); held-out text "
                     "is encoded plainly"})
         print(f"space split: {splits} word tokens re-spelled", flush=True)
+    line_starts, line_start_count = None, 0
+    if args.line_start_windows > 0:
+        offsets = line_start_offsets(codec, train_ids)
+        line_start_count = round(args.line_start_windows * BATCH_SIZE)
+        line_starts = torch.from_numpy(offsets)
+        data_info.update(line_start_windows={
+            "fraction": args.line_start_windows, "windows_per_batch": line_start_count,
+            "keywords": list(LINE_START_KEYWORDS), "lines": int(offsets.size),
+            "note": "this many windows of each batch start at a line whose first token after "
+                    "its indentation is one of the keywords (uniformly among those lines), so "
+                    "the keyword is at position 0 as in the prompt 'def '; the other windows "
+                    "start at uniformly random offsets"})
+        print(f"line-start windows: {line_start_count} of {BATCH_SIZE} per batch, drawn from "
+              f"{offsets.size} lines opening with {' / '.join(map(repr, LINE_START_KEYWORDS))}",
+              flush=True)
     data_info.update(train_tokens=int(train_ids.size), heldout_tokens=int(heldout_ids.size),
                      train_bytes_per_token=round(data_info["train_bytes"] / train_ids.size, 3),
                      heldout_bytes_per_token=round(data_info["heldout_bytes"] / heldout_ids.size,
@@ -722,7 +784,7 @@ def train(args):
     total = args.steps
     budget = None if args.minutes is None else args.minutes * 60.0
     print(f"model: {n_params} parameters; "
-          f"{f'{total} steps' if total else f'{args.minutes} min wall-clock schedule'}", flush=True)
+          f"{f'{total} steps' if total is not None else f'{args.minutes} min wall-clock schedule'}", flush=True)
     history, recent = [], []
     start = time.time()
     last_export = start
@@ -746,7 +808,7 @@ def train(args):
         lr = learning_rate(step, progress)
         for group in optimizer.param_groups:
             group["lr"] = lr
-        batch = random_batch(train_t, generator)
+        batch = random_batch(train_t, generator, line_starts, line_start_count)
         logits = model(batch[:, :-1])
         loss = F.cross_entropy(logits.reshape(-1, cfg["vocab_size"]), batch[:, 1:].reshape(-1))
         optimizer.zero_grad(set_to_none=True)
@@ -784,7 +846,7 @@ def train(args):
           f"{full_heldout['nats_per_byte']:.4f} nats/byte "
           f"({full_heldout['nats_per_token']:.4f} nats/token)", flush=True)
     check, sample = check_checkpoint(args.out)
-    recent_nats = sum(recent) / len(recent)
+    recent_nats = sum(recent) / len(recent) if recent else None
     record = {
         "command": " ".join(shlex.quote(a) for a in [sys.argv[0], *sys.argv[1:]]),
         "schedule": ("step-based" if budget is None else
@@ -793,6 +855,7 @@ def train(args):
                      + (f" --init-from {args.init_from}" if args.init_from else "")
                      + ", which spreads the cosine over steps"),
         "seed": args.seed,
+        "record_only": args.record_only,
         "init_from": None if previous is None and init_note is None else str(args.init_from),
         "init_note": init_note,
         "previous_stage": previous,
@@ -822,9 +885,9 @@ def train(args):
             "heldout": {**loss_record(full_heldout),
                         "windows": int(heldout_ids.size // (SEQ_LEN + 1)),
                         "coverage": "every non-overlapping window of the held-out stream"},
-            "train_recent_steps": {"nats_per_token": round(recent_nats, 4),
-                                   "steps": len(recent),
-                                   "note": "mean minibatch loss of the last steps (per token)"},
+            "train_recent_steps": None if recent_nats is None else {
+                "nats_per_token": round(recent_nats, 4), "steps": len(recent),
+                "note": "mean minibatch loss of the last steps (per token)"},
         },
         "history": history,
         "check": check,
@@ -838,15 +901,21 @@ def train(args):
 
 
 def write_training_md(out, r):
-    loss, hp, data, tok = r["loss"], r["hyper_parameters"], r["data"], r["tokenizer"]
+    loss, tok = r["loss"], r["tokenizer"]
+    # A --record-only stage trains nothing: "last stage" below means the one that trained.
+    shipped = r
+    if r.get("record_only") and r.get("previous_stage"):
+        r = r["previous_stage"]
+    hp, data = r["hyper_parameters"], r["data"]
     cfg = hf_config(tok["vocab_size"])
     hist = "\n".join(f"| {h['step']} | {h['tokens_seen']:,} | {h['train_loss_recent']:.4f} | "
                      f"{h['heldout_loss_subset']:.4f} | "
                      f"{h.get('heldout_nats_per_byte_subset', h['heldout_loss_subset']):.4f} | "
                      f"{h['wall_seconds']:.0f} |" for h in r["history"])
-    sample = r["sample_numpy_greedy"].replace("```", "` ` `")
+    sample = shipped["sample_numpy_greedy"].replace("```", "` ` `")
+    check = shipped["check"]
     stages = []
-    stage = r
+    stage = shipped
     while stage is not None:
         stages.insert(0, stage)
         stage = stage.get("previous_stage")
@@ -860,7 +929,8 @@ def write_training_md(out, r):
         f"{st.get('init_from') or 'random init'} | "
         f"{st['steps']} | {st['tokens_seen']:,} | {st['train_wall_seconds'] / 60:.1f} | "
         f"{st['loss']['heldout']['nats_per_byte']:.4f}"
-        f"{' (64-window subset; stopped early)' if st.get('stopped_early') else ''} |"
+        f"{' (64-window subset; stopped early)' if st.get('stopped_early') else ''}"
+        f"{' (64-window subset at that checkpoint)' if st.get('periodic_checkpoint') else ''} |"
         for i, st in enumerate(stages))
     total_steps = sum(st["steps"] for st in stages)
     total_tokens = sum(st["tokens_seen"] for st in stages)
@@ -874,6 +944,15 @@ def write_training_md(out, r):
     def per_token(entry):
         return f"{entry['nats_per_token']:.4f}" if "nats_per_token" in entry else "-"
     split = data.get("space_split")
+    line_windows = data.get("line_start_windows")
+    batches_note = ("uniformly random offsets of the training token stream (seeded)"
+                    if not line_windows else
+                    f"uniformly random offsets of the training token stream (seeded), except that "
+                    f"in the last stage {line_windows['windows_per_batch']} of each batch's "
+                    f"{hp['batch_size']} windows started at a line opening with "
+                    f"{' or '.join(f'`{k!r}`' for k in line_windows['keywords'])} (after its "
+                    f"indentation; chosen uniformly among the {line_windows['lines']:,} such "
+                    f"lines), so that the keyword is at position 0 as in `make sim`'s prompt")
     space_note = "" if not split else f"""
 
 The last stage re-spelled {split['fraction']:.0%} of the space-prefixed word tokens of the training
@@ -881,6 +960,15 @@ stream (`" name"` -> `" "` + `"name"`, {split['tokens_split']:,} tokens, seeded;
 encoded plainly): GPT-2's pre-tokenizer attaches a space to the following word, so a prompt
 ending in a space (`"def "`) ends in a lone space token that the plain stream almost never shows
 before a name."""
+    recent = loss.get("train_recent_steps") or (r.get("loss") or {}).get("train_recent_steps")
+    recent_row = "" if not recent else (
+        f"| training, mean minibatch loss of the last {recent['steps']} steps of the last stage "
+        f"| - | - | {per_token(recent)} |\n")
+    shipped_note = "" if shipped is r else f"""
+
+The shipped weights are the step-{r['steps']} checkpoint of the last training stage below,
+written out unchanged and measured by a `--record-only` stage (no training; command
+`{shipped['command']}`); the losses above are theirs, over the full held-out stream."""
     text = f"""# Demo model: training record
 
 Written by `tools/train_demo.py` at the end of training (the same numbers are in
@@ -896,14 +984,12 @@ Written by `tools/train_demo.py` at the end of training (the same numbers are in
 | {loss['heldout']['bits_per_byte']:.4f} | {per_token(loss['heldout'])} |
 | training, {loss['train']['windows']} fixed windows | {loss['train']['nats_per_byte']:.4f} \
 | {loss['train']['bits_per_byte']:.4f} | {per_token(loss['train'])} |
-| training, mean minibatch loss of the last {loss['train_recent_steps']['steps']} steps \
-| - | - | {per_token(loss['train_recent_steps'])} |
-
+{recent_row}
 Losses are the cross-entropy of the shipped float16 weights over non-overlapping
 {hp['seq_len']}-token windows, every position counted (the first tokens of a window have little
 context, so this slightly overstates the loss at full context). Nats per byte = the windows' total
 token negative log-likelihood / the UTF-8 bytes of the tokens predicted (`<|endoftext|>`
-counts no bytes, its loss is counted), so it compares across tokenizers.
+counts no bytes, its loss is counted), so it compares across tokenizers.{shipped_note}
 
 - Last stage: {r['steps']} steps, batch {hp['batch_size']} x {hp['seq_len']} tokens, tokens seen
   {r['tokens_seen']:,} ({r['epochs']} epochs of the training stream).
@@ -935,7 +1021,7 @@ weight but carries `wte` over token by token (see `init_note` in `training.json`
 {data.get('train_tokens', data['train_bytes']):,} tokens) and {data['heldout_files']}
 held-out files ({data['heldout_bytes']:,} bytes, \
 {data.get('heldout_tokens', data['heldout_bytes']):,} tokens). Training batches are windows at
-uniformly random offsets of the training token stream (seeded).
+{batches_note}.
 
 ## Progress of the last stage (held-out on a fixed subset of {EVAL_WINDOWS} windows)
 
@@ -948,10 +1034,10 @@ uniformly random offsets of the training token stream (seeded).
 
 The checkpoint was read back with NumPy only and run through an independent NumPy forward pass;
 against the PyTorch model on the same float16 weights (float32 arithmetic) the largest logit
-difference over a {r['check']['prompt_bytes']}-byte prompt \
-({r['check'].get('prompt_tokens', r['check']['prompt_bytes'])} tokens) was
-{r['check']['max_abs_logit_diff']:.3g} (tolerance {r['check']['tolerance']:g}). The directory holds
-{r['check']['directory_bytes']:,} bytes.
+difference over a {check['prompt_bytes']}-byte prompt \
+({check.get('prompt_tokens', check['prompt_bytes'])} tokens) was
+{check['max_abs_logit_diff']:.3g} (tolerance {check['tolerance']:g}). The directory holds
+{check['directory_bytes']:,} bytes.
 
 ## Sample
 
@@ -987,10 +1073,19 @@ def parse_args(argv=None):
                         help="fraction of space-prefixed word tokens re-spelled as a lone space "
                              f"+ word in the training stream (BPE only; default "
                              f"{DEFAULT_SPACE_SPLIT:g})")
+    parser.add_argument("--line-start-windows", type=float, default=DEFAULT_LINE_START_WINDOWS,
+                        metavar="FRACTION",
+                        help="fraction of each batch's windows that start at a line opening "
+                             f"with {' or '.join(map(repr, LINE_START_KEYWORDS))} (BPE only; "
+                             f"default {DEFAULT_LINE_START_WINDOWS:g})")
     parser.add_argument("--batch-size", type=int, default=BATCH_SIZE,
                         help=f"sequences per step (default {BATCH_SIZE})")
     parser.add_argument("--check", action="store_true",
                         help="only check the existing checkpoint in --out (no training)")
+    parser.add_argument("--record-only", action="store_true",
+                        help="train nothing: write the weights of --init-from unchanged to --out "
+                             "with a full record (a stage of 0 steps), e.g. to ship a periodic "
+                             "checkpoint")
     args = parser.parse_args(argv)
     if args.steps is not None and args.minutes is not None:
         parser.error("give --steps or --minutes, not both")
@@ -1003,12 +1098,22 @@ def parse_args(argv=None):
                      f"not {args.vocab_size}")
     if not 0 <= args.space_split <= 1:
         parser.error(f"--space-split must be in [0, 1], not {args.space_split}")
+    if not 0 <= args.line_start_windows <= 1:
+        parser.error(f"--line-start-windows must be in [0, 1], not {args.line_start_windows}")
+    if args.line_start_windows > 0 and args.tokenizer != "bpe":
+        parser.error("--line-start-windows needs --tokenizer bpe")
     if args.peak_lr <= 0:
         parser.error(f"--peak-lr must be positive, not {args.peak_lr}")
     if args.batch_size < 1:
         parser.error(f"--batch-size must be at least 1, not {args.batch_size}")
     if args.threads < 1:
         parser.error(f"--threads must be at least 1, not {args.threads}")
+    if args.record_only:
+        if args.init_from is None:
+            parser.error("--record-only needs --init-from DIR (the weights to record)")
+        if args.steps is not None or args.minutes is not None:
+            parser.error("--record-only trains nothing: give no --steps or --minutes")
+        args.steps = 0
     if args.steps is None and args.minutes is None:
         args.steps = DEFAULT_STEPS
     return args

@@ -1,10 +1,11 @@
 """Tokenizers: text <-> token ids.
 
 :class:`ByteTokenizer`
-    One token per UTF-8 byte (vocabulary of 256); the shipped demo model uses it.
+    One token per UTF-8 byte (vocabulary of 256), for byte-level checkpoints.
 :class:`BPETokenizer`
-    GPT-2's byte-level BPE from a ``vocab.json`` + ``merges.txt`` pair (or a Hugging Face
-    ``tokenizer.json``), done by the ``tokenizers`` library.
+    GPT-2's byte-level BPE from a ``vocab.json`` + ``merges.txt`` pair, or any Hugging Face
+    ``tokenizer.json`` (the shipped demo model's 4,001-token BPE), done by the ``tokenizers``
+    library.
 
 :func:`load_tokenizer` picks the right one for a checkpoint directory.
 """
