@@ -1,11 +1,14 @@
 """The whole DFX core with GPT-2's full head width (d = 64; RTL in Verilator) runs compiled
-programs bit for bit like the ISA simulator: the shipped demo model on one core, and a random
-model with uneven splits on a ring of four.
+programs bit for bit like the ISA simulator (tokens and every captured logit): the shipped demo
+model, three prompts of 32 new tokens each on one core and on a ring of four, and random models
+with uneven splits on a ring of four (5 heads on 4 cores, a 1,001-token vocabulary, a 1-token
+prompt, a prompt that fills the context).
 
 Opt-in: ``DFX_CORE_BUILD=demo`` (d=64, l=8, 4 HBM ports; :data:`dfx_hw.core.config.DEMO`) or
-``DFX_CORE_BUILD=u280`` (d=64, l=16, 32 HBM ports of 512 bits). Measured on this 2-core machine
-under load: the U280 build takes about 10 minutes of Verilator and simulates 1,100-1,500 clocks
-per second; the uneven-split test on four U280 cores took 7 minutes in all (model cached)."""
+``DFX_CORE_BUILD=u280`` (d=64, l=16, 32 HBM ports of 512 bits). Measured on this 2-core machine:
+the U280 build takes 5-10 minutes (elaboration and Verilator) and simulates about 2,500 clocks
+per second on one core; the demo model's three prompts take about 15 minutes on one core and
+longer on four (each core is simulated in turn)."""
 
 import os
 
@@ -43,23 +46,39 @@ def _check(model, prompt, n_new):
     tokens = [token for token, _ in run.tokens(max_clocks=20_000_000)]
     assert tokens == expected.tokens
     assert (to_bits(run.logits()) == to_bits(expected.logits)).all()
+    gaps = np.diff([0] + run.token_clocks)
+    print(f"\n{model.n_cores} core(s), {len(prompt)}-token prompt, {n_new} new tokens: "
+          f"{run.token_clocks[-1]:,} clocks, {int(np.median(gaps[1:] if n_new > 1 else gaps)):,} "
+          f"clocks per generated token (median)")
     return tokens
 
 
+DEMO_PROMPTS = ["def ", "class Node:\n", "import os\n"]
+
+
 @pytest.mark.slow
-def test_demo_model_on_the_core_matches_the_isa_simulator():
+@pytest.mark.parametrize("cores", [1, 4], ids=["1core", "4cores"])
+@pytest.mark.parametrize("prompt", DEMO_PROMPTS, ids=["def", "class", "import"])
+def test_demo_model_on_the_core_matches_the_isa_simulator(prompt, cores):
+    """The shipped demo model: 32 new tokens, RTL against the ISA simulator bit for bit."""
     config, weights = load_checkpoint("models/demo")
     tokenizer = load_tokenizer("models/demo", config)
-    model = compile_model(config, weights, cores=1, geometry=geometry_of(CORE),
+    model = compile_model(config, weights, cores=cores, geometry=geometry_of(CORE),
                           capture_logits=True)
-    tokens = _check(model, tokenizer.encode("def "), 6)
+    tokens = _check(model, tokenizer.encode(prompt), 32)
     assert len(set(tokens)) > 1                       # not a degenerate continuation
 
 
 @pytest.mark.slow
-def test_uneven_splits_on_four_cores_match_the_isa_simulator():
-    """5 heads of 64 on 4 cores (2/1/1/1), a vocabulary of 1,001 (not a multiple of 16 or 4)."""
+@pytest.mark.parametrize("prompt, n_new",
+                         [([11, 500], 2), ([11], 3), (list(range(7, 982, 65)), 1)],
+                         ids=["2-token-prompt", "1-token-prompt", "prompt-fills-context"])
+def test_uneven_splits_on_four_cores_match_the_isa_simulator(prompt, n_new):
+    """5 heads of 64 on 4 cores (2/1/1/1), a vocabulary of 1,001 (not a multiple of 16 or 4);
+    prompts of 2 tokens, of 1 token, and of 15 tokens that with one new token fill the
+    16-position context."""
     config = GPT2Config(vocab_size=1001, n_positions=16, n_embd=320, n_layer=1, n_head=5)
+    assert len(prompt) + n_new <= config.n_positions
     model = compile_model(config, random_weights(config, seed=5, scale=0.3), cores=4,
                           geometry=geometry_of(CORE), capture_logits=True)
-    _check(model, [11, 500], 2)
+    _check(model, prompt, n_new)
