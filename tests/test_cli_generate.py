@@ -105,3 +105,51 @@ def test_entry_point_process(tiny_gpt2_checkpoint):
                          capture_output=True, text=True, timeout=60)
     assert bad.returncode == 2 and bad.stdout == ""
     assert bad.stderr.count("\n") == 1 and "more than the model's context of 32" in bad.stderr
+
+
+def _small_rtl_checkpoint(make_gpt2_checkpoint):
+    """A random byte-level checkpoint for the small core build (d=8): 3 heads of 8."""
+    config = GPT2Config(vocab_size=256, n_positions=12, n_embd=24, n_layer=1, n_head=3)
+    path = make_gpt2_checkpoint("rtl", config, scale=0.3)
+    return path
+
+
+def test_rtl_backend_prints_the_text_and_the_rtl_and_isa_clocks(capsys, make_gpt2_checkpoint):
+    """``dfx generate --backend rtl`` on the whole-core RTL (small build): text, then a summary
+    with the RTL's clocks per token, the tokens/s they imply at 200 MHz and the ISA simulator's
+    own estimate; every token was checked against the ISA simulator."""
+    path = _small_rtl_checkpoint(make_gpt2_checkpoint)
+    status, out, err = _run(capsys, "--backend", "rtl", "--core", "small", "--cores", 2,
+                            "--model", path, "--prompt", "ab", "--max-new-tokens", 3)
+    assert status == 0, err
+    assert out.startswith("ab") and out.endswith("\n")
+    summary = err.strip().splitlines()[-1]
+    assert summary.startswith("dfx generate: backend=rtl tokens=3 ")
+    for field in ("cores=2", "clocks/token=", "tokens/s@200MHz=", "checked=isasim",
+                  "isasim_clocks/token="):
+        assert field in summary
+    reference = _run(capsys, "--backend", "isasim", "--cores", 2, "--model", path,
+                     "--prompt", "ab", "--max-new-tokens", 3, "--quiet")
+    assert reference[1] == out                          # the same text as the ISA simulator
+
+
+def test_rtl_backend_stops_at_the_first_token_that_differs(capsys, make_gpt2_checkpoint,
+                                                           monkeypatch):
+    """A token the ISA simulator did not produce (here: the simulator is made to expect token
+    ids one higher) stops generation with one line naming the token and both values."""
+    from dfx_hw.isasim.run import Session
+
+    tokens = Session.tokens
+
+    def shifted(self):
+        for token in tokens(self):
+            yield token + 1
+
+    monkeypatch.setattr(Session, "tokens", shifted)
+    path = _small_rtl_checkpoint(make_gpt2_checkpoint)
+    status, out, err = _run(capsys, "--backend", "rtl", "--core", "small", "--model", path,
+                            "--prompt", "ab", "--max-new-tokens", 3)
+    assert status == 2
+    message = err.strip().splitlines()[-1]
+    assert re.fullmatch(r"dfx: error: token 0 differs: rtl generated \d+, the ISA simulator "
+                        r"\d+ \(prompt \[.*\]\); rerun with --no-check to see the text", message)

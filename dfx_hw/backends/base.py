@@ -93,6 +93,10 @@ class Backend(abc.ABC):
                              f"use temperature 0 (got {sampler!r})")
         return ids
 
+    def prepare(self, progress=None) -> None:
+        """Do the slow one-time set-up now (building a simulation model, say) rather than in the
+        first token; ``progress(text)`` is told what is being done. Nothing by default."""
+
     def generate(self, prompt_ids, max_new_tokens: int, sampler: Sampler) -> Iterator[int]:
         """Continue ``prompt_ids`` by ``max_new_tokens`` tokens chosen by ``sampler``.
 

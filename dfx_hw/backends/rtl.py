@@ -67,6 +67,11 @@ class RtlBackend(Backend):
     def compiled(self):
         return self._model
 
+    def prepare(self, progress=None) -> None:
+        """Build the core's Verilator model (or find it in the cache under ``build/coresim``)."""
+        from ..rtlsim.build import build
+        build(self._core_config, progress=progress)
+
     def _generate(self, prompt_ids: list, max_new_tokens: int,
                   sampler: Sampler) -> Iterator[int]:
         from ..host import rtl_ring

@@ -5,7 +5,8 @@ progress bar while tokens are produced and a final summary line (backend, tokens
 the backend's own figures: cycles, and for the device backends per-token latency mean/p50/p99 in
 clocks ``latency_*_clk`` and, for ``xdma``, in microseconds ``latency_*_us``). ``--quiet``
 leaves only the text. A device problem (missing node, old bitstream, core error, timeout) is one
-line on stderr and exit status 2.
+line on stderr and exit status 2, and so is the first token the ``rtl`` backend generates
+differently from the ISA simulator.
 """
 
 import sys
@@ -14,6 +15,7 @@ import time
 from tqdm import tqdm
 
 from ..backends import BACKENDS, get_backend
+from ..backends.device import RtlMismatch
 from ..host import BitstreamMismatch, CoreError, DeviceError
 from ..model.sampling import Sampler
 from ..model.tokenizer import load_tokenizer
@@ -69,6 +71,12 @@ def run(args) -> int:
     # Validate (context length, vocabulary, sampling support) before any work.
     backend.check_request(prompt_ids, args.max_new_tokens, sampler)
 
+    if not args.quiet:
+        backend.prepare(progress=lambda text: print(f"dfx: {text}", file=sys.stderr,
+                                                     flush=True))
+    else:
+        backend.prepare()
+
     tokens = []
     shown = tokenizer.decode(prompt_ids)
     sys.stdout.write(shown)
@@ -81,7 +89,7 @@ def run(args) -> int:
                 tokens.append(token)
                 shown = _stream(shown, tokenizer.decode(prompt_ids + tokens))
                 bar.update(1)
-    except (DeviceError, BitstreamMismatch, CoreError) as error:
+    except (DeviceError, BitstreamMismatch, CoreError, RtlMismatch) as error:
         sys.stdout.write("\n")
         print(f"dfx: error: {error}", file=sys.stderr)
         return 2

@@ -36,6 +36,8 @@ from amaranth.back import rtlil
 from amaranth.hdl import ClockSignal, Instance, ResetSignal, Value, ValueCastable
 from amaranth.lib import wiring
 
+from .meminit import fast_memory_init
+
 __all__ = ["LeafComponent", "convert_hierarchical", "leaf_key", "leaf_name"]
 
 _SESSION = contextvars.ContextVar("dfx_hw_hdl_leaf_session", default=None)
@@ -235,7 +237,8 @@ def convert_hierarchical(component, name="top", *, platform=None):
     session = _Session()
     token = _SESSION.set(session)
     try:
-        top = session.rtlil(component, name, platform)
+        with fast_memory_init():
+            top = session.rtlil(component, name, platform)
     finally:
         _SESSION.reset(token)
     texts = [module.rtlil for module in session.modules.values()] + [top]
