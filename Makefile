@@ -6,9 +6,9 @@ VPY         := $(VENV)/bin/python
 STAMP       := $(VENV)/.deps-stamp
 MODEL       ?= models/demo
 PROMPT      ?= def 
-TOKENS      ?= 48
-CORES       ?= 2
-BACKEND     ?= isasim
+TOKENS      ?= 16
+CORES       ?= 1
+BACKEND     ?= rtl
 CORE        ?= u280
 JOBS        ?= auto
 
@@ -54,12 +54,13 @@ $(STAMP): pyproject.toml | system-deps
 test: deps
 	$(VENV)/bin/pytest -n $(JOBS) -q tests
 
-# `make sim` runs the demo model on the ISA simulator (the bit-true model of the cores).
-# BACKEND=rtl runs it on the RTL of the DFX core, simulated whole in Verilator, every token
-# checked against the ISA simulator: CORE=u280 (d=64, l=16, 32 HBM ports; its Verilator build
-# takes over an hour on 2 cores) or CORE=demo (d=64, l=8, 4 HBM ports). The first run builds the
-# model (cached under build/coresim/). BACKEND=reference runs the float reference;
-# the reference backend has no cores (it refuses --cores): pass CORES only to the others.
+# `make sim` runs the demo model on the RTL of the DFX core, simulated whole in Verilator at the
+# U280 parameters (CORE=u280: d=64, l=16, 32 HBM ports), every token checked against the ISA
+# simulator. The first run builds the core's Verilator model (about 5 minutes on 2 cores; cached
+# under build/coresim/). CORE=demo (d=64, l=8, 4 HBM ports) builds faster; CORES=N simulates a
+# ring of N cores. BACKEND=isasim runs the ISA simulator (the bit-true model of the cores),
+# BACKEND=reference the float reference; the reference backend has no cores (it refuses
+# --cores): CORES goes only to the others.
 sim: deps
 	$(VENV)/bin/dfx generate --backend $(BACKEND) --model $(MODEL) \
 		$(if $(filter reference,$(BACKEND)),,--cores $(CORES)) \

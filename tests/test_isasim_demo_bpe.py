@@ -17,7 +17,7 @@ from dfx_hw.model.tokenizer import BPETokenizer, load_tokenizer
 
 DEMO = Path(__file__).resolve().parent.parent / "models" / "demo"
 PROMPT = "def "        # the Makefile's PROMPT
-NEW_TOKENS = 48        # the Makefile's TOKENS
+NEW_TOKENS = 48        # more than the Makefile's TOKENS (32)
 CORES = 4
 
 

@@ -199,7 +199,7 @@ def build(config, *, jobs=2, progress=None):
         from ..core.core import make_core
         started = time.monotonic()
         say(f"elaborating the DFX core (d={config.d}, l={config.l}, "
-            f"{config.hbm_channels} HBM ports) to Verilog")
+            f"{config.hbm_channels} HBM ports) to Verilog; built once, cached in {out}")
         core = make_core(**config.as_dict())
         verilog = write_text_atomic(out / f"{_TOP}.v", verilog_text(core, _TOP))
         (out / "dfx_bindings.h").write_text(bindings_source(core, config))
