@@ -2,7 +2,7 @@
 to the RTL within about 5 %, `docs/performance.md`): one decoder layer of GPT-2 345M shape at
 d=64, l=16, per core count and context, with each lever applied alone and all together.
 
-    python tools/timing_what_if.py [--contexts 64 256] [--cores 1 4] [--out build/bench/what_if.json]
+    python tools/timing_what_if.py [--contexts 64 256] [--cores 1 4] [--out FILE.json]
 
 A projection, not a measurement: each lever is a change to the timing model's rules
 (`dfx_hw/isasim/timing.py`, `dfx_hw/spec/costs.py`) standing for a hardware or compiler change
