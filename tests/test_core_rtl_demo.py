@@ -8,8 +8,8 @@ Opt-in: ``DFX_CORE_BUILD=demo`` (d=64, l=8, 4 HBM ports; :data:`dfx_hw.core.conf
 ``DFX_CORE_BUILD=u280`` (d=64, l=16, 32 HBM ports of 512 bits). Measured on this 2-core machine:
 the U280 build takes 5-10 minutes (elaboration and Verilator) and simulates about 1,800-2,500
 clocks per second on one core; at U280, the three one-core demo prompts and the three uneven-split
-tests took 44 minutes together (``-k "1core or uneven"``); the four-core demo prompts take longer
-(each core is simulated in turn)."""
+tests took 44 minutes together (``-k "1core or uneven"``); each four-core demo prompt took 27-31
+minutes (each core is simulated in turn)."""
 
 import os
 
