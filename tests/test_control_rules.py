@@ -10,10 +10,10 @@ import pytest
 from conftest import TINY_CONFIG, TINY_SEED
 
 from dfx_hw.compiler import compile_model
-from dfx_hw.control.rules import Context, FrontEnd, accesses, check, conflicts
+from dfx_hw.control.rules import Context, FrontEnd, accesses, blocks, check, conflicts
 from dfx_hw.geometry import U280
 from dfx_hw.isa import assemble, encode
-from dfx_hw.isa.layouts import Register
+from dfx_hw.isa.layouts import InstrClass, Register
 from dfx_hw.isasim import Ring
 from dfx_hw.isasim.timing import Timeline
 from dfx_hw.model.checkpoint import random_weights
@@ -87,6 +87,38 @@ def test_timing_waits_for_an_earlier_reader_before_overwriting():
     assert free.overlapped_cycles < war.overlapped_cycles
     core = war.cores[0]
     assert core.timeline.read_vrf  # the product's read is recorded until it finishes
+
+
+def test_only_other_units_block_a_vector_instruction():
+    """The vector unit orders its own instructions (SELF_ORDERED): a conflict with an earlier
+    vector instruction does not hold a vector instruction at the issue stage; a conflict with
+    another unit's does, and so does any conflict of a non-vector instruction."""
+    v = lambda a, b: ("vrf", a, b)  # noqa: E731
+    raw = ((v(0, 4),), ()), ((), (v(3, 8),))
+    assert not blocks(InstrClass.VECTOR, raw[0], InstrClass.VECTOR, raw[1])
+    assert blocks(InstrClass.VECTOR, raw[0], InstrClass.DMA, raw[1])
+    assert blocks(InstrClass.MATRIX, raw[0], InstrClass.VECTOR, raw[1])
+    assert blocks(InstrClass.DMA, raw[0], InstrClass.DMA, raw[1])
+    assert not blocks(InstrClass.VECTOR, ((v(0, 4),), ()), InstrClass.DMA, ((), (v(4, 8),)))
+
+
+def test_timing_starts_a_dependent_vector_instruction_when_its_operand_is_written():
+    """In the timing model a vector instruction that reads an earlier vector result leaves the
+    issue stage at once (the VPU holds it until the operand is written), so a later independent
+    DMA load issues behind it without waiting for the chain; a DMA store of the result still
+    waits for it."""
+    lines = ["vexp vdst=64 vsrc=0 len=64", "vexp vdst=128 vsrc=64 len=64",
+             "ldd vdst=4096 ddr=0 len=64 stride=0 ssrc=0", "std ddr=64 vsrc=128 len=64 stride=0",
+             "end"]
+    ring = Ring([[encode(assemble(line)) for line in lines]], [np.zeros(1 << 18, np.float16)],
+                [np.zeros(4096, np.float16)], geometry=U280)
+    ring.cores[0].timeline.log = []
+    ring.run()
+    first, second, load, store, _ = ring.cores[0].timeline.log   # (unit, issue, done)
+    assert second[1] == first[1] + 1         # issued at once behind the first vexp
+    assert second[2] > first[2]              # and written back after it
+    assert load[1] == second[1] + 1          # the load issued right behind it
+    assert store[1] >= second[2]             # the store waited for the chain's result
 
 
 def test_conflict_rules():

@@ -170,7 +170,7 @@ def build_memory_map(config, geometry, slices, *, cores, capture_logits=False):
     vrf = _Allocator(align=max(geometry.vpu_lanes, l))  # buffers start on a VPU/MFU lane row
     for name in recipe_registers(RECIPES["ln"])[0]:
         vrf.add(f"ln.{name}", e)
-    for prefix in ("sm", "sm2"):
+    for prefix in SOFTMAX_SETS:
         for name in recipe_registers(RECIPES[prefix])[0]:
             vrf.add(f"{prefix}.{name}", ctx_pad)
     for name, size in [("x", e), ("h", e), ("t0", e),
@@ -210,10 +210,12 @@ def recipe_registers(steps):
     return ([n for n, k in kinds.items() if k == "v"], [n for n, k in kinds.items() if k == "s"])
 
 
+#: The softmax buffer sets the attention heads use in turn
+#: (:func:`dfx_hw.compiler.program._attention`): head ``j`` uses set ``j % len(SOFTMAX_SETS)``.
+SOFTMAX_SETS = ("sm", "sm2")
 #: Recipes the programs use, by prefix: each prefix has its own vector buffers and scalar
-#: registers. ``sm`` and ``sm2`` are two buffer sets of the same softmax, used by the attention
-#: heads in turn (:func:`dfx_hw.compiler.program._attention`).
-RECIPES = {"ln": LAYERNORM_STEPS, "sm": SOFTMAX_STEPS, "sm2": SOFTMAX_STEPS}
+#: registers; every softmax buffer set is a prefix of the same softmax recipe.
+RECIPES = {"ln": LAYERNORM_STEPS, **{prefix: SOFTMAX_STEPS for prefix in SOFTMAX_SETS}}
 
 
 def _recipe_scalars():

@@ -29,7 +29,7 @@ from ..model.bittrue.fp16 import to_bits
 from ..model.bittrue.recipes import (ATTENTION_SCALE, LAYERNORM_STEPS, SOFTMAX_STEPS,
                                      layernorm_constants)
 from ..model.bittrue.vector_ops import VECTOR_PRIMITIVES
-from .memmap import RECIPE_SREG, SREG, CoreMemoryMap, recipe_registers
+from .memmap import RECIPE_SREG, SOFTMAX_SETS, SREG, CoreMemoryMap, recipe_registers
 
 __all__ = ["build_program", "SYNC_TAGS", "attention_scale"]
 
@@ -126,9 +126,6 @@ def _sync(emit, tag, src, dst, length, total, cores):
     return dst
 
 
-#: The softmax buffer sets the attention heads use in turn (:data:`~.memmap.RECIPES`).
-SOFTMAX_SETS = ("sm", "sm2")
-
 
 def _attention(emit, scale):
     """This token's keys and values into the caches, then every local head's
@@ -158,24 +155,25 @@ def _attention(emit, scale):
              len=hd)
 
     def scores(j):
-        prefix = SOFTMAX_SETS[j % 2]
+        prefix = SOFTMAX_SETS[j % len(SOFTMAX_SETS)]
         emit("MASKEDMM", "layer", "token", vdst=emit.v(f"{prefix}.s"), vsrc=part(0, j),
              hbm=emit.tile(lay[f"k{j}"].addr), sdst=RECIPE_SREG[f"{prefix}.m"], k=hd, n=1,
              imm16=scale)
 
     def output(j):
-        prefix = SOFTMAX_SETS[j % 2]
+        prefix = SOFTMAX_SETS[j % len(SOFTMAX_SETS)]
         # The row maximum comes from MaskedMM (SFU_M), so the recipe's VMAX step is skipped.
         _recipe(emit, prefix, SOFTMAX_STEPS, {}, 1, flags=("token",), skip=("m",))
         emit("MM", "layer", "token", vdst=emit.v("att") + j * hd, vsrc=emit.v(f"{prefix}.p"),
              hbm=emit.tile(lay[f"v{j}"].addr), k=1, n=hd)
 
-    for j in range(min(2, nh)):
+    depth = len(SOFTMAX_SETS)
+    for j in range(min(depth, nh)):
         scores(j)
     for j in range(nh):
         output(j)
-        if j + 2 < nh:
-            scores(j + 2)
+        if j + depth < nh:
+            scores(j + depth)
 
 
 def _layers(emit, cores):

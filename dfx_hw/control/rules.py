@@ -15,7 +15,9 @@ stall), and the same rules as the ISA simulator's timing model (:mod:`dfx_hw.isa
 
 Two instructions conflict when the later one reads what the earlier writes (RAW), writes what it
 writes (WAW) or writes what it reads (WAR). The hardware holds an instruction at the issue stage
-while any earlier instruction it conflicts with has not written back.
+while any earlier instruction it conflicts with has not written back, except an earlier one of
+the same :data:`SELF_ORDERED` unit (the vector unit), which orders its own instructions
+(:func:`blocks`).
 
 Widths as in the hardware: ``LAYER * stride`` offsets are taken modulo 2**32, memory keys modulo
 2**:data:`KEY_BITS`, and a ``token`` flag uses the low 16 bits of TOKEN (a TOKEN of 2**16 or more
@@ -26,8 +28,8 @@ from dataclasses import dataclass
 
 from ..isa.layouts import InstrClass, Opcode, Register, Signature
 
-__all__ = ["KEY_BITS", "Context", "accesses", "overlap", "conflicts", "check", "UNITS",
-           "unit_of", "FrontEnd", "Dynamic"]
+__all__ = ["KEY_BITS", "Context", "accesses", "overlap", "conflicts", "blocks", "check",
+           "UNITS", "SELF_ORDERED", "unit_of", "FrontEnd", "Dynamic"]
 
 #: Bits of a memory-region key (element address).
 KEY_BITS = 36
@@ -37,6 +39,15 @@ _U32 = (1 << 32) - 1
 #: The units the scheduler issues to, in port order. SETS goes to the VECTOR unit (the scalar
 #: register file lives in the VPU).
 UNITS = (InstrClass.MATRIX, InstrClass.VECTOR, InstrClass.DMA, InstrClass.ROUTER)
+
+
+#: Units that resolve hazards among their own instructions, so that the issue stage does not hold
+#: an instruction for an earlier one *of the same unit*: the vector unit, whose instructions
+#: reach the VPU in order as one micro-op each, and the VPU holds a micro-op until the words and
+#: scalars it reads (and the scalars it writes) are written, writes in issue order and reads at
+#: issue, before any later write (:class:`dfx_hw.vpu.operand_collector.OperandCollector`).
+#: Conflicts with instructions of other units hold the issue stage as before.
+SELF_ORDERED = (InstrClass.VECTOR,)
 
 
 def unit_of(instr):
@@ -163,6 +174,15 @@ def conflicts(new, old):
     return (any(overlap(a, b) for a in nr for b in ow)
             or any(overlap(a, b) for a in nw for b in ow)
             or any(overlap(a, b) for a in nw for b in orr))
+
+
+def blocks(new_unit, new, old_unit, old):
+    """Whether an instruction for ``new_unit`` with accesses ``new`` is held at the issue stage
+    while the earlier ``old`` (for ``old_unit``) is in flight: they conflict
+    (:func:`conflicts`) and are not both for the same :data:`SELF_ORDERED` unit."""
+    if new_unit is old_unit and new_unit in SELF_ORDERED:
+        return False
+    return conflicts(new, old)
 
 
 def check(instr, ctx, *, geometry, cores, vrf_elements, srf_words):

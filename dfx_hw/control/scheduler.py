@@ -12,7 +12,8 @@ Pipeline (one instruction per clock when nothing blocks; every stage a register)
        + TOKEN, scalar masks, LAYER offsets, TOKEN * stride
     Z  range ends, memory keys
     H  register-file range checks; conflicts with every in-flight instruction (scoreboard) and
-       with the instruction at the issue stage
+       with the instruction at the issue stage, except, for an instruction of a self-ordered
+       unit (``rules.SELF_ORDERED``: the vector unit), that unit's own
     I  issue: to the unit's queue when no conflicting instruction is still in flight and the
        unit has fewer than ``inflight`` in flight; SETR/LOOP retire; END waits until every
        unit has written back; an instruction carrying an error stops the run here, in program
@@ -50,7 +51,7 @@ from ..spec.errors import ErrorCode, ErrorSignature
 from ..spec.issue import ISSUE_LAYOUT, TOKEN_BITS, IssueSignature
 from .decode import OPCODES, Ctrl, Decoder, Predecoder, decoded_layout, predecoded_layout
 from .params import PC_BITS, ControlConfig
-from .rules import KEY_BITS, UNITS
+from .rules import KEY_BITS, SELF_ORDERED, UNITS
 from .scoreboard import STOP_BITS, Scoreboard, access_layout, conflict, reads_written_key
 
 __all__ = ["State", "Scheduler", "PERF_LAYOUT", "TRACE_LAYOUT", "UNIT_PORTS",
@@ -387,8 +388,12 @@ class Scheduler(wiring.Component):
         ahead = Signal()     # the instruction at I issues now and z conflicts with it
         m.d.comb += ahead.eq(i_fire & i_issue & conflict(z, i))
         tails = [sb.tail[u * slot_bits:(u + 1) * slot_bits] for u in range(n_units)]
-        hits = Cat(sb.hits[u * cfg.inflight + s] | (ahead & (i_unit == u) & (tails[u] == s))
-                   for u in range(n_units) for s in range(cfg.inflight))
+        # an instruction for a self-ordered unit (rules.SELF_ORDERED) does not wait for that
+        # unit's own in-flight instructions: the unit orders them itself
+        foreign = [~(z_unit == u) if UNITS[u] in SELF_ORDERED else C(1, 1)
+                   for u in range(n_units)]
+        hits = Cat((sb.hits[u * cfg.inflight + s] | (ahead & (i_unit == u) & (tails[u] == s)))
+                   & foreign[u] for u in range(n_units) for s in range(cfg.inflight))
         key_ahead = Signal()
         m.d.comb += key_ahead.eq(i_fire & i_issue & reads_written_key(z, i))
         key_hits = Cat(sb.key_hits[u * cfg.inflight + s]

@@ -16,6 +16,7 @@ from ..model.bittrue import functions, recipes, reduce
 from ..model.bittrue.fp16 import from_bits, to_bits
 from ..spec import costs
 from .errors import AddressError, IllegalInstructionError, RegisterFileOverflow, SimulationError
+from ..control.rules import SELF_ORDERED, unit_of
 from .timing import Timeline
 
 __all__ = ["Core"]
@@ -67,7 +68,7 @@ class Core:
         self.done = False
         self.counts = Counter()
         self.cycles = 0              # serial estimate (spec/costs.py)
-        self.timeline = Timeline()   # overlapped estimate (timing.py)
+        self.timeline = Timeline(self_ordered=SELF_ORDERED)  # overlapped (timing.py)
         self._unit = None
         self.token_marks = []        # (counts copy, serial, overlapped clocks) per token store
         self._weights = {}           # decoded weight matrices: (addr, k, n) -> array
@@ -121,7 +122,7 @@ class Core:
                                  f"(a runaway loop?)")
             if self.trace is not None:
                 self.trace(self.core_id, self.pc, instr)
-            self._unit = instr.info.cls
+            self._unit = unit_of(instr) or instr.info.cls  # SETS: the vector unit
             self.counts[instr.info.cls.name.lower()] += 1
             if instr.info.cls is InstrClass.VECTOR:
                 self._vector(instr)

@@ -28,7 +28,13 @@ __all__ = ["Timeline"]
 class Timeline:
     """The overlapped timing of one core (all times in core clocks)."""
 
-    def __init__(self):
+    def __init__(self, *, self_ordered=()):
+        #: Units that resolve read-after-write hazards among their own instructions (the
+        #: vector unit: the VPU holds a micro-op until its operands are written, and reads at
+        #: issue, before any later write): an instruction for such a unit does not wait at the
+        #: issue stage for earlier instructions of the same unit; it starts once what it reads
+        #: is written.
+        self.self_ordered = frozenset(self_ordered)
         #: When a list, :meth:`place` appends ``(unit, issue, done)`` for every instruction in
         #: execution order (for comparing the schedule with the RTL's trace port).
         self.log = None
@@ -37,54 +43,77 @@ class Timeline:
         self.unit_free = {}
         self.vrf = {}            # (start, stop) -> clock its last write completes
         self.keys = {}           # scalar register or memory region key -> clock
+        self.writer = {}         # (start, stop) or key -> unit of its last writer
         self.read_vrf = {}       # (start, stop) -> clock its last reader finishes
         self.read_keys = {}      # key -> clock its last reader finishes
+        self.read_other = ({}, {})  # the same two for readers on units not self-ordered
         self.end = 0
 
-    def _ready_of(self, items):
+    def _ready_of(self, items, skip=None, only=None):
+        """Clock every write of what ``items`` name completes; ``skip``: ignore writes by that
+        unit, ``only``: count only writes by that unit."""
         when = 0
         for item in items:
             if item[0] == "vrf":
                 _, start, stop = item
-                for (a, b), clock in self.vrf.items():
+                for key, clock in self.vrf.items():
+                    a, b = key
                     if a < stop and start < b and clock > when:
-                        when = clock
+                        unit = self.writer.get(key)
+                        if (skip is None or unit != skip) and (only is None or unit == only):
+                            when = clock
             else:
-                when = max(when, self.keys.get(item, 0))
+                unit = self.writer.get(item)
+                if (skip is None or unit != skip) and (only is None or unit == only):
+                    when = max(when, self.keys.get(item, 0))
         return when
 
-    def _read_release(self, items):
-        """Clock when every earlier reader of what ``items`` name has finished (WAR)."""
+    def _read_release(self, items, unit=None):
+        """Clock when every earlier reader of what ``items`` name has finished (WAR); for a
+        self-ordered ``unit``, every earlier reader on another unit."""
+        vrf, keys = self.read_vrf, self.read_keys
+        if unit in self.self_ordered:
+            vrf, keys = self.read_other
         when = 0
         for item in items:
             if item[0] == "vrf":
                 _, start, stop = item
-                for (a, b), clock in self.read_vrf.items():
+                for (a, b), clock in vrf.items():
                     if a < stop and start < b and clock > when:
                         when = clock
             else:
-                when = max(when, self.read_keys.get(item, 0))
+                when = max(when, keys.get(item, 0))
         return when
 
-    def _read(self, items, clock):
-        for item in items:
-            if item[0] == "vrf":
-                key = (item[1], item[2])
-                self.read_vrf[key] = max(clock, self.read_vrf.get(key, 0))
-            else:
-                self.read_keys[item] = max(clock, self.read_keys.get(item, 0))
-        if len(self.read_vrf) > 256:  # readers finished before the next start cannot matter
-            self.read_vrf = {k: c for k, c in self.read_vrf.items() if c > self.issue}
+    def _read(self, items, clock, unit=None):
+        tables = [(self.read_vrf, self.read_keys)]
+        if unit not in self.self_ordered:
+            tables.append(self.read_other)
+        for vrf, keys in tables:
+            for item in items:
+                if item[0] == "vrf":
+                    key = (item[1], item[2])
+                    vrf[key] = max(clock, vrf.get(key, 0))
+                else:
+                    keys[item] = max(clock, keys.get(item, 0))
+        for vrf in (self.read_vrf, self.read_other[0]):
+            if len(vrf) > 256:  # readers finished before the next start cannot matter
+                stale = [k for k, c in vrf.items() if c <= self.issue]
+                for k in stale:
+                    del vrf[k]
 
-    def _written(self, items, clock):
+    def _written(self, items, clock, unit=None):
         for item in items:
             if item[0] == "vrf":
                 _, start, stop = item
                 for key in [k for k in self.vrf if k[0] >= start and k[1] <= stop]:
                     del self.vrf[key]  # superseded by this write
+                    self.writer.pop(key, None)
                 self.vrf[(start, stop)] = clock
+                self.writer[(start, stop)] = unit
             else:
                 self.keys[item] = clock
+                self.writer[item] = unit
 
     def start_of(self, unit, reads, writes):
         """Earliest clock an instruction for ``unit`` touching ``reads``/``writes`` may start.
@@ -94,17 +123,27 @@ class Timeline:
         return max(self.issue, self.unit_free.get(unit, 0), self._ready_of(reads),
                    self._ready_of(writes), self._read_release(writes))
 
-    def issue_of(self, reads, writes):
+    def issue_of(self, reads, writes, unit=None):
         """Clock an instruction touching ``reads``/``writes`` leaves the issue stage: in order,
         once its dependencies are written back (its unit may still be busy: each unit has an
-        issue queue and runs what it is given in order)."""
-        return max(self.issue, self._ready_of(reads), self._ready_of(writes),
-                   self._read_release(writes))
+        issue queue and runs what it is given in order); for a self-ordered ``unit``, its
+        dependencies on other units."""
+        skip = unit if unit in self.self_ordered else None
+        return max(self.issue, self._ready_of(reads, skip=skip),
+                   self._ready_of(writes, skip=skip), self._read_release(writes, unit))
+
+    def _own_ready(self, unit, reads, writes):
+        """For a self-ordered ``unit``: the clock what it reads (and the scalars it writes)
+        is written by earlier instructions of the same unit."""
+        if unit not in self.self_ordered:
+            return 0
+        scalars = [item for item in writes if item[0] == "srf"]
+        return max(self._ready_of(reads, only=unit), self._ready_of(scalars, only=unit))
 
     def account(self, unit, occupancy, latency, reads=(), writes=()):
         """Schedule one instruction; return its completion clock."""
-        issue = self.issue_of(reads, writes)
-        start = max(issue, self.unit_free.get(unit, 0))
+        issue = self.issue_of(reads, writes, unit)
+        start = max(issue, self.unit_free.get(unit, 0), self._own_ready(unit, reads, writes))
         return self.place(unit, start, occupancy, latency, writes, reads, issue=issue)
 
     def account_matrix(self, unit, tiles, *, drain, weight_reads=(), reads=(), writes=(),
@@ -145,8 +184,8 @@ class Timeline:
         self.issue = issue + 1
         self.unit_free[unit] = start + occupancy
         done = start + occupancy + latency
-        self._written(writes, done)
-        self._read(reads, done)
+        self._written(writes, done, unit)
+        self._read(reads, done, unit)
         self.end = max(self.end, done)
         if self.log is not None:
             self.log.append((unit, issue, done))

@@ -14,8 +14,9 @@ flow):
   :class:`~dfx_hw.control.rules.FrontEnd`), and each unit receives exactly its instructions with
   the right word, TOKEN and layer offsets;
 * **no missed hazard**: an instruction leaves the issue stage only when no instruction it
-  conflicts with (RAW, WAW, WAR) is in flight, and a unit starts an instruction only after all
-  earlier conflicting ones have written back;
+  conflicts with (RAW, WAW, WAR) is in flight -- other than one of the same self-ordered unit,
+  the vector unit (:func:`~dfx_hw.control.rules.blocks`) -- and a unit starts an instruction
+  only after all earlier conflicting ones of other units have written back;
 * **no false stall**: on every clock the instruction at the issue stage does not leave, a
   conflicting instruction is in flight, or its unit is full, or it is END waiting for
   write-backs -- the count of other waiting clocks must be zero;
@@ -41,7 +42,7 @@ from cocotbext.axi import AxiLiteBus, AxiLiteMaster
 
 from dfx_hw.control import loader
 from dfx_hw.control.params import ControlConfig
-from dfx_hw.control.rules import UNITS, FrontEnd, check, conflicts
+from dfx_hw.control.rules import UNITS, FrontEnd, blocks, check
 from dfx_hw.control.scheduler import WEIGHT_OPCODES
 from dfx_hw.geometry import TileGeometry
 from dfx_hw.isa.encoding import encode, encode_program
@@ -257,7 +258,7 @@ async def _monitor(tb, dynamic, per_unit, words, responders, rng, ready_p, label
             if dyn.unit is not None:
                 name = PORTS[UNITS.index(dyn.unit)]
                 blockers = [i for n in PORTS for i in inflight[n]
-                            if conflicts(dyn.access, dynamic[i].access)]
+                            if blocks(dyn.unit, dyn.access, dynamic[i].unit, dynamic[i].access)]
                 is_full = len(inflight[name]) >= tb.cfg.inflight
                 if fire:
                     assert not blockers, (
@@ -322,7 +323,7 @@ async def _monitor(tb, dynamic, per_unit, words, responders, rng, ready_p, label
                                        f"{dyn.pc}, {dyn.instr}): got {got}, expected {expect}")
                 # every earlier instruction not written back is in flight (issue is in order)
                 for i in (i for n in PORTS for i in inflight[n] if i < index):
-                    if conflicts(dyn.access, dynamic[i].access):
+                    if blocks(dyn.unit, dyn.access, dynamic[i].unit, dynamic[i].access):
                         raise AssertionError(f"{label}: {name} started pc {dyn.pc} before "
                                              f"pc {dynamic[i].pc} wrote back")
                 received[name] += 1
