@@ -98,10 +98,17 @@ def test_images_hold_each_cores_slice_in_tiles():
     model = compile_model(SMALL, w, cores=2)
     for core in model.cores:
         mm, s = core.memmap, core.memmap.slices
-        qkv = unpack(core.hbm[mm.hbm_layer_addr(1, "qkv"):], SMALL.n_embd, 3 * 3 * 64 if
-                     s.core == 0 else 3 * 2 * 64, d=64, l=16, band=WEIGHT_BAND)
-        expect = w.layers[1].attn_w[:, qkv_columns(SMALL, s.heads)].astype(np.float16)
-        assert (qkv == expect).all()
+        e, hd = SMALL.n_embd, SMALL.head_dim
+        assert sum(g.heads for g in mm.qkv_groups) == s.size(s.heads)
+        for group in mm.qkv_groups:   # Q of the group's heads, then K, then V
+            heads = range(s.heads[0] + group.start, s.heads[0] + group.stop)
+            cols = [part * e + h * hd + i for part in range(3) for h in heads for i in range(hd)]
+            qkv = unpack(core.hbm[mm.hbm_layer_addr(1, "qkv") + group.hbm:], e, len(cols), d=64,
+                         l=16, band=WEIGHT_BAND)
+            assert (qkv == w.layers[1].attn_w[:, cols].astype(np.float16)).all()
+        local = qkv_columns(SMALL, s.heads, mm.qkv_groups)
+        bias = core.ddr[mm.ddr_layer_addr(1, "attn_b"):][:len(local)]
+        assert (bias == w.layers[1].attn_b[local].astype(np.float16)).all()
         fc2 = unpack(core.hbm[mm.hbm_layer_addr(0, "fc2"):], 4 * SMALL.n_embd, s.size(s.fc2),
                      d=64, l=16, band=WEIGHT_BAND)
         assert (fc2 == w.layers[0].fc2_w[:, slice(*s.fc2)].astype(np.float16)).all()

@@ -60,10 +60,11 @@ def test_counts_and_cycles_are_reported_per_token():
     result = _run(config, random_weights(config), 2, [1, 2], 3)
     assert len(result.token_counts) == len(result.token_cycles) == 3
     later = result.token_counts[1]
-    # per generated token on core 0 (3 of the 5 heads): 5 syncs; matrix unit per layer qkv,
-    # 3 heads x (MaskedMM, MM), proj, fc1, fc2; then LM head, argmax, pair argmax
+    # per generated token on core 0 (3 of the 5 heads): 5 syncs; matrix unit per layer one qkv
+    # CONV1D per group of heads (2 groups: heads 0-1 and 2), 3 heads x (MaskedMM, MM), proj,
+    # fc1, fc2; then LM head, argmax, pair argmax
     assert later["router"] == 5
-    assert later["matrix"] == 1 * (1 + 3 * 2 + 3) + 3
+    assert later["matrix"] == 1 * (2 + 3 * 2 + 3) + 3
     assert result.cycles > sum(result.token_cycles[1:])
 
 

@@ -21,15 +21,17 @@ def fp16_weights(weights):
             "lnf_b": conv(weights.lnf_b), "layers": layers}
 
 
-def qkv_columns(config, heads):
+def qkv_columns(config, heads, groups):
     """Columns of the full ``attn_w`` a core with global heads ``range(*heads)`` computes, in its
-    local order: Q of every local head, then K, then V."""
+    local order: per group of ``groups`` (:class:`~.memmap.QkvGroup`, local head numbers) Q of
+    each of its heads, then K, then V."""
     e, hd = config.n_embd, config.head_dim
     cols = []
-    for part in range(3):
-        for h in range(*heads):
-            start = part * e + h * hd
-            cols.extend(range(start, start + hd))
+    for group in groups:
+        for part in range(3):
+            for h in range(heads[0] + group.start, heads[0] + group.stop):
+                start = part * e + h * hd
+                cols.extend(range(start, start + hd))
     return np.asarray(cols, np.int64)
 
 
@@ -37,14 +39,17 @@ def hbm_image(mm: CoreMemoryMap, w16):
     """The HBM image (float16 array) of the core of ``mm``; ``w16`` from :func:`fp16_weights`."""
     g, s, cfg = mm.geometry, mm.slices, mm.config
     image = np.zeros(mm.hbm_size, np.float16)
-    cols = qkv_columns(cfg, s.heads)
+    cols = qkv_columns(cfg, s.heads, mm.qkv_groups)
 
     def put(addr, matrix):
         flat = pack(matrix, d=g.d, l=g.l, band=WEIGHT_BAND)
         image[addr:addr + flat.size] = flat
 
     for index, layer in enumerate(w16["layers"]):
-        put(mm.hbm_layer_addr(index, "qkv"), layer["attn_w"][:, cols])
+        for group in mm.qkv_groups:
+            first = group.column
+            put(mm.hbm_layer_addr(index, "qkv") + group.hbm,
+                layer["attn_w"][:, cols[first:first + 3 * group.heads * cfg.head_dim]])
         put(mm.hbm_layer_addr(index, "proj"), layer["proj_w"][:, slice(*s.proj)])
         put(mm.hbm_layer_addr(index, "fc1"), layer["fc1_w"][:, slice(*s.fc1)])
         put(mm.hbm_layer_addr(index, "fc2"), layer["fc2_w"][:, slice(*s.fc2)])
@@ -57,7 +62,7 @@ def ddr_image(mm: CoreMemoryMap, w16):
     of ``mm``. The token buffer is zero: the host writes the prompt before starting."""
     s, cfg = mm.slices, mm.config
     image = np.zeros(mm.ddr_size, np.float16)
-    cols = qkv_columns(cfg, s.heads)
+    cols = qkv_columns(cfg, s.heads, mm.qkv_groups)
 
     def put(addr, values):
         values = np.asarray(values, np.float16).reshape(-1)

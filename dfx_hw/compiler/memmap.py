@@ -5,8 +5,8 @@ the documentation. All sizes are in 16-bit elements (HBM and DDR) or register-fi
 
 HBM (per core; every region tile aligned)
     ``n_layer`` layer blocks of :attr:`CoreMemoryMap.hbm_layer_stride` elements, then the LM head.
-    A layer block holds, in this order: ``qkv`` (``emb x 3*heads*hd``, local columns ordered
-    Q of every local head, then K, then V), ``proj`` (``emb x`` this core's projection columns),
+    A layer block holds, in this order: ``qkv`` (per group of local heads, :class:`QkvGroup`,
+    an ``emb x 3*heads*hd`` matrix, columns Q of the group's heads, then K, then V), ``proj`` (``emb x`` this core's projection columns),
     ``fc1`` (``emb x`` its FC1 columns), ``fc2`` (``4 emb x`` its FC2 columns) -- all tiles in
     the walk of :mod:`~dfx_hw.compiler.tiling` (bands of
     :data:`~dfx_hw.compiler.tiling.WEIGHT_BAND` column tiles) -- then per local head the key cache
@@ -16,7 +16,7 @@ HBM (per core; every region tile aligned)
 DDR (per core)
     ``tokens`` (``ctx + 1`` token ids), ``wte``, ``wpe``, ``lnf_g``, ``lnf_b``, then
     ``n_layer`` parameter blocks of :attr:`CoreMemoryMap.ddr_layer_stride` (``ln1_g, ln1_b,
-    attn_b`` (local, in ``qkv``'s column order), ``proj_b, ln2_g, ln2_b, fc1_b, fc2_b``
+    attn_b`` (local, in the column order of the ``qkv`` groups), ``proj_b, ln2_g, ln2_b, fc1_b, fc2_b``
     (local)), then ``logits`` (``ctx x vocab``, only with logit capture: core ``c`` writes its
     slice of position ``t``'s logits at ``logits + t*vocab + vocab_start``).
 VRF
@@ -34,7 +34,7 @@ from ..model.bittrue.vector_ops import VECTOR_PRIMITIVES
 from .partition import CoreSlices
 from .tiling import tiled_size
 
-__all__ = ["Region", "CoreMemoryMap", "build_memory_map", "SREG", "VRF_SIZE", "SRF_SIZE",
+__all__ = ["Region", "CoreMemoryMap", "QkvGroup", "qkv_groups", "qkv_group_heads", "build_memory_map", "SREG", "VRF_SIZE", "SRF_SIZE",
            "CompileError", "RECIPES", "RECIPE_SREG", "recipe_registers"]
 
 #: Vector register file size in FP16 words (what the address fields can reach).
@@ -80,6 +80,51 @@ class _Allocator:
         return self.regions[name]
 
 
+@dataclass(frozen=True)
+class QkvGroup:
+    """Local heads ``start .. stop - 1`` whose Q, K and V columns one CONV1D computes: their
+    weights are the tiled ``emb x 3 * (stop - start) * hd`` matrix at ``hbm`` (element offset in
+    the ``qkv`` region), its columns (and the ``attn_b`` biases from ``column``, the ``qkv``
+    buffer from ``column``) Q of each of these heads, then K, then V."""
+    start: int
+    stop: int
+    hbm: int
+    column: int
+
+    @property
+    def heads(self):
+        return self.stop - self.start
+
+
+#: Fewest heads per QKV group. Every group's CONV1D reads the whole LayerNorm output through
+#: the vector unit again, so one head per group costs more than it overlaps. By the timing model
+#: on the 345M layer, two heads per group take 2.5 % / 4.2 % fewer clocks than one group of all
+#: heads on one core (contexts 64 / 256) and 2.3 % / 1.6 % fewer on four; one head per group
+#: takes 0.6 % / 1.0 % more (one / four cores, context 64).
+QKV_GROUP_MIN_HEADS = 2
+
+
+def qkv_group_heads(head_dim, heads, align):
+    """Heads per QKV group: the fewest, at least :data:`QKV_GROUP_MIN_HEADS`, whose
+    ``3 * heads * head_dim`` outputs fill whole ``align``-element register-file rows (so every
+    group's output starts on a row), at most ``heads``."""
+    for size in range(min(QKV_GROUP_MIN_HEADS, heads), heads + 1):
+        if 3 * size * head_dim % align == 0:
+            return size
+    return heads
+
+
+def qkv_groups(emb, head_dim, heads, *, d, l, align):
+    """The :class:`QkvGroup` list of a core with ``heads`` local heads."""
+    size = qkv_group_heads(head_dim, heads, align)
+    out, hbm = [], 0
+    for start in range(0, heads, size):
+        stop = min(start + size, heads)
+        out.append(QkvGroup(start, stop, hbm, 3 * start * head_dim))
+        hbm += tiled_size(emb, 3 * (stop - start) * head_dim, d, l)
+    return tuple(out)
+
+
 @dataclass
 class CoreMemoryMap:
     """Addresses of everything core ``slices.core`` uses (see the module docstring)."""
@@ -97,6 +142,8 @@ class CoreMemoryMap:
     ddr_size: int = 0
     vrf: dict = field(default_factory=dict)
     vrf_size: int = 0
+    #: The QKV projection's groups of local heads, one CONV1D each (:func:`qkv_groups`).
+    qkv_groups: tuple = ()
 
     @property
     def local_heads(self):
@@ -134,8 +181,11 @@ def build_memory_map(config, geometry, slices, *, cores, capture_logits=False):
     mm = CoreMemoryMap(config=config, geometry=geometry, slices=slices)
 
     tile = d * l
+    align = max(geometry.vpu_lanes, l)
+    mm.qkv_groups = qkv_groups(e, hd, nh, d=d, l=l, align=align)
+    last = mm.qkv_groups[-1]
     hbm = _Allocator(align=tile)
-    hbm.add("qkv", tiled_size(e, 3 * nh * hd, d, l))
+    hbm.add("qkv", last.hbm + tiled_size(e, 3 * last.heads * hd, d, l))
     hbm.add("proj", tiled_size(e, nproj, d, l))
     hbm.add("fc1", tiled_size(e, nfc1, d, l))
     hbm.add("fc2", tiled_size(4 * e, nfc2, d, l))
@@ -167,7 +217,7 @@ def build_memory_map(config, geometry, slices, *, cores, capture_logits=False):
     mm.ddr_size = ddr.top
 
     ctx_pad = -(-ctx // l) * l
-    vrf = _Allocator(align=max(geometry.vpu_lanes, l))  # buffers start on a VPU/MFU lane row
+    vrf = _Allocator(align=align)  # buffers start on a VPU/MFU lane row
     for name in recipe_registers(RECIPES["ln"])[0]:
         vrf.add(f"ln.{name}", e)
     for prefix in SOFTMAX_SETS:

@@ -127,32 +127,43 @@ def _sync(emit, tag, src, dst, length, total, cores):
 
 
 
-def _attention(emit, scale):
-    """This token's keys and values into the caches, then every local head's
-    ``MaskedMM -> softmax -> MM``, software-pipelined over two buffer sets: head ``j`` uses
-    :data:`SOFTMAX_SETS` ``[j % 2]`` and its MaskedMM is emitted right after head ``j - 2``'s
-    MM: ``MK0 MK1 softmax0 MM0 MK2 softmax1 MM1 MK3 ...``. With in-order
-    issue the matrix unit then computes one head's scores or output while the vector unit runs
-    another head's softmax, and a MaskedMM's weight prefetch (its key column is long stored)
-    overlaps the MM ahead of it. Every head computes exactly what it did unpipelined."""
+def _attention(emit, scale, h, bias):
+    """The QKV projection of LayerNorm output ``h`` (biases at DDR ``bias``), this token's keys
+    and values into the caches, and every local head's ``MaskedMM -> softmax -> MM``.
+
+    The projection runs per group of heads (:attr:`CoreMemoryMap.qkv_groups`: one head per
+    CONV1D at the U280 build) and is interleaved with the attention: group ``g + 1``'s CONV1D
+    is emitted before group ``g``'s keys and values are stored and its heads attended, so the
+    matrix unit streams the next group's weights while the DMA stores this group's key and
+    value and the vector unit runs softmaxes. The heads are software-pipelined over
+    :data:`SOFTMAX_SETS` buffer sets: head ``j`` uses set ``j % depth`` and its MaskedMM is
+    emitted right after head ``j - depth``'s MM (``MK0 MK1 softmax0 MM0 MK2 softmax1 MM1 ...``
+    with two sets), so the matrix unit computes one head's scores or output while the vector
+    unit runs another head's softmax. Every head computes exactly what it did unpipelined."""
     mm, cfg, g = emit.mm, emit.mm.config, emit.mm.geometry
     hd, nh = cfg.head_dim, mm.local_heads
     lay = mm.hbm_layer
+    groups = mm.qkv_groups
+    group_of = {j: group for group in groups for j in range(group.start, group.stop)}
 
     def part(which, j):
-        return emit.v("qkv") + (which * nh + j) * hd
+        group = group_of[j]
+        return emit.v("qkv") + group.column + (which * group.heads + j - group.start) * hd
 
-    # Keys first (a column of K^T each: the MaskedMMs read them next), then the values
-    # (transposed on write). Measured on the RTL, this beats storing them in the order the matrix
-    # unit reads them (k0 k1 v0 k2 v1 ...: +0.9 % to +1.9 % clocks per 345M layer on one core,
-    # the values' scattered HBM writes then overlap the MaskedMMs' key reads) although the
-    # timing model, which does not model HBM contention, prefers the latter.
-    for j in range(nh):
-        emit("STH", "layer", "token", hbm=emit.tile(lay[f"k{j}"].addr), vsrc=part(1, j),
-             len=hd, stride=g.d)
-    for j in range(nh):
-        emit("STHT", "layer", "token", hbm=emit.tile(lay[f"v{j}"].addr), vsrc=part(2, j),
-             len=hd)
+    def project(group):
+        emit("CONV1D", "layer", vdst=emit.v("qkv") + group.column, vsrc=emit.v(h),
+             hbm=emit.tile(lay["qkv"].addr + group.hbm), ddr=bias + group.column,
+             k=cfg.n_embd, n=3 * group.heads * hd)
+
+    def store(group):
+        # Keys first (a column of K^T each: the MaskedMMs read them next), then the values
+        # (transposed on write).
+        for j in range(group.start, group.stop):
+            emit("STH", "layer", "token", hbm=emit.tile(lay[f"k{j}"].addr), vsrc=part(1, j),
+                 len=hd, stride=g.d)
+        for j in range(group.start, group.stop):
+            emit("STHT", "layer", "token", hbm=emit.tile(lay[f"v{j}"].addr), vsrc=part(2, j),
+                 len=hd)
 
     def scores(j):
         prefix = SOFTMAX_SETS[j % len(SOFTMAX_SETS)]
@@ -168,12 +179,17 @@ def _attention(emit, scale):
              hbm=emit.tile(lay[f"v{j}"].addr), k=1, n=hd)
 
     depth = len(SOFTMAX_SETS)
-    for j in range(min(depth, nh)):
-        scores(j)
-    for j in range(nh):
+    project(groups[0])
+    for index, group in enumerate(groups):
+        if index + 1 < len(groups):
+            project(groups[index + 1])
+        store(group)
+        for j in range(group.start, group.stop):
+            if j >= depth:
+                output(j - depth)
+            scores(j)
+    for j in range(max(nh - depth, 0), nh):
         output(j)
-        if j + depth < nh:
-            scores(j + depth)
 
 
 def _layers(emit, cores):
@@ -189,9 +205,7 @@ def _layers(emit, cores):
     emit("SETR", reg=Register.LAYER, imm32=0)
     top = emit.pc
     _layernorm(emit, "x", "h", pbase + par["ln1_g"].addr, pbase + par["ln1_b"].addr, ("layer",))
-    emit("CONV1D", "layer", vdst=emit.v("qkv"), vsrc=emit.v("h"), hbm=emit.tile(lay["qkv"].addr),
-         ddr=pbase + par["attn_b"].addr, k=e, n=3 * nh * hd)
-    _attention(emit, scale)
+    _attention(emit, scale, "h", pbase + par["attn_b"].addr)
     att = _sync(emit, "attention", "att", "att_full", nh * hd, e, cores)
     emit("CONV1D", "layer", vdst=emit.v("proj"), vsrc=emit.v(att),
          hbm=emit.tile(lay["proj"].addr), ddr=pbase + par["proj_b"].addr, k=e, n=nproj)
