@@ -372,6 +372,7 @@ class Scheduler(wiring.Component):
         i_ctx = Signal(ISSUE_LAYOUT)
         i = Signal(access)
         i_hits = Signal(n_units * cfg.inflight)
+        i_own_hits = Signal(n_units * cfg.inflight)   # conflicts with its own self-ordered unit
         i_key_hits = Signal(n_units * cfg.inflight)   # in-flight writers of what I's prefetch reads
         i_weights = Signal()                          # I streams weights (WEIGHT_OPCODES)
         i_fire = Signal()
@@ -392,8 +393,13 @@ class Scheduler(wiring.Component):
         # unit's own in-flight instructions: the unit orders them itself
         foreign = [~(z_unit == u) if UNITS[u] in SELF_ORDERED else C(1, 1)
                    for u in range(n_units)]
-        hits = Cat((sb.hits[u * cfg.inflight + s] | (ahead & (i_unit == u) & (tails[u] == s)))
-                   & foreign[u] for u in range(n_units) for s in range(cfg.inflight))
+        raw_hits = [sb.hits[u * cfg.inflight + s] | (ahead & (i_unit == u) & (tails[u] == s))
+                    for u in range(n_units) for s in range(cfg.inflight)]
+        hits = Cat(raw_hits[u * cfg.inflight + s] & foreign[u]
+                   for u in range(n_units) for s in range(cfg.inflight))
+        # ... but it is marked `after` (spec.issue) so that its unit waits for them
+        own_hits = Cat(raw_hits[u * cfg.inflight + s] & ~foreign[u]
+                       for u in range(n_units) for s in range(cfg.inflight))
         key_ahead = Signal()
         m.d.comb += key_ahead.eq(i_fire & i_issue & reads_written_key(z, i))
         key_hits = Cat(sb.key_hits[u * cfg.inflight + s]
@@ -408,6 +414,7 @@ class Scheduler(wiring.Component):
                          i_issue.eq(z_issue), i_ctrl.eq(z_ctrl), i_e.eq(h_err), i_i.eq(h_info),
                          i_enone.eq(h_err == ErrorCode.NONE),
                          i_ctx.eq(z_ctx), i.eq(z), i_hits.eq(hits), i_key_hits.eq(key_hits),
+                         i_own_hits.eq(own_hits),
                          i_weights.eq(z_weights)]
 
         # ---- I: issue ------------------------------------------------------------------------
@@ -429,10 +436,12 @@ class Scheduler(wiring.Component):
         m.d.comb += [adv_front.eq(~i_valid | i_fire), adv_back.eq(adv_front & ~y_hold)]
         m.d.comb += [sb.alloc.valid.eq(i_fire & i_issue), sb.alloc.unit.eq(i_unit),
                      sb.alloc.access.eq(i), sb.alloc.pc.eq(i_pc)]
+        issued = Signal(ISSUE_LAYOUT)
+        m.d.comb += [issued.eq(i_ctx), issued.after.eq((i_own_hits & sb.valid).any())]
         for u, (name, fifo) in enumerate(zip(UNIT_PORTS, fifos)):
             port = getattr(self, name)
             m.d.comb += [
-                fifo.w_en.eq(i_fire & i_issue & (i_unit == u)), fifo.w_data.eq(i_ctx),
+                fifo.w_en.eq(i_fire & i_issue & (i_unit == u)), fifo.w_data.eq(issued),
                 port.issue.valid.eq(fifo.r_rdy & ~halted), port.issue.payload.eq(fifo.r_data),
                 fifo.r_en.eq(port.issue.ready & ~halted), sb.done[u].eq(port.done),
             ]

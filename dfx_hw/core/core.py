@@ -149,10 +149,18 @@ class DFXCore(wiring.Component):
         m.d.comb += port.vpu_retire.eq(vpu.retire)
 
         # ---- VECTOR: words -> micro-ops; written back when the micro-op retires -----------------
+        # An instruction marked `after` (it depends on an earlier vector instruction) enters the
+        # decoder only when every earlier one has retired: it waits here, not at the head of
+        # the VPU, whose in-order acceptance it would hold for every other requester.
         issue = ctl.vector.issue
+        vector_open = Signal(range(c.inflight + 2))     # vector micro-ops not yet retired
+        may_enter = ~issue.payload.after | (vector_open == 0)
+        entered = vdec.words.valid & vdec.words.ready
+        m.d.sync += vector_open.eq(vector_open + entered - port.vector.retired)
         m.d.comb += [
-            vdec.words.valid.eq(issue.valid), vdec.words.payload.eq(issue.payload.word),
-            vdec.token.eq(issue.payload.token), issue.ready.eq(vdec.words.ready),
+            vdec.words.valid.eq(issue.valid & may_enter),
+            vdec.words.payload.eq(issue.payload.word),
+            vdec.token.eq(issue.payload.token), issue.ready.eq(vdec.words.ready & may_enter),
             port.vector.request.valid.eq(vdec.ops.valid),
             port.vector.request.payload.op.eq(vdec.ops.payload),
             port.vector.request.payload.notify.eq(1),

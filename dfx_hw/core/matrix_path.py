@@ -2,20 +2,34 @@
 ARGMAXP) over the matrix unit, the DMA's weight stream, the arg-max unit and the register-file
 port.
 
-One instruction at a time, in issue order:
+Instructions in issue order, matrix operations pipelined: a *front* starts each operation and a
+*back* writes the results of the started ones, in order, so the matrix unit takes the next
+operation's first tile right after the previous one's last (it accepts the next descriptor on
+that clock) while the previous results drain:
 
-* **CONV1D / MASKEDMM / MM.** The word goes to the :class:`~.matrix_decode.MatrixDecoder`,
-  whose command gives the matrix unit its descriptor. (The DMA streams the weight tiles and the
-  bias straight to the matrix unit; it has the word from the control unit's weight prefetch,
-  which offers it before the issue, so the tiles are usually waiting.) The input vector leaves the register file
-  through a ``STORE`` micro-op and :class:`~.x_gather.InputGather` (``d``-element slices, zero
-  past ``k``). Once the matrix unit offers its first output word, a ``LOAD`` micro-op writes the
-  output vector (``l = lanes``: one output beat is one register-file word); MASKEDMM then
-  writes the row maximum with an ``SLOAD``. The ``LOAD`` is requested only when its words are
-  coming, so the VPU never waits on the matrix unit with a micro-op at its head.
-* **ARGMAX / ARGMAXP.** A ``STORE`` micro-op streams the vector (or the pairs) into the
-  :class:`~.argmax.ArgmaxUnit`; two ``SLOAD`` micro-ops write its value and index to
-  ``s[sdst]`` and ``s[sdst + 1]``.
+* **CONV1D / MASKEDMM / MM**, front: the word goes to the
+  :class:`~.matrix_decode.MatrixDecoder`, whose command gives the matrix unit its descriptor.
+  (The DMA streams the weight tiles and the bias straight to the matrix unit; it has the word
+  from the control unit's weight prefetch, which offers it before the issue, so the tiles are
+  usually waiting.) The input vector leaves the register file through a ``STORE`` micro-op and
+  :class:`~.x_gather.InputGather` (``d``-element slices, zero past ``k``) into an input FIFO
+  that holds a whole input (``ceil(max_rows / d)`` slices), so the next operation's input is
+  read while the matrix unit still works on the current one. The operation's output
+  destination then goes to the back.
+* Back: once the matrix unit offers an operation's first output word, a ``LOAD`` micro-op
+  writes the output vector (``l = lanes``: one output beat is one register-file word);
+  MASKEDMM then writes the row maximum with an ``SLOAD``. The ``LOAD`` is requested only when
+  its words are coming, so the VPU never waits on the matrix unit with a micro-op at its head;
+  the back's requests go first when both halves request on one clock.
+* **No deadlock through the VPU** (which takes micro-ops in order): the front starts an
+  operation only while at most one started operation has not had its ``LOAD`` requested, so
+  an input ``STORE`` is never ahead of the ``LOAD`` of the operation before the previous one.
+  A ``STORE`` ahead of the previous operation's ``LOAD`` can only wait for the input FIFO to
+  make room, which the matrix unit does without the VPU (an operation's first output comes
+  after its whole input was taken).
+* **ARGMAX / ARGMAXP** (front, once every started operation has written back): a ``STORE``
+  micro-op streams the vector (or the pairs) into the :class:`~.argmax.ArgmaxUnit`; two
+  ``SLOAD`` micro-ops write its value and index to ``s[sdst]`` and ``s[sdst + 1]``.
 
 ``done`` pulses when the instruction's last micro-op retires in the VPU (its results are in the
 register files). Errors: the decoder's, ``UNIT_FAULT`` for an opcode of another class (info:
@@ -25,6 +39,7 @@ for an empty arg-max. After an error nothing more is accepted.
 
 from amaranth import *
 from amaranth.lib import data, enum, stream, wiring
+from amaranth.lib.fifo import SyncFIFOBuffered
 from amaranth.lib.wiring import In, Out
 
 from ..isa.layouts import LAYOUTS, Opcode
@@ -41,20 +56,30 @@ from .x_gather import InputGather
 __all__ = ["MatrixSequencer"]
 
 
-class _State(enum.Enum):
+class _Front(enum.Enum):
     IDLE = 0
     FORK = 1          # word to the decoder
     COMMAND = 2       # wait for the decoder's command
-    START = 3         # descriptor, input length, STORE request
-    WAIT_OUT = 4      # LOAD request once the first output word is offered
-    STREAM_OUT = 5    # output words to the register file
-    WAIT_MAX = 6      # SLOAD request once the maximum is offered
-    STREAM_MAX = 7
-    ARG_START = 8     # arg-max command and STORE request
-    ARG_WAIT = 9      # two SLOAD requests once the result is offered
-    ARG_VALUE = 10
-    ARG_INDEX = 11
-    STOPPED = 12
+    START = 3         # descriptor, input length, STORE request, output to the back
+    ARG_START = 4     # arg-max command and STORE request
+    ARG_WAIT = 5      # two SLOAD requests once the result is offered
+    ARG_VALUE = 6
+    ARG_INDEX = 7
+    STOPPED = 8
+
+
+class _Back(enum.Enum):
+    IDLE = 0
+    WAIT_OUT = 1      # LOAD request of the next chunk once its first word is offered
+    STREAM_OUT = 2    # the chunk's words to the register file
+    WAIT_MAX = 3      # SLOAD request once the maximum is offered
+    STREAM_MAX = 4
+
+
+def _pending_layout(command):
+    """What the back needs of a started operation."""
+    return data.StructLayout({"vdst": command["vdst"].shape, "out_len": command["out_len"].shape,
+                              "sdst": command["sdst"].shape, "masked": 1})
 
 
 class MatrixSequencer(wiring.Component):
@@ -85,6 +110,8 @@ class MatrixSequencer(wiring.Component):
             raise ValueError(f"the matrix unit's l ({l}) must equal the VPU's lanes "
                              f"({config.lanes}): an output beat is one register-file word")
         self._config = config
+        self._band = band
+        self._x_slices = -(-max_rows // d)
         self.decoder = MatrixDecoder(d=d, l=l, band=band, max_rows=max_rows)
         self.gather = InputGather(d=d, lanes=config.lanes)
         self.argmax = ArgmaxUnit(lanes=config.lanes)
@@ -105,17 +132,44 @@ class MatrixSequencer(wiring.Component):
         m.submodules.decoder = dec = self.decoder
         m.submodules.gather = gather = self.gather
         m.submodules.argmax = arg = self.argmax
-        wiring.connect(m, gather.x, wiring.flipped(self.x))
+        x_width = len(gather.x.payload.as_value())
+        m.submodules.x_fifo = x_fifo = SyncFIFOBuffered(width=x_width, depth=self._x_slices)
+        m.d.comb += [
+            x_fifo.w_data.eq(gather.x.payload), x_fifo.w_en.eq(gather.x.valid),
+            gather.x.ready.eq(x_fifo.w_rdy),
+            self.x.payload.eq(x_fifo.r_data), self.x.valid.eq(x_fifo.r_rdy),
+            x_fifo.r_en.eq(self.x.ready),
+        ]
 
-        state = Signal(_State)
+        front = Signal(_Front)
+        back = Signal(_Back)
         cur = Signal(ISSUE_LAYOUT)
         cmd = Signal(dec.command.payload.shape())
-        taken = Signal(3)          # which of up to three parallel offers have been taken
+        taken = Signal(4)          # which of up to four parallel offers have been taken
         rf = self.rf
-        req = rf.request.payload
         op_field = LAYOUTS[Opcode.ARGMAX](cur.word)
         argp = LAYOUTS[Opcode.ARGMAXP](cur.word)
         is_pairs = Signal()
+
+        # started operations whose results the back writes, in order
+        pending_layout = _pending_layout(dec.command.payload.shape())
+        m.submodules.pending = pending = SyncFIFOBuffered(width=pending_layout.size, depth=2)
+        now_pending = Signal(pending_layout)
+        m.d.comb += now_pending.eq(pending.r_data)
+        head = Signal(pending_layout)
+        # the output in chunks of `band` words (what one band of the matrix unit's walk writes
+        # back together): the next chunk's destination, the elements left, the chunk's words left
+        chunk = self._band * cfg.lanes
+        out_dst = Signal.like(head.vdst)
+        out_left = Signal.like(head.out_len)
+        words_left = Signal(range(self._band + 1))
+        last_chunk = Signal()
+        m.d.comb += last_chunk.eq(out_left <= chunk)
+        # started operations whose LOAD has not been requested (the deadlock rule: at most one
+        # when the front starts another)
+        unloaded = Signal(2)
+        started, loaded = Signal(), Signal()
+        m.d.sync += unloaded.eq(unloaded + started - loaded)
 
         fault = Signal(ErrorCode)
         fault_info = Signal(32)
@@ -126,6 +180,18 @@ class MatrixSequencer(wiring.Component):
 
         m.d.comb += self.done.eq(rf.retired)
 
+        # The two halves' register-file requests: the back's first.
+        front_req = Signal(rf.request.payload.shape())
+        back_req = Signal(rf.request.payload.shape())
+        front_valid, back_valid = Signal(), Signal()
+        front_ready = Signal()
+        m.d.comb += [
+            rf.request.valid.eq(front_valid | back_valid),
+            rf.request.payload.eq(Mux(back_valid, back_req, front_req)),
+            front_ready.eq(rf.request.ready & ~back_valid),
+        ]
+        back_fire = back_valid & rf.request.ready
+
         # Store words: to the input gather (matrix operations) or the arg-max unit.
         to_argmax = Signal()
         m.d.comb += [
@@ -135,85 +201,73 @@ class MatrixSequencer(wiring.Component):
             arg.data.valid.eq(rf.store.valid & to_argmax),
             rf.store.ready.eq(Mux(to_argmax, arg.data.ready, gather.words.ready)),
         ]
+        # Load words: the back's, or the arg-max results (only while the back is idle).
+        back_load_valid = Signal()
+        back_load_data = Signal(len(rf.load.payload))
+        front_load_valid = Signal()
+        front_load_data = Signal(len(rf.load.payload))
+        arg_phase = (front == _Front.ARG_VALUE) | (front == _Front.ARG_INDEX)
+        m.d.comb += [
+            rf.load.valid.eq(Mux(arg_phase, front_load_valid, back_load_valid)),
+            rf.load.payload.eq(Mux(arg_phase, front_load_data, back_load_data)),
+        ]
 
-        with m.Switch(state):
-            with m.Case(_State.IDLE):
-                m.d.comb += self.issue.ready.eq(1)
-                with m.If(self.issue.valid):
+        # ---- front ---------------------------------------------------------------------------
+        idle_back = (back == _Back.IDLE) & ~pending.r_rdy & (unloaded == 0)
+        with m.Switch(front):
+            with m.Case(_Front.IDLE):
+                opcode = LAYOUTS[Opcode.ARGMAX](self.issue.payload.word).op
+                is_matrix = ((opcode == Opcode.CONV1D) | (opcode == Opcode.MASKEDMM)
+                             | (opcode == Opcode.MM))
+                is_arg = (opcode == Opcode.ARGMAX) | (opcode == Opcode.ARGMAXP)
+                # a matrix operation while at most one started one awaits its LOAD; an arg-max
+                # once everything started has written back
+                can = Mux(is_matrix, unloaded < 2, Mux(is_arg, idle_back, 1))
+                m.d.comb += self.issue.ready.eq(can)
+                with m.If(self.issue.valid & can):
                     m.d.sync += [cur.eq(self.issue.payload), taken.eq(0)]
-                    opcode = LAYOUTS[Opcode.ARGMAX](self.issue.payload.word).op
-                    with m.Switch(opcode):
-                        with m.Case(Opcode.CONV1D, Opcode.MASKEDMM, Opcode.MM):
-                            m.d.sync += [state.eq(_State.FORK), to_argmax.eq(0)]
-                        with m.Case(Opcode.ARGMAX, Opcode.ARGMAXP):
-                            m.d.sync += [state.eq(_State.ARG_START), to_argmax.eq(1),
-                                         is_pairs.eq(opcode == Opcode.ARGMAXP)]
-                        with m.Default():
-                            m.d.comb += [fault.eq(ErrorCode.UNIT_FAULT),
-                                         fault_info.eq(opcode)]
+                    with m.If(is_matrix):
+                        m.d.sync += [front.eq(_Front.FORK), to_argmax.eq(0)]
+                    with m.Elif(is_arg):
+                        m.d.sync += [front.eq(_Front.ARG_START), to_argmax.eq(1),
+                                     is_pairs.eq(opcode == Opcode.ARGMAXP)]
+                    with m.Else():
+                        m.d.comb += [fault.eq(ErrorCode.UNIT_FAULT), fault_info.eq(opcode)]
 
-            with m.Case(_State.FORK):
+            with m.Case(_Front.FORK):
                 m.d.comb += [dec.issue.valid.eq(1), dec.issue.payload.eq(cur)]
                 with m.If(dec.issue.ready):
-                    m.d.sync += state.eq(_State.COMMAND)
+                    m.d.sync += front.eq(_Front.COMMAND)
 
-            with m.Case(_State.COMMAND):
+            with m.Case(_Front.COMMAND):
                 m.d.comb += dec.command.ready.eq(1)
                 with m.If(dec.command.valid):
-                    m.d.sync += [cmd.eq(dec.command.payload), state.eq(_State.START)]
+                    m.d.sync += [cmd.eq(dec.command.payload), front.eq(_Front.START)]
                     with m.If(vrf_too_far(dec.command.payload.vsrc, dec.command.payload.vdst)):
                         m.d.comb += [fault.eq(ErrorCode.VRF_RANGE), fault_info.eq(
                             Mux(vrf_too_far(dec.command.payload.vsrc),
                                 dec.command.payload.vsrc, dec.command.payload.vdst))]
 
-            with m.Case(_State.START):
+            with m.Case(_Front.START):
+                entry = Signal(pending_layout)
                 m.d.comb += [
+                    entry.vdst.eq(cmd.vdst), entry.out_len.eq(cmd.out_len),
+                    entry.sdst.eq(cmd.sdst), entry.masked.eq(cmd.desc.op == MatOp.MASKED_MM),
                     self.desc.valid.eq(~taken[0]), self.desc.payload.eq(cmd.desc),
                     gather.length.valid.eq(~taken[1]), gather.length.payload.eq(cmd.x_len),
-                    rf.request.valid.eq(~taken[2]),
-                    req.op.opcode.eq(VOp.STORE), req.op.src1.eq(cmd.vsrc),
-                    req.op.length.eq(cmd.x_len), req.notify.eq(0),
+                    front_valid.eq(~taken[2]),
+                    front_req.op.opcode.eq(VOp.STORE), front_req.op.src1.eq(cmd.vsrc),
+                    front_req.op.length.eq(cmd.x_len), front_req.notify.eq(0),
+                    pending.w_en.eq(~taken[3]), pending.w_data.eq(entry),
                 ]
-                now = taken | Cat(self.desc.ready, gather.length.ready, rf.request.ready)
+                now = taken | Cat(self.desc.ready, gather.length.ready, front_ready,
+                                  pending.w_rdy)
                 m.d.sync += taken.eq(now)
-                with m.If(now == 0b111):
-                    m.d.sync += [state.eq(_State.WAIT_OUT), taken.eq(0)]
+                m.d.comb += started.eq(~taken[3] & pending.w_rdy)
+                with m.If(now == 0b1111):
+                    m.d.sync += [front.eq(_Front.IDLE), taken.eq(0)]
 
-            with m.Case(_State.WAIT_OUT):
-                is_masked = cmd.desc.op == MatOp.MASKED_MM
-                m.d.comb += [
-                    rf.request.valid.eq(self.out.valid),
-                    req.op.opcode.eq(VOp.LOAD), req.op.dst.eq(cmd.vdst),
-                    req.op.length.eq(cmd.out_len), req.notify.eq(~is_masked),
-                ]
-                with m.If(rf.request.valid & rf.request.ready):
-                    m.d.sync += state.eq(_State.STREAM_OUT)
-
-            with m.Case(_State.STREAM_OUT):
-                m.d.comb += [rf.load.valid.eq(self.out.valid),
-                             rf.load.payload.eq(self.out.payload.data),
-                             self.out.ready.eq(rf.load.ready)]
-                with m.If(self.out.valid & self.out.ready & self.out.payload.last):
-                    m.d.sync += state.eq(Mux(cmd.desc.op == MatOp.MASKED_MM, _State.WAIT_MAX,
-                                             _State.IDLE))
-
-            with m.Case(_State.WAIT_MAX):
-                m.d.comb += [
-                    rf.request.valid.eq(self.max.valid),
-                    req.op.opcode.eq(VOp.SLOAD), req.op.dst.eq(cmd.sdst), req.notify.eq(1),
-                    req.op.length.eq(1),
-                ]
-                with m.If(rf.request.valid & rf.request.ready):
-                    m.d.sync += state.eq(_State.STREAM_MAX)
-
-            with m.Case(_State.STREAM_MAX):
-                m.d.comb += [rf.load.valid.eq(self.max.valid),
-                             rf.load.payload.eq(self.max.payload.value),
-                             self.max.ready.eq(rf.load.ready)]
-                with m.If(self.max.valid & self.max.ready):
-                    m.d.sync += state.eq(_State.IDLE)
-
-            with m.Case(_State.ARG_START):
+            with m.Case(_Front.ARG_START):
                 count = Mux(is_pairs, argp.len, op_field.len)
                 length = Mux(is_pairs, count << 1, count)
                 m.d.comb += [
@@ -221,50 +275,101 @@ class MatrixSequencer(wiring.Component):
                     arg.command.payload.pairs.eq(is_pairs),
                     arg.command.payload.len.eq(count),
                     arg.command.payload.base.eq(Mux(is_pairs, 0, op_field.base)),
-                    rf.request.valid.eq(~taken[1]),
-                    req.op.opcode.eq(VOp.STORE), req.op.src1.eq(op_field.vsrc),
-                    req.op.length.eq(length), req.notify.eq(0),
+                    front_valid.eq(~taken[1]),
+                    front_req.op.opcode.eq(VOp.STORE), front_req.op.src1.eq(op_field.vsrc),
+                    front_req.op.length.eq(length), front_req.notify.eq(0),
                 ]
                 with m.If(count == 0):
                     m.d.comb += [fault.eq(ErrorCode.FIELD_RANGE), fault_info.eq(0),
-                                 arg.command.valid.eq(0), rf.request.valid.eq(0)]
+                                 arg.command.valid.eq(0), front_valid.eq(0)]
                 with m.Elif(vrf_too_far(op_field.vsrc)):
                     m.d.comb += [fault.eq(ErrorCode.VRF_RANGE), fault_info.eq(op_field.vsrc),
-                                 arg.command.valid.eq(0), rf.request.valid.eq(0)]
-                now = taken | Cat(arg.command.ready, rf.request.ready)
+                                 arg.command.valid.eq(0), front_valid.eq(0)]
+                now = taken | Cat(arg.command.ready, front_ready)
                 m.d.sync += taken.eq(now)
                 with m.If(now[:2] == 0b11):
-                    m.d.sync += [state.eq(_State.ARG_WAIT), taken.eq(0)]
+                    m.d.sync += [front.eq(_Front.ARG_WAIT), taken.eq(0)]
 
-            with m.Case(_State.ARG_WAIT):
+            with m.Case(_Front.ARG_WAIT):
                 # Two SLOADs, value then index, once the result is offered.
                 m.d.comb += [
-                    rf.request.valid.eq(arg.result.valid),
-                    req.op.opcode.eq(VOp.SLOAD), req.op.length.eq(1),
-                    req.op.dst.eq(op_field.sdst + taken[0]), req.notify.eq(taken[0]),
+                    front_valid.eq(arg.result.valid),
+                    front_req.op.opcode.eq(VOp.SLOAD), front_req.op.length.eq(1),
+                    front_req.op.dst.eq(op_field.sdst + taken[0]), front_req.notify.eq(taken[0]),
                 ]
-                with m.If(rf.request.valid & rf.request.ready):
+                with m.If(front_valid & front_ready):
                     m.d.sync += taken[0].eq(1)
                     with m.If(taken[0]):
-                        m.d.sync += [state.eq(_State.ARG_VALUE), taken.eq(0)]
+                        m.d.sync += [front.eq(_Front.ARG_VALUE), taken.eq(0)]
 
-            with m.Case(_State.ARG_VALUE):
-                m.d.comb += [rf.load.valid.eq(1),
-                             rf.load.payload.eq(arg.result.payload.value)]
+            with m.Case(_Front.ARG_VALUE):
+                m.d.comb += [front_load_valid.eq(1),
+                             front_load_data.eq(arg.result.payload.value)]
                 with m.If(rf.load.ready):
-                    m.d.sync += state.eq(_State.ARG_INDEX)
+                    m.d.sync += front.eq(_Front.ARG_INDEX)
 
-            with m.Case(_State.ARG_INDEX):
-                m.d.comb += [rf.load.valid.eq(1),
-                             rf.load.payload.eq(arg.result.payload.index),
+            with m.Case(_Front.ARG_INDEX):
+                m.d.comb += [front_load_valid.eq(1),
+                             front_load_data.eq(arg.result.payload.index),
                              arg.result.ready.eq(rf.load.ready)]
                 with m.If(rf.load.ready):
-                    m.d.sync += state.eq(_State.IDLE)
+                    m.d.sync += front.eq(_Front.IDLE)
+
+        # ---- back ----------------------------------------------------------------------------
+        with m.Switch(back):
+            with m.Case(_Back.IDLE):
+                m.d.comb += pending.r_en.eq(1)
+                with m.If(pending.r_rdy):
+                    m.d.sync += [head.eq(now_pending), back.eq(_Back.WAIT_OUT),
+                                 out_dst.eq(now_pending.vdst),
+                                 out_left.eq(now_pending.out_len)]
+
+            with m.Case(_Back.WAIT_OUT):
+                # one LOAD per chunk, so the VPU is held only while a chunk's words come
+                length = Mux(last_chunk, out_left, chunk)
+                m.d.comb += [
+                    back_valid.eq(self.out.valid),
+                    back_req.op.opcode.eq(VOp.LOAD), back_req.op.dst.eq(out_dst),
+                    back_req.op.length.eq(length),
+                    back_req.notify.eq(last_chunk & ~head.masked),
+                ]
+                with m.If(back_fire):
+                    m.d.comb += loaded.eq(last_chunk)
+                    m.d.sync += [back.eq(_Back.STREAM_OUT), out_dst.eq(out_dst + chunk),
+                                 out_left.eq(out_left - length),
+                                 words_left.eq(self._band)]
+
+            with m.Case(_Back.STREAM_OUT):
+                m.d.comb += [back_load_valid.eq(self.out.valid),
+                             back_load_data.eq(self.out.payload.data),
+                             self.out.ready.eq(rf.load.ready)]
+                with m.If(self.out.valid & self.out.ready):
+                    m.d.sync += words_left.eq(words_left - 1)
+                    with m.If(self.out.payload.last):
+                        m.d.sync += back.eq(Mux(head.masked, _Back.WAIT_MAX, _Back.IDLE))
+                    with m.Elif(words_left == 1):
+                        m.d.sync += back.eq(_Back.WAIT_OUT)
+
+            with m.Case(_Back.WAIT_MAX):
+                m.d.comb += [
+                    back_valid.eq(self.max.valid),
+                    back_req.op.opcode.eq(VOp.SLOAD), back_req.op.dst.eq(head.sdst),
+                    back_req.notify.eq(1), back_req.op.length.eq(1),
+                ]
+                with m.If(back_fire):
+                    m.d.sync += back.eq(_Back.STREAM_MAX)
+
+            with m.Case(_Back.STREAM_MAX):
+                m.d.comb += [back_load_valid.eq(self.max.valid),
+                             back_load_data.eq(self.max.payload.value),
+                             self.max.ready.eq(rf.load.ready)]
+                with m.If(self.max.valid & self.max.ready):
+                    m.d.sync += back.eq(_Back.IDLE)
 
         with m.If(dec.error.valid & ~self.error.valid):
             m.d.sync += [self.error.valid.eq(1), self.error.code.eq(dec.error.code),
-                         self.error.info.eq(dec.error.info), state.eq(_State.STOPPED)]
+                         self.error.info.eq(dec.error.info), front.eq(_Front.STOPPED)]
         with m.Elif((fault != ErrorCode.NONE) & ~self.error.valid):
             m.d.sync += [self.error.valid.eq(1), self.error.code.eq(fault),
-                         self.error.info.eq(fault_info), state.eq(_State.STOPPED)]
+                         self.error.info.eq(fault_info), front.eq(_Front.STOPPED)]
         return m

@@ -221,9 +221,11 @@ class Core:
                                  col_tiles if band is None else min(band, col_tiles))
         memory = tuple(item for item in reads if item[0] == "hbm")
         self.cycles += costs.MATRIX_START + costs.HBM_READ_LATENCY + tiles + drain
+        width = col_tiles if band is None else min(band, col_tiles)
         self.timeline.account_matrix(self._unit, tiles, drain=drain, weight_reads=memory,
                                      reads=reads, writes=writes, vpu=InstrClass.VECTOR,
-                                     x_words=-(-k // g.vpu_lanes))
+                                     x_words=-(-k // g.vpu_lanes),
+                                     first_band=costs.mpu_clocks(row_tiles, width, width))
 
     def _weight(self, addr, k, n):
         key = (addr, k, n)

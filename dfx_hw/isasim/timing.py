@@ -39,8 +39,10 @@ class Timeline:
         #: execution order (for comparing the schedule with the RTL's trace port).
         self.log = None
         self.weights_free = 0    # clock the weight stream has delivered every tile so far
+        self._outputs = (0, 0)   # first output word of the last two matrix instructions
         self.issue = 0
         self.unit_free = {}
+        self.unit_done = {}      # unit -> clock its last instruction so far finishes
         self.vrf = {}            # (start, stop) -> clock its last write completes
         self.keys = {}           # scalar register or memory region key -> clock
         self.writer = {}         # (start, stop) or key -> unit of its last writer
@@ -132,39 +134,48 @@ class Timeline:
         return max(self.issue, self._ready_of(reads, skip=skip),
                    self._ready_of(writes, skip=skip), self._read_release(writes, unit))
 
-    def _own_ready(self, unit, reads, writes):
-        """For a self-ordered ``unit``: the clock what it reads (and the scalars it writes)
-        is written by earlier instructions of the same unit."""
+    def _own_ready(self, unit, reads, writes, issue):
+        """For a self-ordered ``unit``: when an instruction that reads or writes what an earlier
+        instruction of the same unit still in flight at ``issue`` writes may start -- once
+        every earlier instruction of the unit has finished (it is issued ``after``,
+        :mod:`dfx_hw.spec.issue`); 0 when it has no such dependency."""
         if unit not in self.self_ordered:
             return 0
-        scalars = [item for item in writes if item[0] == "srf"]
-        return max(self._ready_of(reads, only=unit), self._ready_of(scalars, only=unit))
+        if max(self._ready_of(reads, only=unit), self._ready_of(writes, only=unit)) <= issue:
+            return 0
+        return self.unit_done.get(unit, 0)
 
     def account(self, unit, occupancy, latency, reads=(), writes=()):
         """Schedule one instruction; return its completion clock."""
         issue = self.issue_of(reads, writes, unit)
-        start = max(issue, self.unit_free.get(unit, 0), self._own_ready(unit, reads, writes))
+        start = max(issue, self.unit_free.get(unit, 0),
+                    self._own_ready(unit, reads, writes, issue))
         return self.place(unit, start, occupancy, latency, writes, reads, issue=issue)
 
     def account_matrix(self, unit, tiles, *, drain, weight_reads=(), reads=(), writes=(),
-                       memory_latency=None, vpu=None, x_words=0):
-        """Schedule a matrix instruction that streams ``tiles`` weight tiles (the matrix unit
-        runs one instruction at a time); return its completion clock.
+                       memory_latency=None, vpu=None, x_words=0, first_band=None):
+        """Schedule a matrix instruction that streams ``tiles`` weight tiles; return its
+        completion clock.
 
-        The weights are prefetched (:mod:`dfx_hw.control.scheduler`): their reads start when
-        the instruction has reached the issue stage and nothing it reads from memory
-        (``weight_reads``) is still being written; they arrive ``memory_latency`` clocks later,
-        after the previous instruction's tiles. The first tile enters the matrix unit at
-        the later of that and :data:`~dfx_hw.spec.costs.MATRIX_START` clocks after its input
-        vector (``x_words`` register-file words) has been read through the vector unit ``vpu``
-        (which may still be busy with earlier vector work); the result is written back
-        ``drain`` clocks after the last tile."""
+        The matrix unit is pipelined across instructions (:mod:`dfx_hw.core.matrix_path`): its
+        front starts an instruction once the previous one's input has been read and the one
+        before that has begun writing its result (at most one started instruction not yet
+        writing back); the tiles follow the previous instruction's tiles. The weights are
+        prefetched (:mod:`dfx_hw.control.scheduler`): their reads start when the instruction
+        has reached the issue stage and nothing it reads from memory (``weight_reads``) is
+        still being written; they arrive ``memory_latency`` clocks later, after the previous
+        instruction's tiles. The first tile enters the matrix unit at the later of that and
+        :data:`~dfx_hw.spec.costs.MATRIX_START` clocks after its input vector (``x_words``
+        register-file words) has been read through the vector unit ``vpu`` (which may still be
+        busy with earlier vector work); the result is written back ``drain`` clocks after the
+        last tile, its first word ``drain`` clocks after the tiles of the first band
+        (``first_band``, default all)."""
         from ..spec import costs
         latency = costs.HBM_READ_LATENCY if memory_latency is None else memory_latency
         prefetch = max(self.issue, self._ready_of(weight_reads))
         arrive = max(prefetch + latency, self.weights_free)
         issue = self.issue_of(reads, writes)
-        start = max(issue, self.unit_free.get(unit, 0))
+        start = max(issue, self.unit_free.get(unit, 0), self._outputs[-2])
         if vpu is not None:
             # the input vector leaves the register file through the vector unit (a STORE
             # micro-op of x_words words), after the vector work already given to it
@@ -175,7 +186,11 @@ class Timeline:
         first = max(start_x + costs.MATRIX_START, arrive)
         self.weights_free = first + tiles
         done = first + tiles + drain
-        return self.place(unit, start, done - start, 0, writes, reads, issue=issue)
+        band = tiles if first_band is None else min(first_band, tiles)
+        self._outputs = (self._outputs[-1], first + band + drain)
+        done = self.place(unit, start, done - start, 0, writes, reads, issue=issue)
+        self.unit_free[unit] = start_x + 1
+        return done
 
     def place(self, unit, start, occupancy, latency, writes, reads=(), issue=None):
         """Record an instruction that starts at ``start`` (used for ring syncs, whose start is
@@ -184,6 +199,7 @@ class Timeline:
         self.issue = issue + 1
         self.unit_free[unit] = start + occupancy
         done = start + occupancy + latency
+        self.unit_done[unit] = max(self.unit_done.get(unit, 0), done)
         self._written(writes, done, unit)
         self._read(reads, done, unit)
         self.end = max(self.end, done)

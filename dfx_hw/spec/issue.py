@@ -12,6 +12,11 @@ instruction that is already queued:
     ``LAYER * HBM_STRIDE`` in FP16 elements (``layer`` flag on an HBM address).
 ``ddr_offset``
     ``LAYER * DDR_STRIDE`` in FP16 elements (``layer`` flag on a DDR address).
+``after``
+    The instruction conflicts with an earlier instruction of its own unit that had not written
+    back when it issued (only for a self-ordered unit, :data:`dfx_hw.control.rules.SELF_ORDERED`,
+    whose conflicts among its own instructions do not hold the issue stage): the unit starts it
+    only once everything it was given before has written back.
 
 A unit executes its queue in order and pulses its ``done`` output for one clock when an
 instruction has *written back* (every result it produces is visible to a later reader: register
@@ -37,6 +42,7 @@ ISSUE_LAYOUT = data.StructLayout({
     "token": unsigned(TOKEN_BITS),
     "hbm_offset": unsigned(OFFSET_BITS),
     "ddr_offset": unsigned(OFFSET_BITS),
+    "after": unsigned(1),
 })
 
 #: A unit's instruction port, from the unit's side: an issue stream in, a write-back pulse out.

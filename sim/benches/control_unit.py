@@ -42,7 +42,7 @@ from cocotbext.axi import AxiLiteBus, AxiLiteMaster
 
 from dfx_hw.control import loader
 from dfx_hw.control.params import ControlConfig
-from dfx_hw.control.rules import UNITS, FrontEnd, blocks, check
+from dfx_hw.control.rules import UNITS, FrontEnd, blocks, check, conflicts
 from dfx_hw.control.scheduler import WEIGHT_OPCODES
 from dfx_hw.geometry import TileGeometry
 from dfx_hw.isa.encoding import encode, encode_program
@@ -224,6 +224,7 @@ async def _monitor(tb, dynamic, per_unit, words, responders, rng, ready_p, label
     stats = {"clocks": 0, "dep": 0, "full": 0, "end": 0, "bubble": 0,
              "busy": {n: 0 for n in PORTS}, "wait": {n: 0 for n in PORTS}}
     false_stalls = []
+    after = {}   # dynamic index -> the `after` bit expected with it
     limit = 40 * len(dynamic) + 1000
     weights = [i for i, d in enumerate(dynamic) if _streams_weights(d)]
     weight_pos = {index: k for k, index in enumerate(weights)}
@@ -265,6 +266,9 @@ async def _monitor(tb, dynamic, per_unit, words, responders, rng, ready_p, label
                         f"{label}: MISSED HAZARD: pc {dyn.pc} ({dyn.instr}) issued while "
                         f"{[str(dynamic[i].instr) for i in blockers]} in flight")
                     assert not is_full, f"{label}: issued to a full unit {name}"
+                    # `after`: a conflict with its own self-ordered unit's in-flight ones
+                    after[head] = any(conflicts(dyn.access, dynamic[i].access)
+                                      for i in inflight[name])
                     inflight[name].append(head)
                     state["head"] += 1
                 elif blockers:
@@ -321,6 +325,9 @@ async def _monitor(tb, dynamic, per_unit, words, responders, rng, ready_p, label
                 got = {k: _field(value, k) for k in expect}
                 assert got == expect, (f"{label}: {name} instruction {received[name]} (pc "
                                        f"{dyn.pc}, {dyn.instr}): got {got}, expected {expect}")
+                assert _field(value, "after") == after[index], (
+                    f"{label}: {name} pc {dyn.pc} ({dyn.instr}) issued with after="
+                    f"{_field(value, 'after')}, expected {int(after[index])}")
                 # every earlier instruction not written back is in flight (issue is in order)
                 for i in (i for n in PORTS for i in inflight[n] if i < index):
                     if blocks(dyn.unit, dyn.access, dynamic[i].unit, dynamic[i].access):
