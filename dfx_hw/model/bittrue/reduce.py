@@ -282,7 +282,7 @@ def vpu_sum(x, *, lanes=U280.vpu_lanes):
     4. Result: the pairwise tree over ``p[0..P-1]`` in index order,
        ``((p[0] + p[1]) + (p[2] + p[3])) + ((p[4] + p[5]) + (p[6] + p[7]))``.
 
-    (Every partial starts at ``+0``, so no partial and not the result is ever ``-0``. For
+    (Every partial starts at ``+0``, so neither a partial nor the result is ever ``-0``. For
     ``C <= P`` the partials are the chunk sums themselves, ``+0 + c[j]``, and the unused ones
     are ``+0``.)
 
