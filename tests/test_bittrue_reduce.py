@@ -117,24 +117,78 @@ def test_mfu_nan_is_canonical():
 
 
 def test_vpu_sum_order():
-    # lanes=2: chunk sums 1+1 = 2 and 2048+1 = 2048 (tie to even); acc 0 + 2 + 2048 = 2050.
-    # lanes=1 (pure sequential): 0+1+1+2048 = 2050, +1 = 2051 -> 2052 (tie to even).
+    # lanes=2: chunk sums c = [1+1, 2048+1] = [2, 2048] (2049 ties to even 2048); partials
+    # p = [2, 2048, +0 x 6]; tree ((2+2048) + (0+0)) + ((0+0) + (0+0)) = 2050.
+    # lanes=1: partials p = [1, 1, 2048, 1, +0 x 4]; tree (1+1) = 2, (2048+1) = 2049 -> 2048
+    # (tie to even), 2 + 2048 = 2050, + 0 = 2050. (The old serial order 0+1+1+2048+1 gave 2052.)
     x = f16([1, 1, 2048, 1])
     assert vpu_sum(x, lanes=2) == 2050
-    assert vpu_sum(x, lanes=1) == 2052
-    assert bits(vpu_sum(f16([-0.0]), lanes=4)) == 0x0000  # accumulator starts at +0
+    assert vpu_sum(x, lanes=1) == 2050
+    assert bits(vpu_sum(f16([-0.0]), lanes=4)) == 0x0000  # partials start at +0
+    assert bits(vpu_sum(f16([-0.0] * 40), lanes=4)) == 0x0000
+    # More than P = 8 chunks (lanes=1): chunk 8 goes back to partial 0.
+    # y = [2048, 1 x 8]: p0 = 2048 + y[8] = 2049 -> 2048 (tie to even), p1..p7 = 1;
+    # (p0+p1) = 2049 -> 2048, (p2+p3) = 2, (p4+p5) = 2, (p6+p7) = 2; 2048 + 2 = 2050, 2 + 2 = 4;
+    # 2050 + 4 = 2054. The old serial order lost every 1 (2048 + 1 ties to 2048): 2048.
+    y = f16([2048] + [1] * 8)
+    assert reduce.SUM_PARTIALS == 8
+    assert vpu_sum(y, lanes=1) == 2054
+    # lanes=2, z = [2048, 1 x 17]: 9 chunks [2048, 1], [1, 1] x 8; chunk sums
+    # c = [2049 -> 2048, 2 x 8]; p0 = 2048 + c[8] = 2050,
+    # p1..p7 = 2; (2050+2) = 2052, (2+2) = 4 three times; 2052 + 4 = 2056, 4 + 4 = 8;
+    # 2056 + 8 = 2064. (Serially: 2048 + 2 + 2 ... = 2064 too, but y above shows the change.)
+    z = f16([2048] + [1] * 17)
+    assert vpu_sum(z, lanes=2) == 2064
+
+
+def slow_vpu_sum(values, lanes, partials=8):
+    """The new ACCUM order op by op with numpy.float16 scalars (independent of the module's
+    vectorised float32 path): chunk trees, ``partials`` running sums, a pairwise tree."""
+    chunks = [values[i:i + lanes] for i in range(0, len(values), lanes)]
+    p = [F16(0.0)] * partials
+    with np.errstate(over="ignore", invalid="ignore"):
+        for j, chunk in enumerate(chunks):
+            p[j % partials] = F16(p[j % partials] + slow_tree(list(chunk) + [0.0] *
+                                                              (lanes - len(chunk))))
+    return fp16.canonical_nan(np.array([slow_tree(p)], F16))[0]
+
+
+def old_serial_vpu_sum(values, lanes):
+    """The previous ACCUM order (one running sum over the chunk sums), for contrast."""
+    chunks = [values[i:i + lanes] for i in range(0, len(values), lanes)]
+    acc = F16(0.0)
+    with np.errstate(over="ignore", invalid="ignore"):
+        for chunk in chunks:
+            acc = F16(acc + slow_tree(list(chunk) + [0.0] * (lanes - len(chunk))))
+    return fp16.canonical_nan(np.array([acc], F16))[0]
 
 
 @settings(max_examples=40, deadline=None)
 @given(st.lists(st.floats(-1000, 1000, width=16), min_size=1, max_size=70),
        st.sampled_from([1, 2, 4, 16]))
 def test_vpu_sum_equals_op_by_op(values, lanes):
-    chunks = [values[i:i + lanes] for i in range(0, len(values), lanes)]
-    acc = F16(0.0)
-    for chunk in chunks:
-        with np.errstate(over="ignore", invalid="ignore"):
-            acc = F16(acc + slow_tree(chunk + [0.0] * (lanes - len(chunk))))
-    assert bits(vpu_sum(f16(values), lanes=lanes)) == bits(acc)
+    assert bits(vpu_sum(f16(values), lanes=lanes)) == bits(slow_vpu_sum(values, lanes))
+
+
+def test_vpu_sum_more_than_p_chunks_changed_order():
+    """Vectors of more than SUM_PARTIALS chunks: ACCUM equals the op-by-op partial-sum order and
+    (for some inputs) differs from the old serial order, so the contract really changed."""
+    rng = np.random.default_rng(7)
+    lanes = 16
+    differs = 0
+    for n in (lanes * reduce.SUM_PARTIALS + 1, 1024, 1600):
+        for _ in range(20):
+            x = (rng.standard_normal(n) * rng.choice([1, 100, 3000])).astype(F16)
+            got = vpu_sum(x, lanes=lanes)
+            assert bits(got) == bits(slow_vpu_sum(list(x), lanes))
+            differs += bits(got) != bits(old_serial_vpu_sum(list(x), lanes))
+    assert differs > 0
+    # Special values: NaN canonical, inf, and -inf + inf in different partials -> NaN.
+    x = np.zeros(lanes * 9, F16)
+    x[0], x[lanes] = np.inf, -np.inf
+    assert bits(vpu_sum(x, lanes=lanes)) == fp16.CANONICAL_NAN_BITS
+    x[lanes] = 1
+    assert bits(vpu_sum(x, lanes=lanes)) == 0x7C00
 
 
 def test_vpu_sum_batched_rows():

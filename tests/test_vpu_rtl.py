@@ -26,9 +26,11 @@ def test_vpu_every_instruction_short_vectors_bit_exact_with_stalls():
 
 def test_vpu_every_instruction_gpt2_lengths_bit_exact():
     """Every primitive on vectors of 1600 and 6400 elements (results checked in place in the
-    register files). The accumulating adder has latency 1 here so that ACCUM streams one word
-    per clock; the default latency is exercised by the other tests."""
-    run_cocotb(make_vpu, {"lanes": 4, "vrf_words": 32768, "srf_words": 16, "acc_latency": 1},
+    register files; ACCUM over 400 and 1600 chunks, many rounds of the 8 partial sums). The
+    accumulating adder has latency 8 here, the largest the interleaved partial sums allow (a
+    partial's new sum returns on the very clock its next chunk arrives, through the bypass);
+    the default latency 6 is exercised by the other tests."""
+    run_cocotb(make_vpu, {"lanes": 4, "vrf_words": 32768, "srf_words": 16, "acc_latency": 8},
                test_module=BENCH,
                bench={"scenario": "ops", "lengths": [1600, 6400], "scalars": 0, "seed": 12,
                       "stores": False})
@@ -63,3 +65,29 @@ def test_vpu_softmax_context_rows_bit_exact():
                bench={"scenario": "softmax", "seed": 16,
                       "rows": [["random", 1024], ["masked", 1024], ["all equal", 1024],
                                ["large", 1000]]})
+
+
+def test_vpu_reduction_clocks_match_the_timing_model(tmp_path):
+    """lanes = 16 (U280): each of VADD, ACCUM and VMAX alone on an idle VPU, issue to retire
+    (results bit for bit against the model as in every bench run). A sum takes one word per
+    clock; beyond a one-word VADD, a reduction of w words takes (w - 1) + the timing model's
+    VECTOR_REDUCTION (dfx_hw/spec/costs.py, which takes the constant from this measurement; a
+    maximum is delayed to the sum's latency, so both kinds share it)."""
+    import json
+
+    from dfx_hw.spec import costs
+
+    sums = [1, 8, 9, 64, 100]
+    out = tmp_path / "cycles.json"
+    run_cocotb(make_vpu, U280_VPU, test_module=BENCH,
+               bench={"scenario": "timing", "seed": 17, "cycles_out": str(out),
+                      "ops": [["VADD", 16], ["VADD", 1600]] + [["ACCUM", 16 * w] for w in sums]
+                      + [["VMAX", 16], ["VMAX", 1024]]})
+    clocks = dict(json.loads(out.read_text())["timed"])
+    vadd = clocks["VADD n=16"]
+    print({label: count - vadd for label, count in clocks.items()})
+    assert clocks["VADD n=1600"] - vadd == 99
+    for w in sums:
+        assert clocks[f"ACCUM n={16 * w}"] - vadd == (w - 1) + costs.VECTOR_REDUCTION
+    for w in (1, 64):
+        assert clocks[f"VMAX n={16 * w}"] - vadd == (w - 1) + costs.VECTOR_REDUCTION

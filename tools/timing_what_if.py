@@ -47,7 +47,6 @@ LEVERS = {
         [(timing.Timeline, "account_matrix", _matrix_pipelined)],
     "HBM latency fully hidden (deeper prefetch, current K/V from the register file)":
         [(costs, "HBM_READ_LATENCY", 0)],
-    "sum reductions pipelined (one word per clock)": [(costs, "SUM_CADENCE", 1)],
     "ring hop latency 25 clocks instead of 100":
         [(costs.sync_cycles, "__defaults__", (25,))],
 }

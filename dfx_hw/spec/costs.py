@@ -49,11 +49,20 @@ CONTROL_CYCLES = 1
 VECTOR_PATH = 13
 #: Vector unit: extra clocks of a table function (exp, recip, rsqrt, pow2inv).
 VECTOR_TABLE = 25
-#: Vector unit: extra clocks of a reduction (the accumulator tree and its output register).
-VECTOR_REDUCTION = 32
-#: Vector unit: clocks between the words of a sum (the accumulating adder's latency); a maximum
-#: takes one word per clock.
-SUM_CADENCE = 6
+#: Vector unit: extra clocks of a reduction (sum or maximum) beyond a one-word element-wise
+#: instruction: the accumulator's input register, chunk tree (4 levels x 6), accumulating adder
+#: (6), the register collecting the 8 partial sums, the tree over them (3 levels x 6) and the
+#: output register; a maximum is delayed to the same latency (one scalar write port, results in
+#: order). Measured on the VPU RTL (U280, 16 lanes, Icarus):
+#: ``tests/test_vpu_rtl.py::test_vpu_reduction_clocks_match_the_timing_model`` clocks each
+#: micro-op alone from its offer to its retire pulse; ACCUM of w words and VMAX of w words take
+#: ``(w - 1) + 51`` clocks more than a one-word VADD (w = 1, 8, 9, 64, 100). The same
+#: measurement on the previous serial accumulator gave 32 (+ 6 (w - 1)), the value calibrated on
+#: the core's trace port, so the VPU-level difference carries over to the core.
+VECTOR_REDUCTION = 51
+#: Vector unit: clocks between the words of a sum: 1 (the accumulator interleaves
+#: ``SUM_PARTIALS`` partial sums); a maximum also takes one word per clock.
+SUM_CADENCE = 1
 TABLE_FUNCTIONS = frozenset({"VEXP", "SRECIP", "SRSQRT", "SPOW2INV"})
 SUM_REDUCTIONS = frozenset({"ACCUM"})
 MAX_REDUCTIONS = frozenset({"VMAX", "VAMAX"})

@@ -159,8 +159,9 @@ class VPUConfig:
     add_latency, mul_latency, max_latency : int or None
         Pipeline latencies of the FP16 units (``None``: the unit's default).
     acc_latency : int or None
-        Latency of the accumulating adder of ``ACCUM`` (``None``: the adder default); a sum
-        takes one beat per ``max(1, acc_latency)`` clocks.
+        Latency of the accumulating adder of ``ACCUM`` (``None``: the adder default), at most
+        :data:`~dfx_hw.model.bittrue.reduce.SUM_PARTIALS` (the sum interleaves that many partial
+        sums, so it takes one beat per clock).
     """
     lanes: int = U280.vpu_lanes
     vrf_words: int = DEFAULT_VRF_WORDS

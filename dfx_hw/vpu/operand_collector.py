@@ -72,8 +72,9 @@ class OperandCollector(wiring.Component):
     hazards. A micro-op whose destination overlaps its own source other than exactly (same start)
     is not supported.
 
-    Reductions: beats of ``ACCUM`` are issued every ``sum_interval`` clocks, of ``VMAX``/``VAMAX``
-    every ``max_interval`` clocks (the accumulating unit's latency). Stores: at most
+    Reductions: beats of ``ACCUM`` are issued every ``sum_interval`` clocks (1 with the
+    interleaved partial sums of :class:`~dfx_hw.vpu.accumulator.Accumulator`), of
+    ``VMAX``/``VAMAX`` every ``max_interval`` clocks (the running maximum's comparator latency). Stores: at most
     ``store_depth`` beats are in the store buffer or on their way to it (``store_pop`` returns a
     credit).
 

@@ -7,7 +7,9 @@ Bench parameters (``sim.harness.bench_params()["bench"]``):
     ``"ops"``: every vector primitive (and the transfer micro-ops) on random vectors of each
     length in ``lengths``, every scalar primitive on random scalars; ``"chain"``: back-to-back
     dependent micro-ops; ``"layernorm"`` / ``"softmax"``: the recipes of
-    :mod:`dfx_hw.model.bittrue.recipes` on GPT-2-sized rows with extreme values.
+    :mod:`dfx_hw.model.bittrue.recipes` on GPT-2-sized rows with extreme values; ``"timing"``:
+    each ``[opcode, length]`` of ``ops`` alone on an idle VPU, clocked from its offer to its
+    retire pulse.
 ``lengths``, ``seed``
     Vector lengths and the random seed.
 ``idle``, ``backpressure``
@@ -68,6 +70,7 @@ class Program:
         self.checks = []             # (label, index of the store)
         self.stores = 0
         self.timed = []              # (label, first micro-op, end micro-op) to clock
+        self.lone = []               # (label, micro-op) to run alone and clock, offer to retire
 
     def mark(self):
         """Index of the next micro-op."""
@@ -232,15 +235,39 @@ def scenario_softmax(cfg, bench, rng):
     return total, direct
 
 
-SCENARIOS = {"ops": scenario_ops, "chain": scenario_chain, "layernorm": scenario_layernorm,
+def scenario_timing(cfg, bench, rng):
+    """Single micro-ops (``bench["ops"]``: ``[opcode, length]`` pairs of vector primitives), each
+    offered to an idle VPU and clocked until its retire pulse. Reductions write scalar registers
+    1, 2, ... so that each result is checked at the end."""
+    prog = Program(cfg)
+    scalar = 1
+    for name, n in bench["ops"]:
+        p = VECTOR_PRIMITIVES[name]
+        stride = -(-n // cfg.lanes) * cfg.lanes
+        a, b, out = 0, stride, 2 * stride
+        prog.load_vector(a, random_fp16(rng, n))
+        prog.load_vector(b, random_fp16(rng, n))
+        prog.lone.append((f"{name} n={n}", prog.mark()))
+        if p.result == "v":
+            prog.ops.append(MicroOp(name, dst=out, src1=a, src2=b if p.operands == "vv" else 0,
+                                    length=n))
+        else:
+            prog.ops.append(MicroOp(name, dst=scalar, src1=a, length=n))
+            scalar += 1
+    return prog, []
+
+
+SCENARIOS = {"timing": scenario_timing, "ops": scenario_ops, "chain": scenario_chain, "layernorm": scenario_layernorm,
              "softmax": scenario_softmax}
 
 
 async def run_program(dut, cfg, prog, *, idle, backpressure, seed, on_retire=None):
     """Drive ``prog`` into the VPU; return (stored words, total clocks, clocks per timed
-    region, retire pulses). Before the first and the end micro-op of a timed region the driver
-    waits until the VPU is idle (every write done), so a region's count runs from its first
-    micro-op offered to its last write. ``on_retire(index, accepted)`` is called on every
+    region and per lone micro-op, retire pulses). Before the first and the end micro-op of a
+    timed region the driver waits until the VPU is idle (every write done), so a region's count
+    runs from its first micro-op offered to its last write. A lone micro-op (``prog.lone``) is
+    offered only after every earlier one has retired and the VPU has been idle for 4 clocks;
+    its count runs from the clock its offer is taken to the clock of its retire pulse. ``on_retire(index, accepted)`` is called on every
     ``retire`` pulse (``index``: the how-manieth pulse, ``accepted``: micro-ops accepted so far),
     while the register files hold what they hold on that clock."""
     lanes = cfg.lanes
@@ -266,6 +293,10 @@ async def run_program(dut, cfg, prog, *, idle, backpressure, seed, on_retire=Non
     barriers = {}
     for _, first, end in prog.timed:
         barriers[first] = barriers[end] = None
+    lone = {index: None for _, index in prog.lone}
+    lone_clocks = {}
+    offered_at = {}
+    quiet = 0
     while True:
         await FallingEdge(dut.clk)
         clocks += 1
@@ -277,6 +308,8 @@ async def run_program(dut, cfg, prog, *, idle, backpressure, seed, on_retire=Non
         if hold and not int(dut.busy.value):
             barriers[i_op] = clocks          # idle: the region boundary is this clock
             hold = False
+        if i_op in lone and i_op not in offered_at and (retired < i_op or quiet < 4):
+            hold = True                      # a lone micro-op waits for an idle VPU
         if i_op < len(words) and not hold:
             dut.instr__valid.value = 1
             dut.instr__payload.value = words[i_op]
@@ -290,14 +323,18 @@ async def run_program(dut, cfg, prog, *, idle, backpressure, seed, on_retire=Non
         dut.store__ready.value = int(store_ready)
         await ReadOnly()
         if i_op < len(words) and not hold and dut.instr__ready.value:
+            offered_at[i_op] = clocks
             i_op += 1
         if load_valid and dut.load__ready.value:
             i_load += 1
         if store_ready and dut.store__valid.value:
             stored.append(int(dut.store__payload.value))
+        quiet = quiet + 1 if not int(dut.busy.value) and not int(dut.retire.value) else 0
         if int(dut.retire.value):
             if on_retire is not None:
                 on_retire(retired, i_op)
+            if retired in lone:
+                lone_clocks[retired] = clocks - offered_at[retired]
             retired += 1
         if int(dut.error.value):
             raise AssertionError(f"the VPU flagged micro-op {i_op} ({prog.ops[i_op - 1]}) "
@@ -310,6 +347,7 @@ async def run_program(dut, cfg, prog, *, idle, backpressure, seed, on_retire=Non
         else:
             idle_clocks = 0
     timed = [(label, barriers[end] - barriers[first]) for label, first, end in prog.timed]
+    timed += [(label, lone_clocks[index]) for label, index in prog.lone]
     return stored, clocks, timed, retired
 
 

@@ -20,11 +20,18 @@ from .fp16 import as_fp16, canonical_nan, order_key
 
 __all__ = [
     "check_power_of_two", "tree_sum", "mfu_matvec", "mfu_matmul", "mfu_matmul_numpy", "vpu_sum", "vpu_max",
-    "vpu_amax", "argmax",
+    "vpu_amax", "argmax", "SUM_PARTIALS",
 ]
 
 _F16 = np.float16
 _F32 = np.float32
+
+#: Partial sums of :func:`vpu_sum`: chunk ``j`` is added into partial ``j mod SUM_PARTIALS``, so
+#: the vector unit can take one chunk per clock while each partial's adder loop has
+#: ``SUM_PARTIALS`` clocks (>= the accumulating adder's latency) to complete. A power of two (the
+#: partials are combined by a pairwise tree). Part of the numerics contract: the RTL accumulator
+#: (:class:`dfx_hw.vpu.accumulator.Accumulator`) imports it from here.
+SUM_PARTIALS = 8
 
 #: Largest number of float32 temporaries an MFU call materialises at once (memory bound).
 _CHUNK_ELEMENTS = 1 << 22
@@ -265,13 +272,19 @@ def _check_vector(x, lanes, what):
 def vpu_sum(x, *, lanes=U280.vpu_lanes):
     """Sum of a vector to a scalar as the vector unit's accumulation (``ACCUM``) computes it.
 
-    Operation order (``x`` has ``n >= 1`` elements; leading axes are independent vectors):
+    Operation order (``x`` has ``n >= 1`` elements; leading axes are independent vectors;
+    ``P = SUM_PARTIALS = 8``):
 
     1. Pad with ``+0`` to ``C * lanes`` elements, ``C = ceil(n / lanes)`` chunks.
     2. Chunk sums: ``c[j] = tree_sum(x[j*lanes : (j+1)*lanes])`` (pairwise tree, index order).
-    3. ``acc = +0``; for ``j = 0, ..., C-1`` ascending: ``acc = acc + c[j]``. Result ``acc``.
+    3. Partial sums: ``p[0] = ... = p[P-1] = +0``; for ``j = 0, ..., C-1`` ascending:
+       ``p[j mod P] = p[j mod P] + c[j]``.
+    4. Result: the pairwise tree over ``p[0..P-1]`` in index order,
+       ``((p[0] + p[1]) + (p[2] + p[3])) + ((p[4] + p[5]) + (p[6] + p[7]))``.
 
-    (So the result is never ``-0``.)
+    (Every partial starts at ``+0``, so neither a partial nor the result is ever ``-0``. For
+    ``C <= P`` the partials are the chunk sums themselves, ``+0 + c[j]``, and the unused ones
+    are ``+0``.)
 
     Parameters
     ----------
@@ -286,10 +299,14 @@ def vpu_sum(x, *, lanes=U280.vpu_lanes):
     x, lanes = _check_vector(x, lanes, "vpu_sum")
     a = _pad_last(x.astype(_F32), lanes)
     chunks = _tree32(a.reshape(a.shape[:-1] + (a.shape[-1] // lanes, lanes)), -1)
-    acc = np.zeros(x.shape[:-1], _F32)
-    for j in range(chunks.shape[-1]):
-        acc = _round(acc + chunks[..., j])
-    return canonical_nan(acc.astype(_F16))
+    partials = np.zeros(x.shape[:-1] + (SUM_PARTIALS,), _F32)
+    count = chunks.shape[-1]
+    for first in range(0, count, SUM_PARTIALS):
+        # Chunks first .. first+P-1 go to partials 0 .. P-1 (the last round may be shorter).
+        width = min(SUM_PARTIALS, count - first)
+        partials[..., :width] = _round(partials[..., :width] +
+                                       chunks[..., first:first + width])
+    return canonical_nan(_tree32(partials, -1).astype(_F16))
 
 
 def argmax(x, *, lanes=U280.vpu_lanes):
