@@ -26,7 +26,8 @@ under a ``token`` flag is a ``FIELD_RANGE`` error).
 
 from dataclasses import dataclass
 
-from ..isa.layouts import InstrClass, Opcode, Register, Signature
+from ..isa.layouts import Opcode, Register, Signature
+from ..spec.units import SELF_ORDERED, UNITS, unit_of
 
 __all__ = ["KEY_BITS", "Context", "accesses", "overlap", "conflicts", "blocks", "check",
            "UNITS", "SELF_ORDERED", "unit_of", "FrontEnd", "Dynamic"]
@@ -35,28 +36,6 @@ __all__ = ["KEY_BITS", "Context", "accesses", "overlap", "conflicts", "blocks", 
 KEY_BITS = 36
 _KEY_MASK = (1 << KEY_BITS) - 1
 _U32 = (1 << 32) - 1
-
-#: The units the scheduler issues to, in port order. SETS goes to the VECTOR unit (the scalar
-#: register file lives in the VPU).
-UNITS = (InstrClass.MATRIX, InstrClass.VECTOR, InstrClass.DMA, InstrClass.ROUTER)
-
-
-#: Units that resolve hazards among their own instructions, so that the issue stage does not hold
-#: an instruction for an earlier one *of the same unit*: the vector unit, whose instructions
-#: reach the VPU in order as one micro-op each, and the VPU holds a micro-op until the words and
-#: scalars it reads (and the scalars it writes) are written, writes in issue order and reads at
-#: issue, before any later write (:class:`dfx_hw.vpu.operand_collector.OperandCollector`).
-#: Conflicts with instructions of other units hold the issue stage as before.
-SELF_ORDERED = (InstrClass.VECTOR,)
-
-
-def unit_of(instr):
-    """The :class:`InstrClass` an instruction is issued to, or ``None`` for SETR/LOOP/END."""
-    if instr.op is Opcode.SETS:
-        return InstrClass.VECTOR
-    cls = instr.info.cls
-    return None if cls is InstrClass.CONTROL else cls
-
 
 @dataclass(frozen=True)
 class Context:

@@ -13,7 +13,8 @@ Pipeline (one instruction per clock when nothing blocks; every stage a register)
     Z  range ends, memory keys
     H  register-file range checks; conflicts with every in-flight instruction (scoreboard) and
        with the instruction at the issue stage, except, for an instruction of a self-ordered
-       unit (``rules.SELF_ORDERED``: the vector unit), that unit's own
+       unit (``spec.units.SELF_ORDERED``: the vector unit), that unit's own (it issues with
+       the ``after`` bit, spec.issue)
     I  issue: to the unit's queue when no conflicting instruction is still in flight and the
        unit has fewer than ``inflight`` in flight; SETR/LOOP retire; END waits until every
        unit has written back; an instruction carrying an error stops the run here, in program
@@ -389,7 +390,7 @@ class Scheduler(wiring.Component):
         ahead = Signal()     # the instruction at I issues now and z conflicts with it
         m.d.comb += ahead.eq(i_fire & i_issue & conflict(z, i))
         tails = [sb.tail[u * slot_bits:(u + 1) * slot_bits] for u in range(n_units)]
-        # an instruction for a self-ordered unit (rules.SELF_ORDERED) does not wait for that
+        # an instruction for a self-ordered unit (spec.units.SELF_ORDERED) does not wait for that
         # unit's own in-flight instructions: the unit orders them itself
         foreign = [~(z_unit == u) if UNITS[u] in SELF_ORDERED else C(1, 1)
                    for u in range(n_units)]

@@ -15,8 +15,8 @@ from ..isa.layouts import InstrClass, Opcode, Register, Signature
 from ..model.bittrue import functions, recipes, reduce
 from ..model.bittrue.fp16 import from_bits, to_bits
 from ..spec import costs
+from ..spec.units import SELF_ORDERED, unit_of
 from .errors import AddressError, IllegalInstructionError, RegisterFileOverflow, SimulationError
-from ..control.rules import SELF_ORDERED, unit_of
 from .timing import Timeline
 
 __all__ = ["Core"]

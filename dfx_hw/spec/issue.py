@@ -14,7 +14,7 @@ instruction that is already queued:
     ``LAYER * DDR_STRIDE`` in FP16 elements (``layer`` flag on a DDR address).
 ``after``
     The instruction conflicts with an earlier instruction of its own unit that had not written
-    back when it issued (only for a self-ordered unit, :data:`dfx_hw.control.rules.SELF_ORDERED`,
+    back when it issued (only for a self-ordered unit, :data:`dfx_hw.spec.units.SELF_ORDERED`,
     whose conflicts among its own instructions do not hold the issue stage): the unit starts it
     only once everything it was given before has written back.
 
