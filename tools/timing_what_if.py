@@ -16,7 +16,6 @@ from pathlib import Path
 
 from dfx_hw.bench.rtl import _config, measure_point
 from dfx_hw.core.config import CoreConfig
-from dfx_hw.isasim import timing
 from dfx_hw.model.checkpoint import random_weights
 from dfx_hw.spec import costs
 
@@ -31,20 +30,8 @@ def _patched(target, name, value):
         setattr(target, name, old)
 
 
-def _matrix_pipelined(self, unit, tiles, *, drain, **options):
-    """The matrix unit takes its next instruction as soon as the last tile has entered (the
-    drain no longer occupies it)."""
-    done = _ACCOUNT_MATRIX(self, unit, tiles, drain=drain, **options)
-    self.unit_free[unit] = done - drain
-    return done
-
-
-_ACCOUNT_MATRIX = timing.Timeline.account_matrix
-
 #: lever -> list of (object, attribute, value) patches
 LEVERS = {
-    "matrix unit pipelined across instructions (drain overlapped)":
-        [(timing.Timeline, "account_matrix", _matrix_pipelined)],
     "HBM latency fully hidden (deeper prefetch, current K/V from the register file)":
         [(costs, "HBM_READ_LATENCY", 0)],
     "ring hop latency 25 clocks instead of 100":

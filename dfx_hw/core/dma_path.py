@@ -34,6 +34,9 @@ from .rf_port import requester_signature
 
 __all__ = ["DMASequencer", "PENDING_DEPTH"]
 
+#: Register-file words the DMA's store path buffers (a 64-element key or value at 4 lanes).
+STORE_BUFFER_WORDS = 16
+
 #: DMA instructions the sequencer holds between issue and write-back.
 PENDING_DEPTH = 16
 
@@ -89,10 +92,20 @@ class DMASequencer(wiring.Component):
         cfg = self._config
         rf = self.rf
         req = rf.request.payload
-        # Words pass straight between the DMA and the register-file port.
-        for source, sink in ((self.dma_load, rf.load), (rf.store, self.dma_store)):
-            m.d.comb += [sink.valid.eq(source.valid), sink.payload.eq(source.payload),
-                         source.ready.eq(sink.ready)]
+        # Load words pass straight from the DMA to the register-file port. Store words go
+        # through a FIFO of STORE_BUFFER_WORDS, so that the STORE of a short vector (a key or
+        # a value: STH, STHT) leaves the VPU at once instead of holding its in-order acceptance
+        # while the DMA writes the elements out (STHT writes one element per clock, slower
+        # while the weight stream keeps the HBM channels busy).
+        m.d.comb += [rf.load.valid.eq(self.dma_load.valid),
+                     rf.load.payload.eq(self.dma_load.payload),
+                     self.dma_load.ready.eq(rf.load.ready)]
+        m.submodules.store_buffer = buffer = SyncFIFOBuffered(width=len(rf.store.payload),
+                                                              depth=STORE_BUFFER_WORDS)
+        m.d.comb += [buffer.w_data.eq(rf.store.payload), buffer.w_en.eq(rf.store.valid),
+                     rf.store.ready.eq(buffer.w_rdy),
+                     self.dma_store.payload.eq(buffer.r_data),
+                     self.dma_store.valid.eq(buffer.r_rdy), buffer.r_en.eq(self.dma_store.ready)]
 
         state = Signal(_State)
         cur = Signal(ISSUE_LAYOUT)

@@ -40,6 +40,7 @@ class Timeline:
         self.log = None
         self.weights_free = 0    # clock the weight stream has delivered every tile so far
         self._outputs = (0, 0)   # first output word of the last two matrix instructions
+        self._prefetched = 0     # clock the last weight prefetch was offered
         self.issue = 0
         self.unit_free = {}
         self.unit_done = {}      # unit -> clock its last instruction so far finishes
@@ -172,7 +173,9 @@ class Timeline:
         (``first_band``, default all)."""
         from ..spec import costs
         latency = costs.HBM_READ_LATENCY if memory_latency is None else memory_latency
-        prefetch = max(self.issue, self._ready_of(weight_reads))
+        # the prefetch queue offers the instructions to the DMA in program order
+        prefetch = max(self.issue, self._ready_of(weight_reads), self._prefetched)
+        self._prefetched = prefetch
         arrive = max(prefetch + latency, self.weights_free)
         issue = self.issue_of(reads, writes)
         start = max(issue, self.unit_free.get(unit, 0), self._outputs[-2])
