@@ -39,7 +39,9 @@ class CoreConfig:
     ibuf_depth, inflight : int
         Instruction buffer words; instructions in flight per unit.
     max_cores, max_total, rx_depth : int
-        Router: largest ring, longest gathered vector, RX FIFO beats.
+        Router: largest ring, longest gathered vector, RX FIFO beats (256 at the U280 build:
+        the credit round trip of a 100-clock hop, docs/router.md; with 64 the 64-word slices of
+        a 345M FC1 sync waited for credits, 400 clocks per layer on four cores).
     sync_timeout : int
         Clocks a sync may take before it is an error (0: none).
     hbm_depth, read_bursts : int
@@ -57,7 +59,7 @@ class CoreConfig:
     inflight: int = 8
     max_cores: int = 8
     max_total: int = 8192
-    rx_depth: int = 64
+    rx_depth: int = 256
     sync_timeout: int = 1 << 24
     hbm_depth: int = 512
     read_bursts: int = 32
@@ -93,13 +95,13 @@ class CoreConfig:
 #: bits; ``max_rows`` 2048 takes an fc2 input of 5 heads x 64 x 4 = 1,280 rows. Same RTL, smaller parameters; the ISA simulator with the same geometry is the check.
 DEMO = CoreConfig(d=64, l=8, hbm_channels=4, hbm_data_bits=128, ddr_data_bits=128,
                   vrf_words=8192, max_rows=2048, ibuf_depth=1024, hbm_depth=128,
-                  read_bursts=8, max_total=4096)
+                  read_bursts=8, max_total=4096, rx_depth=64)
 
 #: A small core for quick simulations: d = 8, l = 4, 4 HBM ports of 64 bits, a sync timeout of
 #: 50,000 clocks (a sync of a small model takes a few hundred).
 SMALL = CoreConfig(d=8, l=4, hbm_channels=4, hbm_data_bits=64, ddr_data_bits=64,
                    vrf_words=2048, max_rows=1024, ibuf_depth=1024, hbm_depth=64,
-                   read_bursts=8, max_total=2048, sync_timeout=50_000)
+                   read_bursts=8, max_total=2048, sync_timeout=50_000, rx_depth=64)
 
 
 #: The named builds (``dfx generate --core NAME``, ``dfx info --core-config NAME``).

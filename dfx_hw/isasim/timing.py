@@ -146,11 +146,12 @@ class Timeline:
             return 0
         return self.unit_done.get(unit, 0)
 
-    def account(self, unit, occupancy, latency, reads=(), writes=()):
-        """Schedule one instruction; return its completion clock."""
+    def account(self, unit, occupancy, latency, reads=(), writes=(), not_before=0):
+        """Schedule one instruction (starting no earlier than ``not_before``); return its
+        completion clock."""
         issue = self.issue_of(reads, writes, unit)
         start = max(issue, self.unit_free.get(unit, 0),
-                    self._own_ready(unit, reads, writes, issue))
+                    self._own_ready(unit, reads, writes, issue), not_before)
         return self.place(unit, start, occupancy, latency, writes, reads, issue=issue)
 
     def account_matrix(self, unit, tiles, *, drain, weight_reads=(), reads=(), writes=(),

@@ -27,6 +27,7 @@ __all__ = ["RING_HOP_LATENCY", "ROUTER_HOP_OVERHEAD", "ROUTER_FIXED_CYCLES", "CO
            "sync_cycles", "vector_clocks", "dma_clocks", "VECTOR_PATH", "VECTOR_TABLE",
            "VECTOR_REDUCTION", "SUM_CADENCE", "MATRIX_START", "MATRIX_DRAIN", "MASKED_MAX",
            "HBM_READ_LATENCY", "DDR_READ_LATENCY", "DMA_LOAD_EXTRA", "DMA_STORE_BASE",
+           "HBM_STORES_WAIT_FOR_WEIGHTS",
            "ACCUMULATOR_GAP", "mpu_clocks"]
 
 #: Link latency of one hop (Aurora 64B/66B TX + RX, transceivers, cable) in core clocks.
@@ -82,6 +83,9 @@ DDR_READ_LATENCY = 100
 #: register-file word, per opcode (loads: after the DDR read latency; stores: in all).
 DMA_LOAD_EXTRA = 35
 DMA_STORE_BASE = {"STH": 60, "STHT": 177, "STD": 90, "STTOK": 62}
+#: A store to HBM (STH, STHT) starts its writes only once the weight stream in flight has ended:
+#: the stream reads every channel at the full rate and the simulated HBM serves reads first.
+HBM_STORES_WAIT_FOR_WEIGHTS = True
 
 
 #: Matrix unit: a column tile's next tile may follow its previous one no sooner than this
