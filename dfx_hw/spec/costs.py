@@ -5,15 +5,19 @@ Two estimates use them:
 * the *serial* one (``Core.cycles``): every instruction's clocks added up, no overlap -- an
   upper bound for comparing programs;
 * the *overlapped* one (:mod:`dfx_hw.isasim.timing`), calibrated on the RTL through the core's
-  trace port (``docs/performance.md``): in-order issue that waits only for dependencies, each
-  unit running its queue in order, with the constants below:
+  trace port (``docs/performance.md``): in-order issue that waits only for dependencies on
+  other units (a vector instruction that depends on an earlier vector instruction issues at
+  once and starts when the vector unit has finished everything before it), each unit running
+  its queue in order, with the constants below:
 
   * vector unit: :func:`vector_clocks` (:data:`VECTOR_PATH`, :data:`VECTOR_TABLE`,
     :data:`VECTOR_REDUCTION`, :data:`SUM_CADENCE`);
-  * matrix unit, one instruction at a time: weights prefetched at the issue stage and arriving
+  * matrix unit, pipelined across instructions (the next one's tiles follow the previous
+    one's): weights prefetched at the issue stage, in program order, and arriving
     :data:`HBM_READ_LATENCY` later, :data:`MATRIX_START`, :func:`mpu_clocks` for the tiles,
     :data:`MATRIX_DRAIN` (+ :data:`MASKED_MAX`);
-  * DMA, one instruction at a time: :func:`dma_clocks`;
+  * DMA, one instruction at a time: :func:`dma_clocks`; a store to HBM after the weight stream
+    in flight (:data:`HBM_STORES_WAIT_FOR_WEIGHTS`);
   * router: :func:`sync_cycles`, the RTL router's clocks per sync (docs/router.md): this core's
     slice loaded and every other slice received (one register-file word per clock, a header per
     slice, ``cores - 1`` hops of :data:`RING_HOP_LATENCY` link latency plus
