@@ -25,9 +25,24 @@ def test_elementwise_equal_numpy_float16():
 def test_primitive_table():
     assert set(vo.VECTOR_PRIMITIVES) == {
         "VADD", "VSUB", "VMUL", "VSQUARE", "VADDS", "VSUBS", "VMULS", "VEXP", "ACCUM", "VMAX",
-        "VAMAX", "SRECIP", "SRSQRT", "SMUL", "SADD", "SMAX", "SPOW2INV"}
+        "VAMAX", "SRECIP", "SRSQRT", "SMUL", "SADD", "SMAX", "SPOW2INV", "SQSUM"}
     for mnemonic, primitive in vo.VECTOR_PRIMITIVES.items():
         assert primitive.mnemonic == mnemonic and set(primitive.operands) <= {"v", "s"}
+
+
+def test_sqsum_is_accum_of_vsquare():
+    """SQSUM is bit for bit ACCUM of what VSQUARE writes (the fused LayerNorm pass), also for
+    inf/NaN, subnormals and vectors of many partial-sum rounds."""
+    rng = np.random.default_rng(7)
+    for n in (1, 15, 16, 17, 200, 1600):
+        v = (rng.standard_normal((3, n)) * 4).astype(F16)
+        v[0, 0] = F16(6e-8)
+        if n > 2:
+            v[1, 1], v[2, 2] = F16(np.inf), F16(np.nan)
+        for lanes in (4, 16):
+            got = vo.sqsum(v, lanes=lanes)
+            expected = vo.accum(vo.vsquare(v), lanes=lanes)
+            assert np.array_equal(fp16.to_bits(got), fp16.to_bits(expected))
 
 
 def test_spow2inv():

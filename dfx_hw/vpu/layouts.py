@@ -107,6 +107,7 @@ PRIMITIVE_CONTROL = {
     "VMULS":    _c("VECTOR", "SCALAR", "MUL",  "NONE",    "VECTOR"),
     "VEXP":     _c("VECTOR", "NONE",   "PASS", "EXP",     "VECTOR"),
     "ACCUM":    _c("VECTOR", "NONE",   "PASS", "NONE",    "SUM"),
+    "SQSUM":    _c("VECTOR", "A",      "MUL",  "NONE",    "SUM"),
     "VMAX":     _c("VECTOR", "NONE",   "PASS", "NONE",    "MAX"),
     "VAMAX":    _c("VECTOR", "NONE",   "PASS", "NONE",    "AMAX"),
     "SRECIP":   _c("SCALAR", "NONE",   "PASS", "RECIP",   "SCALAR"),

@@ -162,6 +162,7 @@ def scenario_chain(cfg, bench, rng):
             MicroOp("SMUL", dst=3, src1=2, src2=2),                 # s3 = s2 * s2
             MicroOp("VMULS", dst=z, src1=y, src2=3, length=n),      # z = y * s3
             MicroOp("VSQUARE", dst=z, src1=z, length=n),            # in place
+            MicroOp("SQSUM", dst=0, src1=z, length=n),              # s0 = sum z*z (RAW, WAW)
         ]
         prog.store_vector(f"chain z n={n}", z, n)
         prog.store_vector(f"chain x n={n}", x, n)

@@ -70,8 +70,7 @@ LAYERNORM_STEPS = _steps("""
     total = ACCUM y
     mean = SMUL total, inv_n
     dev = VSUBS y, mean
-    sq = VSQUARE dev
-    sqsum = ACCUM sq
+    sqsum = SQSUM dev
     var = SMUL sqsum, inv_n
     eps1 = SMUL eps, scale
     eps2 = SMUL eps1, scale
@@ -104,7 +103,7 @@ def layernorm(x, gamma, beta, eps=1e-5, *, lanes=U280.vpu_lanes):
     ``(y - mean_y) / sqrt(var_y + eps * scale**2)`` is the same normalised value. Why this order
     is safe for every finite input up to ``+-65504`` and ``n <= 16376``:
 
-    * ``|y| < 1``: ``|total| <= n``, ``|mean| <= 1``, ``|dev| <= 2``, ``sq <= 4``, ``sqsum <= 4 n``
+    * ``|y| < 1``: ``|total| <= n``, ``|mean| <= 1``, ``|dev| <= 2``, ``dev**2 <= 4``, ``sqsum <= 4 n``
       -- no overflow. Without the scale, ``x**2`` overflows for ``|x| >= 256``.
     * Tiny inputs are scaled *up* (up to ``2**13``), so their squares do not underflow.
     * ``eps * scale**2`` underflows to 0 when ``scale`` is small; the floor ``SMAX(., 2**-24)``

@@ -18,7 +18,7 @@ from . import fp16, functions, reduce
 
 __all__ = [
     "Primitive", "VECTOR_PRIMITIVES", "vadd", "vsub", "vmul", "vsquare", "vadd_s", "vsub_s",
-    "vmul_s", "vexp", "accum", "vmax", "vamax", "srecip", "srsqrt", "smul", "sadd", "smax",
+    "vmul_s", "vexp", "accum", "sqsum", "vmax", "vamax", "srecip", "srsqrt", "smul", "sadd", "smax",
     "spow2inv",
 ]
 
@@ -88,6 +88,13 @@ def accum(v, *, lanes=U280.vpu_lanes):
     """``ACCUM``: sum of the vector to a scalar in the order of
     :func:`dfx_hw.model.bittrue.reduce.vpu_sum`."""
     return reduce.vpu_sum(v, lanes=lanes)
+
+
+def sqsum(v, *, lanes=U280.vpu_lanes):
+    """``SQSUM``: sum of the squares of the vector to a scalar, ``ACCUM(VSQUARE(v))`` in one
+    pass: each ``v[i] * v[i]`` rounded to FP16 (as ``VSQUARE`` writes it), then summed in the
+    order of :func:`dfx_hw.model.bittrue.reduce.vpu_sum` (as ``ACCUM`` reads it back)."""
+    return reduce.vpu_sum(vsquare(v), lanes=lanes)
 
 
 def vmax(v, *, lanes=U280.vpu_lanes):
@@ -173,4 +180,5 @@ VECTOR_PRIMITIVES = {p.mnemonic: p for p in [
     Primitive("SADD", sadd, "ss", "s", "SFU_V"),
     Primitive("SMAX", smax, "ss", "s", "SFU_V"),
     Primitive("SPOW2INV", spow2inv, "s", "s", "SFU_V"),
+    Primitive("SQSUM", sqsum, "v", "s", "SFU_V", uses_lanes=True),
 ]}
