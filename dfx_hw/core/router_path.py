@@ -11,10 +11,11 @@ request           micro-ops                            words
                                                        file
 ================  ===================================  ======================================
 
-``WRITE_VECTOR`` comes once per sync, after every slice has arrived, so its ``LOAD`` never waits
-on the ring; the sync has written back when that ``LOAD`` retires (``done``). One request at a
-time, each with its words, in order. A register-file address the VPU cannot hold is a
-``VRF_RANGE`` error.
+``WRITE_VECTOR`` comes once per complete slice (an even, word-aligned split) or once per sync
+(after every slice has arrived), so its ``LOAD`` never waits on the ring; the sync has written
+back when the ``LOAD`` of its ``final`` request retires (``done``; only that one is marked
+``notify``). One request at a time, each with its words, in order. A register-file address the
+VPU cannot hold is a ``VRF_RANGE`` error.
 """
 
 from amaranth import *
@@ -94,6 +95,7 @@ class RouterAdapter(wiring.Component):
         length = Signal.like(self.request.payload.length)
         words = Signal(len(length) + 1)
         count = Signal(len(length) + 1)
+        final = Signal()
         value = Signal(16)
         index = Signal(16)
         fault = Signal(ErrorCode)
@@ -106,7 +108,7 @@ class RouterAdapter(wiring.Component):
                     p = self.request.payload
                     op = Value.cast(p.op)
                     m.d.sync += [addr.eq(p.addr), length.eq(p.length), count.eq(0),
-                                 words.eq((p.length + lanes - 1) >> shift)]
+                                 words.eq((p.length + lanes - 1) >> shift), final.eq(p.final)]
                     with m.If(p.addr[cfg.vrf_addr_width:].any()):
                         m.d.comb += [fault.eq(ErrorCode.VRF_RANGE), fault_info.eq(p.addr)]
                     with m.Elif((op == read_vector) & (p.length == 0)):
@@ -162,7 +164,7 @@ class RouterAdapter(wiring.Component):
             with m.Case(_State.WRITE_REQ):
                 m.d.comb += [rf.request.valid.eq(self.gathered.valid),
                              req.op.opcode.eq(VOp.LOAD), req.op.dst.eq(addr),
-                             req.op.length.eq(length), req.notify.eq(1)]
+                             req.op.length.eq(length), req.notify.eq(final)]
                 with m.If(rf.request.valid & rf.request.ready):
                     m.d.sync += state.eq(_State.WRITE)
 

@@ -32,11 +32,14 @@ class RfOp(enum.Enum, shape=2):
     WRITE_VECTOR = 2  #: VPU ``LOAD`` v[addr:+length] <- the router's ``gathered`` stream
 
 
-#: One register-file request.
+#: One register-file request. ``final`` marks a sync's last ``WRITE_VECTOR`` (a sync writes its
+#: gathered vector with one, or with one per slice: the register file reports the sync written
+#: back when the final one is done).
 RF_REQUEST_LAYOUT = data.StructLayout({
     "op": RfOp,
     "addr": unsigned(VRF_ADDR_BITS),
     "length": unsigned(FIELD_BITS["total"]),
+    "final": 1,
 })
 
 #: The SYNCS operands: ``value`` = s[ssrc] (FP16 bits), ``index`` = s[ssrc + 1] (< 2**16).
@@ -77,10 +80,17 @@ class Router(wiring.Component):
        ``link_prev`` into the staging memory; the first ``N-2`` of them are forwarded on
        ``link_next`` (cut through: a word leaves as soon as it has arrived). Headers are
        checked (tag, sequence, origin, size).
-    3. When every slice is in and their lengths add up to ``total``, ``rf_request`` asks for
+    3. *Slice by slice* when the split is even and word-aligned (this core's ``len`` is a
+       multiple of ``lanes``, ``cores * len == total`` and every slice that arrives has ``len``
+       elements): each slice is written as soon as it is complete -- this core's first, then
+       the others in arrival order -- with its own ``WRITE_VECTOR`` vdst + origin * len, len,
+       so only the last slice to arrive is written after the ring has delivered it. Otherwise
+       (an uneven or unaligned split, found out at the latest from a header), when every
+       slice is in and their lengths add up to ``total``, ``rf_request`` asks for one
        ``WRITE_VECTOR`` vdst, total and the staging memory is read in core-id order, realigned
        (:class:`~dfx_hw.router.packer.Packer`) into ``ceil(total / lanes)`` words on
-       ``gathered``.
+       ``gathered``; slices already written slice by slice lie inside that range and are
+       written again. The sync's last request carries ``final``.
     4. ``done`` pulses ``write_latency`` clocks after the last gathered word was taken (and
        this core's link_next frames are all sent).
 
@@ -345,7 +355,7 @@ class Router(wiring.Component):
                     m.d.sync += [req_valid.eq(1),
                                  req.op.eq(Mux(d.is_syncs, RfOp.READ_PAIR, RfOp.READ_VECTOR)),
                                  req.addr.eq(Mux(d.is_syncs, d.ssrc, d.vsrc)),
-                                 req.length.eq(d.length)]
+                                 req.length.eq(d.length), req.final.eq(0)]
             m.d.sync += tag.eq(d.tag)
         active = run & ~stopped
 
@@ -434,6 +444,36 @@ class Router(wiring.Component):
                              rx_last.eq(rx_count + 2 == rx_words)]
                 with m.If(rx_last):
                     m.d.sync += [rx_in_data.eq(0)] + next_slot()
+
+        # -- slice-by-slice writes (an even, word-aligned split) --------------------------------
+        # `direct` holds while the split may be even: this core's len is a multiple of the lanes
+        # (and not 0), `cores * len == total` (checked by adding len once per core, which also
+        # yields this core's offset `core_id * len`), and every header has count == len. The
+        # slices are then written in arrival order, each with its own WRITE_VECTOR.
+        direct = Signal()
+        mul_k = Signal(CORE_BITS + 1)          # cores added so far
+        mul_acc = Signal(FIELD_BITS["total"] + CORE_BITS)
+        mul_done = Signal()
+        ds = Signal(CORE_BITS + 1)             # slot being (or next to be) written
+        ds_origin = Signal(CORE_BITS)          # core of slot ds
+        ds_off = Signal(FIELD_BITS["total"] + CORE_BITS)   # its element offset (origin * len)
+        ds_busy = Signal()                     # its words are being requested
+        ds_words_req = Signal(FIELD_BITS["total"])         # words requested slice by slice
+        with m.If(start):
+            m.d.sync += [direct.eq(~d.is_syncs & (d.length != 0) & (d.length[:shift] == 0)),
+                         mul_k.eq(0), mul_acc.eq(0), mul_done.eq(0), ds.eq(0),
+                         ds_origin.eq(self.core_id), ds_busy.eq(0), ds_words_req.eq(0)]
+        with m.Elif(active & ~mul_done):
+            with m.If(mul_k == me):
+                m.d.sync += ds_off.eq(mul_acc)
+            with m.If(mul_k == n):
+                m.d.sync += mul_done.eq(1)
+                with m.If(mul_acc != total):
+                    m.d.sync += direct.eq(0)
+            with m.Else():
+                m.d.sync += [mul_k.eq(mul_k + 1), mul_acc.eq(mul_acc + lens[0])]
+        with m.If(b_take & ~rx_in_data & (a_header.count != lens[0])):
+            m.d.sync += direct.eq(0)
 
         # -- credits: returned on link_prev, received on link_next -------------------------------
         ctx = pprev.tx
@@ -524,19 +564,43 @@ class Router(wiring.Component):
         out_words = Signal(FIELD_BITS["total"])
         out_count = Signal(FIELD_BITS["total"])
         rreq = ro_pipe.request
+        # slice by slice: slot ds once it is complete (this core's: read from the register
+        # file; another's: all its words received)
+        ds_words = Signal(wbits)
+        ds_count = Signal(wbits)
+        ds_addr = Signal(abits)
+        ds_ready = Mux(ds == 0, own_done, rx_done | (rx_slot > ds))
+        with m.If(active & direct & mul_done & ~ds_busy & ~req_valid & (ds < n) & ds_ready
+                  & ~fault & ~start):
+            m.d.sync += [ds_busy.eq(1), ds_count.eq(0), ds_words.eq(words_of(lens[0])),
+                         ds_addr.eq(_select(bases, ds)),
+                         req_valid.eq(1), req.op.eq(RfOp.WRITE_VECTOR),
+                         req.addr.eq(vdst + ds_off), req.length.eq(lens[0]),
+                         req.final.eq(ds + 1 == n)]
+        ds_last = ds_count + 1 == ds_words
+        with m.If(ds_busy & rreq.valid & rreq.ready):
+            m.d.sync += [ds_addr.eq(ds_addr + 1), ds_count.eq(ds_count + 1),
+                         ds_words_req.eq(ds_words_req + 1)]
+            with m.If(ds_last):
+                m.d.sync += [ds_busy.eq(0), ds.eq(ds + 1),
+                             ds_origin.eq(Mux(ds_origin == 0, n - 1, ds_origin - 1)),
+                             ds_off.eq(Mux(ds_origin == 0, total - lens[0], ds_off - lens[0]))]
+
+        # in one piece: the packer path
         with m.If(start):
             m.d.sync += [ro_started.eq(0), ro_loaded.eq(0), ro_k.eq(0), ro_s.eq(self.core_id),
                          ro_flushed.eq(0), out_count.eq(0)]
-        with m.Elif(active & gathered_ok & ~ro_started):
-            m.d.sync += ro_started.eq(1)
+        with m.Elif(active & gathered_ok & ~ro_started & ~direct & ~ds_busy & ~req_valid
+                    & (out_count == ds_words_req)):
+            m.d.sync += [ro_started.eq(1), out_count.eq(0)]
             with m.If(sum_len != total):
                 m.d.sync += report(ErrorCode.RING_PROTOCOL, tag)
             with m.Else():
                 m.d.sync += out_words.eq(words_of(total))
                 with m.If(total != 0):
                     m.d.sync += [req_valid.eq(1), req.op.eq(RfOp.WRITE_VECTOR),
-                                 req.addr.eq(vdst), req.length.eq(total)]
-        reading = active & ro_started & ~ro_flushed & ~fault
+                                 req.addr.eq(vdst), req.length.eq(total), req.final.eq(1)]
+        reading = active & ro_started & ~ro_flushed & ~fault & ~ds_busy
         slice_len = _select(lens, ro_s)
         with m.If(reading & ~ro_loaded):
             tail = slice_len[:shift]
@@ -544,15 +608,25 @@ class Router(wiring.Component):
                          ro_addr.eq(_select(bases, ro_s)), ro_tail.eq(Mux(tail == 0, lanes, tail))]
         last_word = ro_count + 1 == ro_words
         flushing = ro_k == n
-        m.d.comb += [
-            rreq.valid.eq(reading & ro_loaded & (flushing | (ro_count != ro_words))),
-            rreq.payload.addr.eq(ro_addr),
-            rreq.payload.bypass.eq(flushing),
-            rreq.payload.value.eq(0),
-            rreq.payload.count.eq(Mux(flushing, 0, Mux(last_word, ro_tail, lanes))),
-            rreq.payload.last.eq(flushing),
-        ]
-        with m.If(rreq.valid & rreq.ready):
+        with m.If(ds_busy):
+            m.d.comb += [
+                rreq.valid.eq(active & (ds_count != ds_words)),
+                rreq.payload.addr.eq(ds_addr),
+                rreq.payload.bypass.eq(0),
+                rreq.payload.value.eq(0),
+                rreq.payload.count.eq(lanes),
+                rreq.payload.last.eq(ds_last),
+            ]
+        with m.Else():
+            m.d.comb += [
+                rreq.valid.eq(reading & ro_loaded & (flushing | (ro_count != ro_words))),
+                rreq.payload.addr.eq(ro_addr),
+                rreq.payload.bypass.eq(flushing),
+                rreq.payload.value.eq(0),
+                rreq.payload.count.eq(Mux(flushing, 0, Mux(last_word, ro_tail, lanes))),
+                rreq.payload.last.eq(flushing),
+            ]
+        with m.If(rreq.valid & rreq.ready & ~ds_busy):
             with m.If(flushing):
                 m.d.sync += ro_flushed.eq(1)
             with m.Else():
@@ -575,7 +649,9 @@ class Router(wiring.Component):
             m.d.sync += out_count.eq(out_count + 1)
 
         # -- done -------------------------------------------------------------------------------
-        finished = active & ro_started & ro_flushed & (out_count == out_words) & tx_done \
+        packed_done = ro_started & ro_flushed & (out_count == out_words)
+        direct_done = direct & (ds == n) & ~ds_busy & (out_count == ds_words_req)
+        finished = active & (packed_done | direct_done) & tx_done \
             & ~packer.o.valid & ~req_valid & ~ro_pipe.response.valid
         delay = Signal(range(self._write_latency + 1))
         closing = Signal()

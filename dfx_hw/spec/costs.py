@@ -69,7 +69,7 @@ VECTOR_REDUCTION = 51
 #: ``SUM_PARTIALS`` partial sums); a maximum also takes one word per clock.
 SUM_CADENCE = 1
 TABLE_FUNCTIONS = frozenset({"VEXP", "SRECIP", "SRSQRT", "SPOW2INV"})
-SUM_REDUCTIONS = frozenset({"ACCUM"})
+SUM_REDUCTIONS = frozenset({"ACCUM", "SQSUM"})
 MAX_REDUCTIONS = frozenset({"VMAX", "VAMAX"})
 
 #: Matrix unit: issue to the first tile entering the MFU when its weights are already there
@@ -143,11 +143,17 @@ def sync_cycles(lengths, lanes, hop_latency=RING_HOP_LATENCY):
         recv[i] = max(H + sum(w[j] + 1 for j != i), (N - 1) H + w[i + 1] + 1)   (N > 1)
 
     with ``w[j] = ceil(len[j] / lanes)`` words per slice, ``W = ceil(total / lanes)``,
-    ``H = hop_latency + ROUTER_HOP_OVERHEAD``; ``recv[i]`` = 0 for one core.
+    ``H = hop_latency + ROUTER_HOP_OVERHEAD``; ``recv[i]`` = 0 for one core. An even,
+    word-aligned split (every ``len`` the same non-zero multiple of ``lanes``) is written slice
+    by slice as the slices arrive, so only the last one to arrive is written after the ring::
+
+        T = ROUTER_FIXED_CYCLES + max over cores i of max(w + W, recv[i] + w)
     """
     n = len(lengths)
     words = [-(-length // lanes) for length in lengths]
     hop = hop_latency + ROUTER_HOP_OVERHEAD
+    total_words = -(-sum(lengths) // lanes)
+    even = lengths[0] > 0 and lengths[0] % lanes == 0 and all(x == lengths[0] for x in lengths)
     worst = 0
     for i in range(n):
         recv = 0
@@ -155,5 +161,10 @@ def sync_cycles(lengths, lanes, hop_latency=RING_HOP_LATENCY):
             streamed = hop + sum(w + 1 for j, w in enumerate(words) if j != i)
             last = (n - 1) * hop + words[(i + 1) % n] + 1
             recv = max(streamed, last)
-        worst = max(worst, words[i], recv)
-    return ROUTER_FIXED_CYCLES + worst + -(-sum(lengths) // lanes) + 2 * n
+        if even:
+            worst = max(worst, words[i] + total_words, recv + words[(i + 1) % n])
+        else:
+            worst = max(worst, words[i], recv)
+    if even:
+        return ROUTER_FIXED_CYCLES + worst
+    return ROUTER_FIXED_CYCLES + worst + total_words + 2 * n

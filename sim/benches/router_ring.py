@@ -302,7 +302,7 @@ async def ring(dut):
                 payload = p.get("rf_request__payload")
                 op = RfOp(payload & 3)
                 addr = (payload >> 2) & ((1 << 17) - 1)
-                length = payload >> 19
+                length = (payload >> 19) & ((1 << 18) - 1)
                 if op is RfOp.READ_VECTOR:
                     data = vrf[c][addr:addr + length]
                     for i in range(0, length, lanes):
@@ -370,7 +370,9 @@ async def ring(dut):
                         for c in range(n))
             end = max(done_clock[c][j] for c in range(n))
             results.append({"op": sync["op"], "lens": sync.get("lens", [2] * n),
-                            "clocks": end - start})
+                            "clocks": end - start,
+                            "issue": [issue_clock[c][j] for c in range(n)],
+                            "done": [done_clock[c][j] for c in range(n)]})
         dut._log.info(f"clocks per sync: {results}")
         if bench.get("cycles_out"):
             with open(bench["cycles_out"], "w") as f:
