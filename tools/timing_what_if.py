@@ -1,5 +1,5 @@
 """What the known performance levers would give, by the ISA simulator's timing model (calibrated
-to the RTL within about 5 %, `docs/performance.md`): one decoder layer of GPT-2 345M shape at
+to the RTL within 3 %, `docs/performance.md`): one decoder layer of GPT-2 345M shape at
 d=64, l=16, per core count and context, with each lever applied alone and all together.
 
     python tools/timing_what_if.py [--contexts 64 256] [--cores 1 4] [--out FILE.json]
@@ -32,6 +32,8 @@ def _patched(target, name, value):
 
 #: lever -> list of (object, attribute, value) patches
 LEVERS = {
+    "key/value stores not held behind the weight stream (store-to-load forwarding)":
+        [(costs, "HBM_STORES_WAIT_FOR_WEIGHTS", False)],
     "HBM latency fully hidden (deeper prefetch, current K/V from the register file)":
         [(costs, "HBM_READ_LATENCY", 0)],
     "ring hop latency 25 clocks instead of 100":
