@@ -315,6 +315,13 @@ async def _monitor(tb, dynamic, per_unit, words, responders, rng, ready_p, label
             v, r, payload, done = tb.ports[name]
             resp = responders[name]
             resp.ready = int(rng.random() < ready_p)
+            if name == "matrix" and received[name] < len(per_unit[name]):
+                nxt = per_unit[name][received[name]]
+                if nxt in weight_pos and weight_pos[nxt] >= state["prefetched"]:
+                    # the matrix sequencer waits for the instruction's weights: a weight
+                    # instruction cannot be taken (nor written back) before the DMA has taken
+                    # its prefetch
+                    resp.ready = 0
             r.value = resp.ready
             if int(v.value) and resp.ready:
                 value = int(payload.value)
