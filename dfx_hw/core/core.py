@@ -150,11 +150,17 @@ class DFXCore(wiring.Component):
 
         # ---- VECTOR: words -> micro-ops; written back when the micro-op retires -----------------
         # An instruction marked `after` (it depends on an earlier vector instruction) enters the
-        # decoder only when every earlier one has retired: it waits here, not at the head of
-        # the VPU, whose in-order acceptance it would hold for every other requester.
+        # decoder once every earlier one has retired, or a few clocks before: when none waits
+        # in the port's register and the VPU is settling (nothing pending or issuing, every
+        # outstanding write lands within SETTLE_LEAD clocks), so that it reaches the VPU's
+        # pending register about when its operands are written. The VPU's hazard slots keep the
+        # order either way; entering early does not hold the VPU's in-order acceptance (every
+        # other requester's micro-ops) for the length of a pass or a reduction.
         issue = ctl.vector.issue
         vector_open = Signal(range(c.inflight + 2))     # vector micro-ops not yet retired
-        may_enter = ~issue.payload.after | (vector_open == 0)
+        vector_index = self.rf_port.requesters.index("vector")
+        operands_soon = ~port.holding[vector_index] & vpu.settling
+        may_enter = ~issue.payload.after | (vector_open == 0) | operands_soon
         entered = vdec.words.valid & vdec.words.ready
         m.d.sync += vector_open.eq(vector_open + entered - port.vector.retired)
         m.d.comb += [

@@ -74,6 +74,9 @@ class RegisterFilePort(wiring.Component):
     vpu_load : Out(stream.Signature(16 * lanes))
     vpu_store : In(stream.Signature(16 * lanes))
     vpu_retire : In(1)
+    holding : Out(len(requesters))
+        Bit ``i``: the arbiter's register holds a micro-op of requester ``i`` (in
+        ``requesters`` order) that the VPU has not accepted yet.
     """
 
     def __init__(self, *, config, requesters):
@@ -92,6 +95,7 @@ class RegisterFilePort(wiring.Component):
             "vpu_load": Out(stream.Signature(word)),
             "vpu_store": In(stream.Signature(word)),
             "vpu_retire": In(1),
+            "holding": Out(len(requesters)),
         })
         super().__init__(members)
 
@@ -145,6 +149,8 @@ class RegisterFilePort(wiring.Component):
                 m.d.sync += [held.eq(Array(p.request.payload for p in ports)[pick]),
                              held_owner.eq(pick), last.eq(pick)]
         m.d.comb += [out.valid.eq(held_valid), out.payload.eq(held.op)]
+        for i in range(count):
+            m.d.comb += self.holding[i].eq(held_valid & (held_owner == i))
 
         # On acceptance by the VPU: record who owns its words and its retirement.
         accepted = out.valid & out.ready

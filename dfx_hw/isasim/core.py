@@ -350,17 +350,11 @@ class Core:
     # -- DMA ------------------------------------------------------------------------------------
     def _dma_cost(self, elements, reads=(), writes=(), *, mnemonic):
         """The DMA runs one instruction at a time: its clocks are its occupancy. A store to HBM
-        (STH, STHT) starts its writes once the weight stream in flight has ended: the stream
-        reads every HBM channel at its full rate, and the memory serves reads first
-        (``costs.HBM_STORES_WAIT_FOR_WEIGHTS``)."""
+        (STH, STHT) is not held by a weight stream reading the same channels: the memory
+        alternates a waiting write beat with the read beats (``rtlsim/cpp/axi_memory.h``), and
+        the few beats a key or value takes from the stream are not modelled."""
         words = -(-elements // self.geometry.vpu_lanes)
-        clocks = costs.dma_clocks(mnemonic, words)
-        if mnemonic in ("STH", "STHT") and costs.HBM_STORES_WAIT_FOR_WEIGHTS:
-            self.cycles += clocks
-            self.timeline.account(self._unit, clocks, 0, reads, writes,
-                                  not_before=self.timeline.weights_free)
-            return
-        self._cost(clocks, 0, reads, writes)
+        self._cost(costs.dma_clocks(mnemonic, words), 0, reads, writes)
 
     def _ldd(self, instr):
         n = instr["len"]

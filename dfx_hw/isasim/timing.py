@@ -138,13 +138,16 @@ class Timeline:
     def _own_ready(self, unit, reads, writes, issue):
         """For a self-ordered ``unit``: when an instruction that reads or writes what an earlier
         instruction of the same unit still in flight at ``issue`` writes may start -- once
-        every earlier instruction of the unit has finished (it is issued ``after``,
-        :mod:`dfx_hw.spec.issue`); 0 when it has no such dependency."""
+        every earlier instruction of the unit has finished, less
+        :data:`~dfx_hw.spec.costs.VECTOR_CHAIN_LEAD` (it is issued ``after``,
+        :mod:`dfx_hw.spec.issue`, and enters the VPU as it settles); 0 when it has no such
+        dependency."""
         if unit not in self.self_ordered:
             return 0
         if max(self._ready_of(reads, only=unit), self._ready_of(writes, only=unit)) <= issue:
             return 0
-        return self.unit_done.get(unit, 0)
+        from ..spec import costs
+        return self.unit_done.get(unit, 0) - costs.VECTOR_CHAIN_LEAD
 
     def account(self, unit, occupancy, latency, reads=(), writes=(), not_before=0):
         """Schedule one instruction (starting no earlier than ``not_before``); return its

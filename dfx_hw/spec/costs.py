@@ -16,8 +16,8 @@ Two estimates use them:
     one's): weights prefetched at the issue stage, in program order, and arriving
     :data:`HBM_READ_LATENCY` later, :data:`MATRIX_START`, :func:`mpu_clocks` for the tiles,
     :data:`MATRIX_DRAIN` (+ :data:`MASKED_MAX`);
-  * DMA, one instruction at a time: :func:`dma_clocks`; a store to HBM after the weight stream
-    in flight (:data:`HBM_STORES_WAIT_FOR_WEIGHTS`);
+  * DMA, one instruction at a time: :func:`dma_clocks` (a store to HBM is not held by the
+    weight stream: the memory alternates a waiting write beat with the read beats);
   * router: :func:`sync_cycles`, the RTL router's clocks per sync (docs/router.md): this core's
     slice loaded and every other slice received (one register-file word per clock, a header per
     slice, ``cores - 1`` hops of :data:`RING_HOP_LATENCY` link latency plus
@@ -28,10 +28,10 @@ Two estimates use them:
 """
 
 __all__ = ["RING_HOP_LATENCY", "ROUTER_HOP_OVERHEAD", "ROUTER_FIXED_CYCLES", "CONTROL_CYCLES",
-           "sync_cycles", "vector_clocks", "dma_clocks", "VECTOR_PATH", "VECTOR_TABLE",
+           "sync_cycles", "vector_clocks", "dma_clocks", "VECTOR_PATH", "VECTOR_CHAIN_LEAD",
+           "VECTOR_TABLE",
            "VECTOR_REDUCTION", "SUM_CADENCE", "MATRIX_START", "MATRIX_DRAIN", "MASKED_MAX",
            "HBM_READ_LATENCY", "DDR_READ_LATENCY", "DMA_LOAD_EXTRA", "DMA_STORE_BASE",
-           "HBM_STORES_WAIT_FOR_WEIGHTS",
            "ACCUMULATOR_GAP", "mpu_clocks"]
 
 #: Link latency of one hop (Aurora 64B/66B TX + RX, transceivers, cable) in core clocks.
@@ -52,6 +52,12 @@ CONTROL_CYCLES = 1
 #: Vector unit: issue to write-back of a one-word instruction without a table function (the
 #: issue queue, the register-file port, the VPU's read, adder and write, the retire pulse).
 VECTOR_PATH = 13
+#: Vector unit: a vector instruction that depends on earlier vector instructions enters the VPU
+#: a few clocks before they have all written back (when the VPU is settling,
+#: ``dfx_hw.vpu.operand_collector.SETTLE_LEAD``), so it starts this many clocks before the last
+#: of them is written back (a chain of dependent one-word instructions: 8 clocks each on the
+#: trace port instead of 13).
+VECTOR_CHAIN_LEAD = 5
 #: Vector unit: extra clocks of a table function (exp, recip, rsqrt, pow2inv).
 VECTOR_TABLE = 25
 #: Vector unit: extra clocks of a reduction (sum or maximum) beyond a one-word element-wise
@@ -87,9 +93,6 @@ DDR_READ_LATENCY = 100
 #: register-file word, per opcode (loads: after the DDR read latency; stores: in all).
 DMA_LOAD_EXTRA = 35
 DMA_STORE_BASE = {"STH": 60, "STHT": 177, "STD": 90, "STTOK": 62}
-#: A store to HBM (STH, STHT) starts its writes only once the weight stream in flight has ended:
-#: the stream reads every channel at the full rate and the simulated HBM serves reads first.
-HBM_STORES_WAIT_FOR_WEIGHTS = True
 
 
 #: Matrix unit: a column tile's next tile may follow its previous one no sooner than this

@@ -9,7 +9,11 @@ from amaranth.lib.wiring import In, Out
 from .layouts import OP_CONTROL, ASource, AluOp, BSource, Opcode, Sink, Unary
 from .regfile import read_port_signature
 
-__all__ = ["OperandCollector", "control_layout", "beat_layout", "decode"]
+__all__ = ["OperandCollector", "control_layout", "beat_layout", "decode", "SETTLE_LEAD"]
+
+#: Clocks ahead of its operands' last write that :attr:`OperandCollector.settling` rises: about
+#: the path of a micro-op offered to the core's register-file port into the pending register.
+SETTLE_LEAD = 3
 
 #: Decoded control of a micro-op (the fields of :class:`~dfx_hw.vpu.layouts.OpControl`).
 control_layout = data.StructLayout({
@@ -84,6 +88,12 @@ class OperandCollector(wiring.Component):
     retires (a store's slot guards nothing), so ``slots`` also bounds the micro-ops in flight;
     this is the write-back report the core's scoreboard counts (:mod:`dfx_hw.spec.issue`).
 
+    ``settling`` (registered) is high when no micro-op waits in the pending register or still
+    has beats to issue, and every outstanding write lands within :data:`SETTLE_LEAD` clocks: a
+    dependent micro-op offered now reaches the pending register about when its operands are
+    written, so it hardly holds the in-order acceptance for the other requesters. It is a hint
+    for when to offer work; the hazard slots keep every order correct whatever is offered.
+
     Illegal micro-ops (a vector address that is not a multiple of ``lanes``, a vector range past
     the end of the register file, a scalar register past the end, a zero length) are consumed
     without effect and set the sticky ``error`` output.
@@ -138,6 +148,7 @@ class OperandCollector(wiring.Component):
             "beat_load": Out(16 * lanes),
             "store_pop": In(1),
             "busy": Out(1),
+            "settling": Out(1),
             "retire": Out(1),
             "error": Out(1),
         })
@@ -381,4 +392,10 @@ class OperandCollector(wiring.Component):
                 m.d.sync += self.beat_load.eq(self.load.payload)
 
         m.d.comb += self.busy.eq(busy_issuing | Cat(*slot_valid).any())
+        # Registered: evaluated one clock early, so against a lead one clock longer.
+        soon = [~slot_valid[k] | (~slot_issuing[k] & (slot_timer[k] <= SETTLE_LEAD + 1))
+                for k in range(self._slots)]
+        arriving = self.instr.valid & self.instr.ready
+        m.d.sync += self.settling.eq(~p_valid & ~arriving & ~busy_issuing & ~accept &
+                                     Cat(*soon).all())
         return m

@@ -48,6 +48,10 @@ class VPU(wiring.Component):
         Words of ``STORE``/``SSTORE`` (a partial last word carries unspecified extra lanes).
     busy : Out(1)
         A micro-op is being issued or has writes outstanding (or has not retired).
+    settling : Out(1)
+        Nothing pending or issuing, and the outstanding writes land within a few clocks
+        (:attr:`OperandCollector.settling`): a dependent micro-op offered now hardly waits at
+        the head of the VPU.
     retire : Out(1)
         One pulse per legal micro-op, in order, once its results are in the register files (a
         store: once its last word is in the store buffer); see :class:`OperandCollector`.
@@ -71,6 +75,7 @@ class VPU(wiring.Component):
             "load": In(stream.Signature(16 * lanes)),
             "store": Out(stream.Signature(16 * lanes)),
             "busy": Out(1),
+            "settling": Out(1),
             "retire": Out(1),
             "error": Out(1),
         })
@@ -130,7 +135,8 @@ class VPU(wiring.Component):
         wiring.connect(m, col.vrf_b, vrf.read[1])
         wiring.connect(m, col.srf_a, srf.read[0])
         wiring.connect(m, col.srf_b, srf.read[1])
-        m.d.comb += [self.busy.eq(col.busy), self.retire.eq(col.retire),
+        m.d.comb += [self.busy.eq(col.busy), self.settling.eq(col.settling),
+                     self.retire.eq(col.retire),
                      self.error.eq(col.error)]
 
         # Operand selection (the clock after the reads).

@@ -7,6 +7,11 @@
 //     one 512-bit beat per clock, HBM; less for DDR-like bandwidth);
 //   * write: W beats are accepted at the same rate; a burst's B response is offered
 //     `write_latency` clocks after its last beat;
+//   * reads and writes share the port's beats: when a W beat waits while read data flows, the
+//     two alternate beat by beat (round robin). Serving reads first instead would hold a store
+//     for as long as a weight stream reads the channel -- thousands of clocks -- which the HBM
+//     controller's reorder queue age limit (PG276: the most newer commands that may pass a
+//     pending one) does not allow. The read/write bus turnaround is not modelled;
 //   * optional random stalls: each clock, with probability `stall`, the model neither accepts nor
 //     offers anything on any channel (a refresh, a bank conflict);
 //   * fault injection: an access touching [fault_lo, fault_hi) answers `fault_resp` (SLVERR=2 or
@@ -64,6 +69,7 @@ public:
         aw_fire_ = p_.awvalid.get() && p_.awready.get();
         w_fire_ = p_.wvalid.get() && p_.wready.get();
         b_fire_ = p_.bvalid.get() && p_.bready.get();
+        w_waiting_ = p_.wvalid.get() && !p_.wready.get();
         if (ar_fire_) {
             Burst b{p_.araddr.get(), uint32_t(p_.arid.get()), int(p_.arlen.get()) + 1,
                     now_ + t_.read_latency, 0};
@@ -97,13 +103,18 @@ public:
             responses_.pop_front();
             b_offered_ = false;
         }
-        if (w_fire_) credit_ -= 1.0;
+        if (w_fire_) {
+            credit_ -= 1.0;
+            write_turn_ = false;  // the next contended beat goes to the reads
+        }
         absorb_writes();
         bool stalled = t_.stall > 0 && uniform_(rng_) < t_.stall;
         credit_ = std::min(credit_ + t_.beats_per_clock, 2.0);
-        // Read data: keep an offered beat until it is taken (AXI: valid must not drop).
+        // Read data: keep an offered beat until it is taken (AXI: valid must not drop). A W beat
+        // that waited while the last contended beat went to the reads takes this beat instead.
+        bool yield_to_write = w_waiting_ && write_turn_;
         if (!r_offered_ && !stalled && !reads_.empty() && reads_.front().ready_at <= now_ &&
-            credit_ >= 1.0) {
+            credit_ >= 1.0 && !yield_to_write) {
             Burst& b = reads_.front();
             uint64_t addr = b.addr + uint64_t(b.done) * beat_bytes_;
             std::vector<uint8_t> beat(beat_bytes_, 0);
@@ -117,6 +128,7 @@ public:
             p_.rlast.set(b.done + 1 == b.beats);
             r_offered_ = true;
             credit_ -= 1.0;
+            write_turn_ = true;
         }
         p_.rvalid.set(r_offered_);
         if (!b_offered_ && !stalled && !responses_.empty() && responses_.front().ready_at <= now_) {
@@ -201,6 +213,8 @@ private:
     double credit_ = 1.0;
     bool ar_fire_ = false, r_fire_ = false, aw_fire_ = false, w_fire_ = false, b_fire_ = false;
     bool r_offered_ = false, b_offered_ = false;
+    bool w_waiting_ = false;   // a W beat was offered and not taken at the last edge
+    bool write_turn_ = false;  // the last contended beat went to the reads
     std::deque<Burst> reads_, writes_;
     std::deque<WBeat> wdata_;
     std::deque<Response> responses_;
