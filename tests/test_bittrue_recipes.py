@@ -5,8 +5,10 @@ import numpy as np
 import pytest
 
 from dfx_hw.model.bittrue import fp16
-from dfx_hw.model.bittrue.recipes import (LAYERNORM_STEPS, SOFTMAX_STEPS, Step, layernorm,
-                                          run_steps, softmax)
+from dfx_hw.model.bittrue.recipes import (LAYERNORM_SCALE_STEPS, LAYERNORM_STEPS, SOFTMAX_STEPS,
+                                          Step, fold_layernorm_bias, layernorm,
+                                          layernorm_constants, layernorm_scale, run_steps,
+                                          softmax)
 from dfx_hw.model.bittrue.vector_ops import VECTOR_PRIMITIVES
 
 F16 = np.float16
@@ -111,3 +113,46 @@ def test_bad_arguments():
         softmax(x, 2, lanes=3)
     with pytest.raises(ValueError, match="eps must be a number in"):
         layernorm(x, x, x, eps=0)
+
+
+def test_layernorm_scale_is_the_scaled_step_of_layernorm_bit_for_bit():
+    """LAYERNORM_SCALE_STEPS is LAYERNORM_STEPS up to ``scaled = norm * gamma``: the same bits
+    as that register."""
+    rng = np.random.default_rng(5)
+    x = (rng.standard_normal((3, 1024)) * 3).astype(F16)
+    x[:, 7] = F16(900)
+    gamma, beta = params(1024, seed=2)
+    env = {"x": x, "gamma": np.broadcast_to(gamma, x.shape), "beta": np.broadcast_to(beta, x.shape),
+           **{k: np.full(3, v, F16) for k, v in layernorm_constants(1024, 1e-5).items()}}
+    scaled = run_steps(LAYERNORM_STEPS, env)["scaled"]
+    assert LAYERNORM_SCALE_STEPS == LAYERNORM_STEPS[:-1]
+    assert (fp16.to_bits(layernorm_scale(x, gamma)) == fp16.to_bits(scaled)).all()
+
+
+def test_fold_layernorm_bias_is_the_layernorm_bias_before_a_matrix():
+    """``layernorm_scale(x) @ W + fold(beta, W, b)`` is ``LN(x) @ W + b``: the folded bias is the
+    float64 ``beta @ W + b`` rounded once, and the product on it matches the affine
+    LayerNorm's to FP16 accuracy."""
+    rng = np.random.default_rng(6)
+    k, n = 256, 40
+    gamma, beta = params(k, seed=7)
+    w = (0.05 * rng.standard_normal((k, n))).astype(F16)
+    b = (0.1 * rng.standard_normal(n)).astype(F16)
+    folded = fold_layernorm_bias(beta, w, b)
+    exact = beta.astype(np.float64) @ w.astype(np.float64) + b.astype(np.float64)
+    assert folded.dtype == F16 and (folded == exact.astype(F16)).all()
+    no_bias = fold_layernorm_bias(beta, w)
+    assert (no_bias == (beta.astype(np.float64) @ w.astype(np.float64)).astype(F16)).all()
+    x = (rng.standard_normal((4, k)) * 2).astype(F16)
+    want = layernorm64(x, gamma.astype(np.float64), beta.astype(np.float64)) \
+        @ w.astype(np.float64) + b.astype(np.float64)
+    got = layernorm_scale(x, gamma).astype(np.float64) @ w.astype(np.float64) + folded
+    assert np.abs(got - want).max() < 1e-2 * np.abs(want).max()
+
+
+def test_fold_layernorm_bias_refuses_mismatched_shapes():
+    _, beta = params(8)
+    with pytest.raises(ValueError, match=r"beta of shape \(K,\) and a K x N weight"):
+        fold_layernorm_bias(beta, np.zeros((9, 3), F16))
+    with pytest.raises(ValueError, match=r"bias must have shape \(3,\)"):
+        fold_layernorm_bias(beta, np.zeros((8, 3), F16), np.zeros(4, F16))

@@ -12,6 +12,7 @@ from dfx_hw.compiler.tiling import (WEIGHT_BAND, WEIGHT_SERPENTINE, pack, row_of
                                     walk)
 from dfx_hw.geometry import U280, TileGeometry
 from dfx_hw.isa import InstrClass, Opcode, assemble, decode, disassemble, encode
+from dfx_hw.model.bittrue.recipes import fold_layernorm_bias
 from dfx_hw.model.checkpoint import random_weights
 from dfx_hw.model.config import GPT2Config
 
@@ -94,8 +95,12 @@ def test_register_file_overflow_is_refused_at_compile_time():
 
 
 def test_images_hold_each_cores_slice_in_tiles():
+    """Each core's images hold its slices in tiles, every LayerNorm's bias folded into the bias
+    of the matrix that reads it and its gain in DDR for the program's VMUL."""
     w = random_weights(SMALL, seed=3)
     model = compile_model(SMALL, w, cores=2)
+    f16 = lambda a: np.asarray(a, np.float32).astype(np.float16)  # noqa: E731
+    layer1, layer0 = w.layers[1], w.layers[0]
     for core in model.cores:
         mm, s = core.memmap, core.memmap.slices
         e, hd = SMALL.n_embd, SMALL.head_dim
@@ -105,18 +110,26 @@ def test_images_hold_each_cores_slice_in_tiles():
             cols = [part * e + h * hd + i for part in range(3) for h in heads for i in range(hd)]
             qkv = unpack(core.hbm[mm.hbm_layer_addr(1, "qkv") + group.hbm:], e, len(cols), d=64,
                          l=16, band=WEIGHT_BAND)
-            assert (qkv == w.layers[1].attn_w[:, cols].astype(np.float16)).all()
+            assert (qkv == f16(layer1.attn_w[:, cols])).all()
         local = qkv_columns(SMALL, s.heads, mm.qkv_groups)
         bias = core.ddr[mm.ddr_layer_addr(1, "attn_b"):][:len(local)]
-        assert (bias == w.layers[1].attn_b[local].astype(np.float16)).all()
+        folded = fold_layernorm_bias(f16(layer1.ln1_b), f16(layer1.attn_w[:, local]),
+                                     f16(layer1.attn_b[local]))
+        assert (bias == folded).all() and not (bias == f16(layer1.attn_b[local])).all()
+        assert (core.ddr[mm.ddr_layer_addr(1, "ln1_g"):][:e] == f16(layer1.ln1_g)).all()
         fc2 = unpack(core.hbm[mm.hbm_layer_addr(0, "fc2"):], 4 * SMALL.n_embd, s.size(s.fc2),
                      d=64, l=16, band=WEIGHT_BAND)
-        assert (fc2 == w.layers[0].fc2_w[:, slice(*s.fc2)].astype(np.float16)).all()
+        assert (fc2 == f16(layer0.fc2_w[:, slice(*s.fc2)])).all()
         lm = unpack(core.hbm[mm.hbm["lm_head"].addr:], SMALL.n_embd, s.size(s.vocab), d=64,
                     l=16, band=WEIGHT_BAND)
-        assert (lm == w.wte[slice(*s.vocab)].T.astype(np.float16)).all()
+        assert (lm == f16(w.wte[slice(*s.vocab)].T)).all()
+        lm_b = fold_layernorm_bias(f16(w.lnf_b), f16(w.wte[slice(*s.vocab)].T))
+        assert (core.ddr[mm.ddr["lm_b"].addr:][:s.size(s.vocab)] == lm_b).all()
+        fc1 = slice(*s.fc1)
         bias = core.ddr[mm.ddr_layer_addr(1, "fc1_b"):][:s.size(s.fc1)]
-        assert (bias == w.layers[1].fc1_b[slice(*s.fc1)].astype(np.float16)).all()
+        folded = fold_layernorm_bias(f16(layer1.ln2_b), f16(layer1.fc1_w[:, fc1]),
+                                     f16(layer1.fc1_b[fc1]))
+        assert (bias == folded).all()
         assert mm.hbm_layer_stride % U280.tile_elements == 0
 
 

@@ -3,6 +3,7 @@
 import numpy as np
 
 from ..model.bittrue.fp16 import round_fp16
+from ..model.bittrue.recipes import fold_layernorm_bias
 from .memmap import CoreMemoryMap
 from .tiling import WEIGHT_BAND, pack
 
@@ -71,10 +72,17 @@ def ddr_image(mm: CoreMemoryMap, w16):
     put(mm.ddr["wte"].addr, w16["wte"])
     put(mm.ddr["wpe"].addr, w16["wpe"])
     put(mm.ddr["lnf_g"].addr, w16["lnf_g"])
-    put(mm.ddr["lnf_b"].addr, w16["lnf_b"])
+    put(mm.ddr["lm_b"].addr, fold_layernorm_bias(w16["lnf_b"], w16["wte"][slice(*s.vocab)].T))
     for index, layer in enumerate(w16["layers"]):
-        local = {"attn_b": layer["attn_b"][cols], "proj_b": layer["proj_b"][slice(*s.proj)],
-                 "fc1_b": layer["fc1_b"][slice(*s.fc1)], "fc2_b": layer["fc2_b"][slice(*s.fc2)]}
+        fc1 = slice(*s.fc1)
+        # each LayerNorm's bias is folded into the bias of the matrix that reads it
+        local = {"ln1_g": layer["ln1_g"], "ln2_g": layer["ln2_g"],
+                 "attn_b": fold_layernorm_bias(layer["ln1_b"], layer["attn_w"][:, cols],
+                                               layer["attn_b"][cols]),
+                 "proj_b": layer["proj_b"][slice(*s.proj)],
+                 "fc1_b": fold_layernorm_bias(layer["ln2_b"], layer["fc1_w"][:, fc1],
+                                              layer["fc1_b"][fc1]),
+                 "fc2_b": layer["fc2_b"][slice(*s.fc2)]}
         for name in mm.ddr_layer:
-            put(mm.ddr_layer_addr(index, name), local.get(name, layer.get(name)))
+            put(mm.ddr_layer_addr(index, name), local[name])
     return image

@@ -14,11 +14,13 @@ HBM (per core; every region tile aligned)
     (``ctx x hd``, full-width band, written transposed).
     ``lm_head``: ``WTE^T`` restricted to this core's vocabulary rows (``emb x vocab_c``).
 DDR (per core)
-    ``tokens`` (``ctx + 1`` token ids), ``wte``, ``wpe``, ``lnf_g``, ``lnf_b``, then
-    ``n_layer`` parameter blocks of :attr:`CoreMemoryMap.ddr_layer_stride` (``ln1_g, ln1_b,
-    attn_b`` (local, in the column order of the ``qkv`` groups), ``proj_b, ln2_g, ln2_b, fc1_b, fc2_b``
-    (local)), then ``logits`` (``ctx x vocab``, only with logit capture: core ``c`` writes its
-    slice of position ``t``'s logits at ``logits + t*vocab + vocab_start``).
+    ``tokens`` (``ctx + 1`` token ids), ``wte``, ``wpe``, ``lnf_g``, ``lm_b`` (the LM head's
+    bias: ``ln_f``'s bias folded in, :func:`~dfx_hw.model.bittrue.recipes.fold_layernorm_bias`,
+    this core's vocabulary slice), then ``n_layer`` parameter blocks of
+    :attr:`CoreMemoryMap.ddr_layer_stride` (``ln1_g, attn_b`` (local, in the column order of the
+    ``qkv`` groups, ``ln_1``'s bias folded in), ``proj_b, ln2_g, fc1_b`` (``ln_2``'s bias folded
+    in), ``fc2_b`` (local)), then ``logits`` (``ctx x vocab``, only with logit capture: core
+    ``c`` writes its slice of position ``t``'s logits at ``logits + t*vocab + vocab_start``).
 VRF
     Named buffers (:attr:`CoreMemoryMap.vrf`), each starting at a multiple of
     ``max(vpu_lanes, l)`` elements.
@@ -29,7 +31,7 @@ SRF
 from dataclasses import dataclass, field
 
 from ..isa.layouts import FIELD_BITS, SRF_ADDR_BITS, VRF_ADDR_BITS
-from ..model.bittrue.recipes import LAYERNORM_STEPS, SOFTMAX_STEPS
+from ..model.bittrue.recipes import LAYERNORM_SCALE_STEPS, SOFTMAX_STEPS
 from ..model.bittrue.vector_ops import VECTOR_PRIMITIVES
 from .partition import CoreSlices
 from .tiling import tiled_size
@@ -200,8 +202,8 @@ def build_memory_map(config, geometry, slices, *, cores, capture_logits=False):
     mm.hbm_size = lm.end
 
     layer = _Allocator()
-    for name, size in [("ln1_g", e), ("ln1_b", e), ("attn_b", 3 * nh * hd), ("proj_b", nproj),
-                       ("ln2_g", e), ("ln2_b", e), ("fc1_b", nfc1), ("fc2_b", nfc2)]:
+    for name, size in [("ln1_g", e), ("attn_b", 3 * nh * hd), ("proj_b", nproj), ("ln2_g", e),
+                       ("fc1_b", nfc1), ("fc2_b", nfc2)]:
         layer.add(name, size)
     mm.ddr_layer = layer.regions
     mm.ddr_layer_stride = layer.top
@@ -210,7 +212,7 @@ def build_memory_map(config, geometry, slices, *, cores, capture_logits=False):
     ddr.add("wte", vocab * e)
     ddr.add("wpe", ctx * e)
     ddr.add("lnf_g", e)
-    ddr.add("lnf_b", e)
+    ddr.add("lm_b", nvocab)
     ddr.add("layers", config.n_layer * mm.ddr_layer_stride)
     ddr.add("logits", ctx * vocab if capture_logits else 0)
     mm.ddr = ddr.regions
@@ -265,7 +267,7 @@ def recipe_registers(steps):
 SOFTMAX_SETS = ("sm", "sm2")
 #: Recipes the programs use, by prefix: each prefix has its own vector buffers and scalar
 #: registers; every softmax buffer set is a prefix of the same softmax recipe.
-RECIPES = {"ln": LAYERNORM_STEPS, **{prefix: SOFTMAX_STEPS for prefix in SOFTMAX_SETS}}
+RECIPES = {"ln": LAYERNORM_SCALE_STEPS, **{prefix: SOFTMAX_STEPS for prefix in SOFTMAX_SETS}}
 
 
 def _recipe_scalars():

@@ -26,7 +26,7 @@ import numpy as np
 from ..isa.encoding import Instruction
 from ..isa.layouts import Opcode, Register
 from ..model.bittrue.fp16 import to_bits
-from ..model.bittrue.recipes import (ATTENTION_SCALE, LAYERNORM_STEPS, SOFTMAX_STEPS,
+from ..model.bittrue.recipes import (ATTENTION_SCALE, LAYERNORM_SCALE_STEPS, SOFTMAX_STEPS,
                                      layernorm_constants)
 from ..model.bittrue.vector_ops import VECTOR_PRIMITIVES
 from .memmap import RECIPE_SREG, SOFTMAX_SETS, SREG, CoreMemoryMap, recipe_registers
@@ -109,11 +109,13 @@ def _embed(emit):
     emit("VADD", vdst=emit.v("x"), vsrc=emit.v("x"), vsrc2=emit.v("t0"), len=e)
 
 
-def _layernorm(emit, src, dst, gamma_addr, beta_addr, flags):
+def _layernorm(emit, src, dst, gamma_addr, flags):
+    """LayerNorm of ``src`` into ``dst`` without its bias (:data:`LAYERNORM_SCALE_STEPS`, the
+    gain loaded from DDR ``gamma_addr``): the images fold the bias into the bias of the matrix
+    that reads ``dst`` (:func:`~dfx_hw.model.bittrue.recipes.fold_layernorm_bias`)."""
     e = emit.mm.config.n_embd
     emit("LDD", *flags, vdst=emit.v("ln.gamma"), ddr=gamma_addr, len=e, stride=0, ssrc=0)
-    emit("LDD", *flags, vdst=emit.v("ln.beta"), ddr=beta_addr, len=e, stride=0, ssrc=0)
-    _recipe(emit, "ln", LAYERNORM_STEPS, {"x": emit.v(src), "out": emit.v(dst)}, e)
+    _recipe(emit, "ln", LAYERNORM_SCALE_STEPS, {"x": emit.v(src), "scaled": emit.v(dst)}, e)
 
 
 def _sync(emit, tag, src, dst, length, total, cores):
@@ -211,14 +213,14 @@ def _layers(emit, cores):
     scale = int(to_bits(attention_scale(cfg)))
     emit("SETR", reg=Register.LAYER, imm32=0)
     top = emit.pc
-    _layernorm(emit, "x", "h", pbase + par["ln1_g"].addr, pbase + par["ln1_b"].addr, ("layer",))
+    _layernorm(emit, "x", "h", pbase + par["ln1_g"].addr, ("layer",))
     _attention(emit, scale, "h", pbase + par["attn_b"].addr)
     att = _sync(emit, "attention", "att", "att_full", nh * hd, e, cores)
     emit("CONV1D", "layer", vdst=emit.v("proj"), vsrc=emit.v(att),
          hbm=emit.tile(lay["proj"].addr), ddr=pbase + par["proj_b"].addr, k=e, n=nproj)
     proj = _sync(emit, "proj", "proj", "proj_full", nproj, e, cores)
     emit("VADD", vdst=emit.v("x"), vsrc=emit.v("x"), vsrc2=emit.v(proj), len=e)
-    _layernorm(emit, "x", "h", pbase + par["ln2_g"].addr, pbase + par["ln2_b"].addr, ("layer",))
+    _layernorm(emit, "x", "h", pbase + par["ln2_g"].addr, ("layer",))
     emit("CONV1D", "layer", "gelu", vdst=emit.v("fc1"), vsrc=emit.v("h"),
          hbm=emit.tile(lay["fc1"].addr), ddr=pbase + par["fc1_b"].addr, k=e, n=nfc1)
     fc1 = _sync(emit, "fc1", "fc1", "fc1_full", nfc1, 4 * e, cores)
@@ -233,9 +235,9 @@ def _head(emit, capture_logits, cores):
     mm, cfg = emit.mm, emit.mm.config
     e, vocab = cfg.n_embd, cfg.vocab_size
     start, stop = mm.slices.vocab
-    _layernorm(emit, "x", "h", mm.ddr["lnf_g"].addr, mm.ddr["lnf_b"].addr, ())
-    emit("CONV1D", "nobias", vdst=emit.v("logits"), vsrc=emit.v("h"),
-         hbm=emit.tile(mm.hbm["lm_head"].addr), ddr=0, k=e, n=stop - start)
+    _layernorm(emit, "x", "h", mm.ddr["lnf_g"].addr, ())
+    emit("CONV1D", vdst=emit.v("logits"), vsrc=emit.v("h"),
+         hbm=emit.tile(mm.hbm["lm_head"].addr), ddr=mm.ddr["lm_b"].addr, k=e, n=stop - start)
     if capture_logits:
         emit("STD", "token", ddr=mm.ddr["logits"].addr + start, vsrc=emit.v("logits"),
              len=stop - start, stride=vocab)

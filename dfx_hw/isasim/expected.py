@@ -30,8 +30,16 @@ class BitTrueGPT2:
         self.config, self.geometry = config, geometry
         r = lambda a: round_fp16(np.asarray(a, np.float32))  # noqa: E731
         self.wte, self.wpe = r(weights.wte), r(weights.wpe)
-        self.lnf = (r(weights.lnf_g), r(weights.lnf_b))
-        self.layers = [{k: r(v) for k, v in vars(layer).items()} for layer in weights.layers]
+        # Every LayerNorm's bias folded into the bias of the matrix that reads it (the
+        # numerics contract: the hardware applies the gain, the matrix's bias the LayerNorm's).
+        self.lnf_g = r(weights.lnf_g)
+        self.lm_b = recipes.fold_layernorm_bias(r(weights.lnf_b), self.wte.T)
+        self.layers = []
+        for layer in weights.layers:
+            w = {k: r(v) for k, v in vars(layer).items()}
+            w["attn_b"] = recipes.fold_layernorm_bias(w.pop("ln1_b"), w["attn_w"], w["attn_b"])
+            w["fc1_b"] = recipes.fold_layernorm_bias(w.pop("ln2_b"), w["fc1_w"], w["fc1_b"])
+            self.layers.append(w)
         hd = config.head_dim
         self.scale = (recipes.ATTENTION_SCALE if hd == 64 else np.float16(1.0 / np.sqrt(hd)))
         self.keys = [[] for _ in self.layers]
@@ -40,9 +48,9 @@ class BitTrueGPT2:
     def _mfu(self, x, w, b=None):
         return reduce.mfu_matvec(x, w, b, d=self.geometry.d)
 
-    def _ln(self, x, g, b):
-        return recipes.layernorm(x, g, b, self.config.layer_norm_epsilon,
-                                 lanes=self.geometry.vpu_lanes)
+    def _ln(self, x, gamma):
+        return recipes.layernorm_scale(x, gamma, self.config.layer_norm_epsilon,
+                                       lanes=self.geometry.vpu_lanes)
 
     def step(self, token, position):
         """Logits (FP16, ``vocab``) after feeding ``token`` at ``position``."""
@@ -50,7 +58,7 @@ class BitTrueGPT2:
         e, hd, nh = cfg.n_embd, cfg.head_dim, cfg.n_head
         x = vector_ops.vadd(self.wte[token], self.wpe[position])
         for index, w in enumerate(self.layers):
-            h = self._ln(x, w["ln1_g"], w["ln1_b"])
+            h = self._ln(x, w["ln1_g"])
             qkv = self._mfu(h, w["attn_w"], w["attn_b"])
             q, k, v = qkv[:e], qkv[e:2 * e], qkv[2 * e:]
             self.keys[index].append(k)
@@ -65,11 +73,10 @@ class BitTrueGPT2:
                 heads.append(self._mfu(p, values[:, cols]))
             proj = self._mfu(np.concatenate(heads), w["proj_w"], w["proj_b"])
             x = vector_ops.vadd(x, proj)
-            h = self._ln(x, w["ln2_g"], w["ln2_b"])
+            h = self._ln(x, w["ln2_g"])
             f = functions.gelu(self._mfu(h, w["fc1_w"], w["fc1_b"]))
             x = vector_ops.vadd(x, self._mfu(f, w["fc2_w"], w["fc2_b"]))
-        h = self._ln(x, *self.lnf)
-        return self._mfu(h, self.wte.T)
+        return self._mfu(self._ln(x, self.lnf_g), self.wte.T, self.lm_b)
 
     def generate(self, prompt_ids, n_new):
         """Greedy continuation: ``(tokens, logits)`` with ``logits`` ``(n_new, vocab)`` FP16

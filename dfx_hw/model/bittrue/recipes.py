@@ -17,7 +17,8 @@ from .reduce import check_power_of_two
 from .vector_ops import VECTOR_PRIMITIVES
 
 __all__ = [
-    "Step", "run_steps", "LAYERNORM_STEPS", "layernorm_constants", "layernorm", "SOFTMAX_STEPS",
+    "Step", "run_steps", "LAYERNORM_STEPS", "layernorm_constants", "layernorm",
+    "LAYERNORM_SCALE_STEPS", "layernorm_scale", "fold_layernorm_bias", "SOFTMAX_STEPS",
     "attention_scores", "softmax", "MASK_VALUE", "ATTENTION_SCALE",
 ]
 
@@ -135,6 +136,65 @@ def layernorm(x, gamma, beta, eps=1e-5, *, lanes=U280.vpu_lanes):
     env = {"x": x, "gamma": np.broadcast_to(gamma, x.shape),
            "beta": np.broadcast_to(beta, x.shape), **constants}
     return run_steps(LAYERNORM_STEPS, env, lanes=lanes)["out"]
+
+
+#: Why the programs run :data:`LAYERNORM_SCALE_STEPS` (quoted in ``docs/numerics.md``).
+LAYERNORM_SCALE_NOTE = (
+    "The programs run LAYERNORM_STEPS up to `scaled = VMUL norm, gamma` "
+    "(`LAYERNORM_SCALE_STEPS`) and fold the LayerNorm's bias into the bias of the matrix that "
+    "reads the result (`fold_layernorm_bias`): one vector pass fewer per LayerNorm. Folding the "
+    "gain into that matrix's weights too would save a second pass but rounds every weight once "
+    "more; on the demo model its greedy text then leaves the float reference's within 48 tokens, "
+    "which the bias fold alone does not.")
+#: LayerNorm without its bias (result register ``scaled``), :data:`LAYERNORM_SCALE_NOTE`.
+LAYERNORM_SCALE_STEPS = LAYERNORM_STEPS[:-1]
+assert LAYERNORM_SCALE_STEPS[-1].dst == "scaled"
+
+
+def layernorm_scale(x, gamma, eps=1e-5, *, lanes=U280.vpu_lanes):
+    """``(x - mean) / sqrt(var + eps) * gamma`` of each row of ``x`` exactly as
+    :data:`LAYERNORM_SCALE_STEPS` (the ``scaled`` register of :func:`layernorm`, bit for bit)."""
+    x = fp16.as_fp16(x, "x")
+    gamma = fp16.as_fp16(gamma, "gamma")
+    if x.ndim == 0:
+        raise ValueError("layernorm_scale needs a vector x, got a 0-d array")
+    if gamma.shape != (x.shape[-1],):
+        raise ValueError(f"gamma must have shape ({x.shape[-1]},) to match x, got {gamma.shape}")
+    constants = {k: np.full(x.shape[:-1], v, np.float16)
+                 for k, v in layernorm_constants(x.shape[-1], eps).items()}
+    env = {"x": x, "gamma": np.broadcast_to(gamma, x.shape), **constants}
+    return run_steps(LAYERNORM_SCALE_STEPS, env, lanes=lanes)["scaled"]
+
+
+def fold_layernorm_bias(beta, weight, bias=None):
+    """The bias of the matrix that reads a LayerNorm, with the LayerNorm's bias folded in:
+    ``(s + beta) @ W + b = s @ W + (beta @ W + b)`` for ``s`` = :func:`layernorm_scale`.
+
+    Returns ``fp16(beta @ W + b)``: the dot products and the sum in float64, rounded once (more
+    exact than the ``VADD`` of ``beta`` it replaces, whose every element was rounded).
+    ``beta`` (``K``), ``weight`` (``K x N``) and ``bias`` (``N``, or ``None`` for none) are the
+    FP16 parameters. The programs and the bit-true expectation both use this: the fold is part
+    of the numerics contract.
+    """
+    beta, weight = fp16.as_fp16(beta, "beta"), fp16.as_fp16(weight, "weight")
+    if beta.ndim != 1 or weight.ndim != 2 or weight.shape[0] != beta.shape[0]:
+        raise ValueError(f"fold_layernorm_bias needs beta of shape (K,) and a K x N weight, "
+                         f"got {beta.shape} and {weight.shape}")
+    if bias is not None:
+        bias = fp16.as_fp16(bias, "bias")
+        if bias.shape != (weight.shape[1],):
+            raise ValueError(f"bias must have shape ({weight.shape[1]},), got {bias.shape}")
+    folded = np.empty(weight.shape[1], np.float16)
+    b64 = beta.astype(np.float64)
+    step = 8192                       # columns at a time (an LM head has 50,257)
+    with np.errstate(over="ignore"):
+        for start in range(0, weight.shape[1], step):
+            cols = slice(start, start + step)
+            total = b64 @ weight[:, cols].astype(np.float64)
+            if bias is not None:
+                total = total + bias[cols].astype(np.float64)
+            folded[cols] = total.astype(np.float16)
+    return folded
 
 
 # ---------------------------------------------------------------------------------------------

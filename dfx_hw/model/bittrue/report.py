@@ -128,6 +128,10 @@ def numerics_markdown():
             _doc(recipes), "", "### LayerNorm instruction sequence", "", "```"]
     out += [str(step) for step in recipes.LAYERNORM_STEPS]
     out += ["```", "", _section("layernorm", recipes.layernorm),
+            "### What the programs run: LayerNorm without its bias", "",
+            recipes.LAYERNORM_SCALE_NOTE, "",
+            _section("layernorm_scale", recipes.layernorm_scale),
+            _section("fold_layernorm_bias", recipes.fold_layernorm_bias),
             "### Softmax instruction sequence", "", "```"]
     out += [str(step) for step in recipes.SOFTMAX_STEPS]
     out += ["```", "", _section("attention_scores (SFU_M)", recipes.attention_scores),
