@@ -25,9 +25,32 @@ def test_elementwise_equal_numpy_float16():
 def test_primitive_table():
     assert set(vo.VECTOR_PRIMITIVES) == {
         "VADD", "VSUB", "VMUL", "VSQUARE", "VADDS", "VSUBS", "VMULS", "VEXP", "ACCUM", "VMAX",
-        "VAMAX", "SRECIP", "SRSQRT", "SMUL", "SADD", "SMAX", "SPOW2INV", "SQSUM"}
+        "VAMAX", "SRECIP", "SRSQRT", "SMUL", "SADD", "SMAX", "SPOW2INV", "SQSUM", "VADDAMAX",
+        "VMULSACC"}
     for mnemonic, primitive in vo.VECTOR_PRIMITIVES.items():
         assert primitive.mnemonic == mnemonic and set(primitive.operands) <= {"v", "s"}
+
+
+def test_paired_primitives_are_the_two_instructions_they_fuse():
+    """VADDAMAX is bit for bit (VADD, VAMAX of its result) and VMULSACC (VMULS, ACCUM of its
+    result): one pass that writes the vector and reduces it, also for inf/NaN and subnormals."""
+    rng = np.random.default_rng(8)
+    for n in (1, 15, 16, 17, 200, 1024):
+        a = (rng.standard_normal((3, n)) * 40).astype(F16)
+        b = (rng.standard_normal((3, n)) * 40).astype(F16)
+        a[0, 0] = F16(6e-8)
+        if n > 2:
+            a[1, 1], b[2, 2] = F16(np.inf), F16(np.nan)
+        s = (rng.standard_normal(3) * 0.01).astype(F16)
+        for lanes in (4, 16):
+            total, amax = vo.vadd_amax(a, b, lanes=lanes)
+            assert np.array_equal(fp16.to_bits(total), fp16.to_bits(vo.vadd(a, b)))
+            assert np.array_equal(fp16.to_bits(amax),
+                                  fp16.to_bits(vo.vamax(vo.vadd(a, b), lanes=lanes)))
+            product, summed = vo.vmul_s_accum(a, s, lanes=lanes)
+            assert np.array_equal(fp16.to_bits(product), fp16.to_bits(vo.vmul_s(a, s)))
+            assert np.array_equal(fp16.to_bits(summed),
+                                  fp16.to_bits(vo.accum(vo.vmul_s(a, s), lanes=lanes)))
 
 
 def test_sqsum_is_accum_of_vsquare():

@@ -62,6 +62,8 @@ def test_instruction_word_becomes_micro_op(isa_op):
     assert op.length == (33 + 10 if flags else 33) if "len" in fields else op.length == 1
     if "imm16" in fields:
         assert op.imm == 0x3C00
+    if "vdst" in fields and "sdst" in fields:      # a vector and its reduction
+        assert op.imm == fields["sdst"]
 
 
 def test_non_vector_instruction_and_far_address_are_errors():

@@ -26,8 +26,9 @@ def test_decode_operand_kinds_match_the_primitive(name):
     assert control.a is (ASource.VECTOR if kinds[0] == "v" else ASource.SCALAR)
     if len(kinds) == 2:
         assert control.b is (BSource.VECTOR if kinds[1] == "v" else BSource.SCALAR)
+    assert control.writes_vector == ("v" in primitive.result)
     assert (control.sink is Sink.VECTOR) == (primitive.result == "v")
-    assert control.is_reduction == (kinds == "v" and primitive.result == "s")
+    assert control.is_reduction == (kinds[0] == "v" and "s" in primitive.result)
 
 
 @pytest.mark.parametrize("lanes", [4, 16])

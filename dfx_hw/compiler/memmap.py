@@ -258,7 +258,8 @@ def recipe_registers(steps):
         primitive = VECTOR_PRIMITIVES[step.op]
         for name, kind in zip(step.srcs, primitive.operands):
             kinds.setdefault(name, kind)
-        kinds.setdefault(step.dst, primitive.result)
+        for name, kind in zip(step.dsts, primitive.result):
+            kinds.setdefault(name, kind)
     return ([n for n, k in kinds.items() if k == "v"], [n for n, k in kinds.items() if k == "s"])
 
 

@@ -72,7 +72,7 @@ def _recipe(emit, prefix, steps, bind, length, flags=(), skip=()):
     vaddr = {name: bind.get(name, emit.mm.vrf.get(f"{prefix}.{name}")) for name in vectors}
     vaddr = {name: (a.addr if hasattr(a, "addr") else a) for name, a in vaddr.items()}
     for step in steps:
-        if step.dst in skip:
+        if step.dst in skip:          # computed by an earlier instruction (its producer)
             continue
         primitive = VECTOR_PRIMITIVES[step.op]
         fields = {}
@@ -89,7 +89,10 @@ def _recipe(emit, prefix, steps, bind, length, flags=(), skip=()):
             fields["ssrc"] = ssrcs[0]
             if len(ssrcs) > 1:
                 fields["ssrc2"] = ssrcs[1]
-        if primitive.result == "v":
+        if primitive.result == "vs":
+            fields["vdst"] = vaddr[step.dsts[0]]
+            fields["sdst"] = RECIPE_SREG[f"{prefix}.{step.dsts[1]}"]
+        elif primitive.result == "v":
             fields["vdst"] = vaddr[step.dst]
         else:
             fields["sdst"] = RECIPE_SREG[f"{prefix}.{step.dst}"]
@@ -106,16 +109,26 @@ def _embed(emit):
     emit("LDD", "index", vdst=emit.v("x"), ddr=mm.ddr["wte"].addr, len=e, stride=e,
          ssrc=SREG["token"])
     emit("LDD", "token", vdst=emit.v("t0"), ddr=mm.ddr["wpe"].addr, len=e, stride=e, ssrc=0)
-    emit("VADD", vdst=emit.v("x"), vsrc=emit.v("x"), vsrc2=emit.v("t0"), len=e)
+    _residual(emit, "t0")
+
+
+def _residual(emit, addend):
+    """``x += addend`` with ``VADDAMAX``: the maximum magnitude of the new ``x``, the first step
+    of the LayerNorm that reads it, comes out of the same pass (into ``ln.amax``)."""
+    emit("VADDAMAX", vdst=emit.v("x"), sdst=RECIPE_SREG["ln.amax"], vsrc=emit.v("x"),
+         vsrc2=emit.v(addend), len=emit.mm.config.n_embd)
 
 
 def _layernorm(emit, src, dst, gamma_addr, flags):
     """LayerNorm of ``src`` into ``dst`` without its bias (:data:`LAYERNORM_SCALE_STEPS`, the
     gain loaded from DDR ``gamma_addr``): the images fold the bias into the bias of the matrix
-    that reads ``dst`` (:func:`~dfx_hw.model.bittrue.recipes.fold_layernorm_bias`)."""
+    that reads ``dst`` (:func:`~dfx_hw.model.bittrue.recipes.fold_layernorm_bias`). Its first
+    step (``amax``) was computed by the residual addition that wrote ``src``
+    (:func:`_residual`)."""
     e = emit.mm.config.n_embd
     emit("LDD", *flags, vdst=emit.v("ln.gamma"), ddr=gamma_addr, len=e, stride=0, ssrc=0)
-    _recipe(emit, "ln", LAYERNORM_SCALE_STEPS, {"x": emit.v(src), "scaled": emit.v(dst)}, e)
+    _recipe(emit, "ln", LAYERNORM_SCALE_STEPS, {"x": emit.v(src), "scaled": emit.v(dst)}, e,
+            skip=("amax",))
 
 
 def _sync(emit, tag, src, dst, length, total, cores):
@@ -219,7 +232,7 @@ def _layers(emit, cores):
     emit("CONV1D", "layer", vdst=emit.v("proj"), vsrc=emit.v(att),
          hbm=emit.tile(lay["proj"].addr), ddr=pbase + par["proj_b"].addr, k=e, n=nproj)
     proj = _sync(emit, "proj", "proj", "proj_full", nproj, e, cores)
-    emit("VADD", vdst=emit.v("x"), vsrc=emit.v("x"), vsrc2=emit.v(proj), len=e)
+    _residual(emit, proj)
     _layernorm(emit, "x", "h", pbase + par["ln2_g"].addr, ("layer",))
     emit("CONV1D", "layer", "gelu", vdst=emit.v("fc1"), vsrc=emit.v("h"),
          hbm=emit.tile(lay["fc1"].addr), ddr=pbase + par["fc1_b"].addr, k=e, n=nfc1)
@@ -227,7 +240,7 @@ def _layers(emit, cores):
     emit("CONV1D", "layer", vdst=emit.v("fc2"), vsrc=emit.v(fc1),
          hbm=emit.tile(lay["fc2"].addr), ddr=pbase + par["fc2_b"].addr, k=4 * e, n=nfc2)
     fc2 = _sync(emit, "fc2", "fc2", "fc2_full", nfc2, e, cores)
-    emit("VADD", vdst=emit.v("x"), vsrc=emit.v("x"), vsrc2=emit.v(fc2), len=e)
+    _residual(emit, fc2)
     emit("LOOP", reg=Register.LAYER, limit=cfg.n_layer, target=top)
 
 

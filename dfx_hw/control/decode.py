@@ -286,11 +286,11 @@ class Decoder(wiring.Component):
             else:
                 tok = flag("token")
                 rng(o.r1, view.vsrc, view.len, tok)
-                if sig is Signature.VV:
+                if sig in (Signature.VV, Signature.VVR):
                     rng(o.r2, view.vsrc2, view.len, tok)
-                elif sig is Signature.VS:
+                elif sig in (Signature.VS, Signature.VSR):
                     sreg(o.sr1, view.ssrc)
-                if sig is Signature.VR:
+                if sig in (Signature.VR, Signature.VVR, Signature.VSR):
                     sreg(o.sw, view.sdst)
-                else:
+                if sig is not Signature.VR:
                     rng(o.w, view.vdst, view.len, tok)

@@ -130,11 +130,13 @@ def accesses(instr, ctx, *, geometry, cores):
         return s(*srcs), s(f["sdst"])
     length = f["len"] + tok
     reads = [v(f["vsrc"], length)]
-    if sig is Signature.VV:
+    if sig in (Signature.VV, Signature.VVR):
         reads.append(v(f["vsrc2"], length))
-    elif sig is Signature.VS:
+    elif sig in (Signature.VS, Signature.VSR):
         reads += s(f["ssrc"])
-    writes = s(f["sdst"]) if sig is Signature.VR else (v(f["vdst"], length),)
+    writes = () if sig is Signature.VR else (v(f["vdst"], length),)
+    if sig in (Signature.VR, Signature.VVR, Signature.VSR):
+        writes += s(f["sdst"])
     return tuple(reads), tuple(writes)
 
 

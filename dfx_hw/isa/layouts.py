@@ -59,6 +59,8 @@ class Signature(enum.Enum):
     VR = ("v", "s")    #: s = f(a)  (reduction)
     SS = ("ss", "s")   #: s = f(s1, s2)
     S = ("s", "s")     #: s = f(s1)
+    VVR = ("vv", "vs")  #: dst[i] = f(a[i], b[i]) and s = a reduction of dst, one pass
+    VSR = ("vs", "vs")  #: dst[i] = f(a[i], s1) and s = a reduction of dst, one pass
 
 
 #: First opcode of the vector-unit instructions; they follow in the order of
@@ -161,9 +163,15 @@ _V1 = ("vdst", "vsrc", "len")
 _VR = ("sdst", "vsrc", "len")
 _SS = ("sdst", "ssrc", "ssrc2")
 _S1 = ("sdst", "ssrc")
+_VVR = ("vdst", "sdst", "vsrc", "vsrc2", "len")
+_VSR = ("vdst", "sdst", "vsrc", "ssrc", "len")
 
 
-_SIGNATURE_FIELDS = {"VV": _VV, "VS": _VS, "V": _V1, "VR": _VR, "SS": _SS, "S": _S1}
+_SIGNATURE_FIELDS = {"VV": _VV, "VS": _VS, "V": _V1, "VR": _VR, "SS": _SS, "S": _S1,
+                     "VVR": _VVR, "VSR": _VSR}
+#: Signatures whose first source is a vector (``len`` elements, the ``token`` flag allowed).
+VECTOR_SIGNATURES = (Signature.VV, Signature.VS, Signature.V, Signature.VR, Signature.VVR,
+                     Signature.VSR)
 
 
 def _vector_info(mnemonic, primitive):
@@ -171,7 +179,7 @@ def _vector_info(mnemonic, primitive):
     doc = (primitive.function.__doc__ or mnemonic).strip().split("\n\n")[0]
     doc = " ".join(doc.split())
     return OpInfo(Opcode[mnemonic], _V, _SIGNATURE_FIELDS[signature.name], ("token",)
-                  if signature in (Signature.VV, Signature.VS, Signature.V, Signature.VR) else (),
+                  if signature in VECTOR_SIGNATURES else (),
                   signature=signature, primitive=primitive, doc=doc)
 
 

@@ -328,21 +328,27 @@ class Core:
             return
         length = self.tokened(instr, instr["len"])
         args = [self.vrf[self.vslice(instr["vsrc"], length)]]
-        if sig is Signature.VV:
+        pair = sig in (Signature.VVR, Signature.VSR)     # a vector and a reduction of it
+        if sig in (Signature.VV, Signature.VVR):
             args.append(self.vrf[self.vslice(instr["vsrc2"], length)])
-        elif sig is Signature.VS:
+        elif sig in (Signature.VS, Signature.VSR):
             args.append(self.sfp(instr["ssrc"]))
         result = primitive.function(*args, **kwargs)
+        writes = ()
+        if pair:
+            result, scalar = result
+            self.set_sfp(instr["sdst"], scalar)
+            writes = self._s(instr["sdst"])
         if sig is Signature.VR:
             self.set_sfp(instr["sdst"], result)
             writes = self._s(instr["sdst"])
         else:
             self.vrf[self.vslice(instr["vdst"], length)] = result
-            writes = (self._v(instr["vdst"], length),)
+            writes = (self._v(instr["vdst"], length),) + writes
         reads = [self._v(instr["vsrc"], length)]
-        if sig is Signature.VV:
+        if sig in (Signature.VV, Signature.VVR):
             reads.append(self._v(instr["vsrc2"], length))
-        elif sig is Signature.VS:
+        elif sig in (Signature.VS, Signature.VSR):
             reads += self._s(instr["ssrc"])
         self._cost(*costs.vector_clocks(primitive.mnemonic,
                                         -(-length // self.geometry.vpu_lanes)), reads, writes)

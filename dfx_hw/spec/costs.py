@@ -75,8 +75,8 @@ VECTOR_REDUCTION = 51
 #: ``SUM_PARTIALS`` partial sums); a maximum also takes one word per clock.
 SUM_CADENCE = 1
 TABLE_FUNCTIONS = frozenset({"VEXP", "SRECIP", "SRSQRT", "SPOW2INV"})
-SUM_REDUCTIONS = frozenset({"ACCUM", "SQSUM"})
-MAX_REDUCTIONS = frozenset({"VMAX", "VAMAX"})
+SUM_REDUCTIONS = frozenset({"ACCUM", "SQSUM", "VMULSACC"})
+MAX_REDUCTIONS = frozenset({"VMAX", "VAMAX", "VADDAMAX"})
 
 #: Matrix unit: issue to the first tile entering the MFU when its weights are already there
 #: (sequencer, decoder, the input vector's register-file read).

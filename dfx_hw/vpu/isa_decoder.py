@@ -29,7 +29,8 @@ class IsaDecoder(wiring.Component):
     """Stream of :data:`~dfx_hw.isa.layouts.WORD_BITS`-bit instruction words in, stream of VPU
     micro-ops out (combinational; ``valid``/``ready`` pass through).
 
-    Field mapping: ``dst`` = ``vdst`` or ``sdst``; ``src1``, ``src2`` = the source fields
+    Field mapping: ``dst`` = ``vdst`` or ``sdst`` (both: ``dst`` = ``vdst``, ``imm`` = ``sdst``,
+    an instruction that writes a vector and a reduction of it); ``src1``, ``src2`` = the source fields
     (``vsrc``, ``vsrc2``, ``ssrc``, ``ssrc2``) in the order of the instruction's operands;
     ``length`` = ``len`` (plus ``token`` when the instruction's ``token`` flag is set; 1 for
     scalar instructions); ``imm`` = ``imm16``. A word whose opcode is not in
@@ -76,9 +77,13 @@ class IsaDecoder(wiring.Component):
                     sources = [name for name in info.fields if name in _SOURCES]
                     for field, name in zip(("src1", "src2"), sources):
                         m.d.comb += getattr(op, field).eq(getattr(view, name))
-                    for name in info.fields:
-                        if name in _DESTINATIONS:
-                            m.d.comb += op.dst.eq(getattr(view, name))
+                    if "vdst" in info.fields and "sdst" in info.fields:
+                        # a vector and its reduction: the scalar register rides in `imm`
+                        m.d.comb += [op.dst.eq(view.vdst), op.imm.eq(view.sdst)]
+                    else:
+                        for name in info.fields:
+                            if name in _DESTINATIONS:
+                                m.d.comb += op.dst.eq(getattr(view, name))
                     if "len" in info.fields:
                         total = Signal(18, name=f"len_{isa_op.name.lower()}")
                         if "token" in info.flags:

@@ -71,6 +71,8 @@ class Sink(enum.Enum, shape=3):
     MAX    = 3   #: maximum (``vpu_max``) to scalar register ``dst``
     AMAX   = 4   #: maximum magnitude (``vpu_amax``) to scalar register ``dst``
     STORE  = 5   #: the store stream (DMA or router buffer)
+    VECTOR_SUM  = 6  #: vector register file from element ``dst`` and its sum to scalar ``imm``
+    VECTOR_AMAX = 7  #: vector register file from element ``dst`` and its ``vpu_amax`` to ``imm``
 
 
 @dataclass(frozen=True)
@@ -84,7 +86,12 @@ class OpControl:
 
     @property
     def is_reduction(self):
-        return self.sink in (Sink.SUM, Sink.MAX, Sink.AMAX)
+        """Feeds the accumulator (a reduction, or a vector written and reduced in one pass)."""
+        return self.sink in (Sink.SUM, Sink.MAX, Sink.AMAX, Sink.VECTOR_SUM, Sink.VECTOR_AMAX)
+
+    @property
+    def writes_vector(self):
+        return self.sink in (Sink.VECTOR, Sink.VECTOR_SUM, Sink.VECTOR_AMAX)
 
     @property
     def writes_scalar(self):
@@ -108,6 +115,8 @@ PRIMITIVE_CONTROL = {
     "VEXP":     _c("VECTOR", "NONE",   "PASS", "EXP",     "VECTOR"),
     "ACCUM":    _c("VECTOR", "NONE",   "PASS", "NONE",    "SUM"),
     "SQSUM":    _c("VECTOR", "A",      "MUL",  "NONE",    "SUM"),
+    "VADDAMAX": _c("VECTOR", "VECTOR", "ADD",  "NONE",    "VECTOR_AMAX"),
+    "VMULSACC": _c("VECTOR", "SCALAR", "MUL",  "NONE",    "VECTOR_SUM"),
     "VMAX":     _c("VECTOR", "NONE",   "PASS", "NONE",    "MAX"),
     "VAMAX":    _c("VECTOR", "NONE",   "PASS", "NONE",    "AMAX"),
     "SRECIP":   _c("SCALAR", "NONE",   "PASS", "RECIP",   "SCALAR"),
@@ -230,7 +239,8 @@ def micro_op_layout(config):
         Elements of a vector operation (``1 .. config.vrf_elements``); ignored (one element) by
         scalar operations.
     ``imm``
-        FP16 bit pattern (``SETS``).
+        FP16 bit pattern (``SETS``), or the scalar register of the reduction of a micro-op
+        that writes a vector and reduces it (sinks ``VECTOR_SUM``, ``VECTOR_AMAX``).
     """
     addr = max(config.vrf_addr_width, config.srf_addr_width)
     return data.StructLayout({

@@ -175,7 +175,9 @@ class OperandCollector(wiring.Component):
         d_a_scalar = d_ctrl.a == ASource.SCALAR
         d_b_vec = d_ctrl.b == BSource.VECTOR
         d_b_scalar = d_ctrl.b == BSource.SCALAR
-        d_sink_vec = d_ctrl.sink == Sink.VECTOR
+        # a vector and a reduction of it (the reduction's scalar register rides in `imm`)
+        d_pair = (d_ctrl.sink == Sink.VECTOR_SUM) | (d_ctrl.sink == Sink.VECTOR_AMAX)
+        d_sink_vec = (d_ctrl.sink == Sink.VECTOR) | d_pair
         d_writes = d_ctrl.sink != Sink.STORE
         # Scalar micro-ops (a scalar or an immediate in, or a single stream word to a scalar).
         d_one_word = (d_ctrl.a == ASource.SCALAR) | (d_ctrl.a == ASource.IMM) | \
@@ -192,7 +194,8 @@ class OperandCollector(wiring.Component):
                     (d_sink_vec & (d_dst_w + d_words > cfg.vrf_words)) |
                     (d_a_scalar & (d_op.src1 >= cfg.srf_words)) |
                     (d_b_scalar & (d_op.src2 >= cfg.srf_words)) |
-                    (~d_sink_vec & d_writes & (d_op.dst >= cfg.srf_words)))
+                    (~d_sink_vec & d_writes & (d_op.dst >= cfg.srf_words)) |
+                    (d_pair & (d_op.imm >= cfg.srf_words)))
         d_illegal = misaligned | past_end | (~d_one_word & (d_op.length == 0))
 
         p_valid = Signal()
@@ -220,7 +223,9 @@ class OperandCollector(wiring.Component):
         a_scalar = ctrl.a == ASource.SCALAR
         b_vec = ctrl.b == BSource.VECTOR
         b_scalar = ctrl.b == BSource.SCALAR
-        sink_vec = ctrl.sink == Sink.VECTOR
+        pair = (ctrl.sink == Sink.VECTOR_SUM) | (ctrl.sink == Sink.VECTOR_AMAX)
+        sink_vec = (ctrl.sink == Sink.VECTOR) | pair
+        pair_reg = op.imm[:cfg.srf_addr_width]
         writes = Signal()
         m.d.comb += writes.eq(ctrl.sink != Sink.STORE)
 
@@ -232,6 +237,10 @@ class OperandCollector(wiring.Component):
         slot_lo = [Signal(wbits, name=f"slot{k}_lo") for k in range(self._slots)]
         slot_hi = [Signal(wbits, name=f"slot{k}_hi") for k in range(self._slots)]
         slot_timer = [Signal(tbits, name=f"slot{k}_timer") for k in range(self._slots)]
+        # a vector-and-reduction micro-op also guards the scalar register of its reduction
+        slot_pair = [Signal(name=f"slot{k}_pair") for k in range(self._slots)]
+        slot_pair_reg = [Signal(cfg.srf_addr_width, name=f"slot{k}_pair_reg")
+                         for k in range(self._slots)]
         active = [Signal(name=f"slot{k}_active") for k in range(self._slots)]
         for k in range(self._slots):
             m.d.comb += active[k].eq(slot_valid[k] & (slot_issuing[k] | (slot_timer[k] != 0)))
@@ -240,13 +249,18 @@ class OperandCollector(wiring.Component):
             return active[k] & slot_guards[k] & (slot_scalar[k] == scalar) & \
                 (slot_lo[k] <= hi) & (lo <= slot_hi[k])
 
+        def scalar_busy(k, reg):
+            return overlaps(k, 1, reg, reg) | \
+                (active[k] & slot_pair[k] & (slot_pair_reg[k] == reg))
+
         conflicts = []
         for k in range(self._slots):
             conflicts.append(a_vec & overlaps(k, 0, *ranges["src1"]))
             conflicts.append(b_vec & overlaps(k, 0, *ranges["src2"]))
-            conflicts.append(a_scalar & overlaps(k, 1, *ranges["src1"]))
-            conflicts.append(b_scalar & overlaps(k, 1, *ranges["src2"]))
-            conflicts.append(~sink_vec & writes & overlaps(k, 1, *ranges["dst"]))
+            conflicts.append(a_scalar & scalar_busy(k, ranges["src1"][0]))
+            conflicts.append(b_scalar & scalar_busy(k, ranges["src2"][0]))
+            conflicts.append(~sink_vec & writes & scalar_busy(k, ranges["dst"][0]))
+            conflicts.append(pair & scalar_busy(k, pair_reg))
         hazard = Signal()
         m.d.comb += hazard.eq(Cat(*conflicts).any())
         free = Signal(self._slots)
@@ -303,8 +317,10 @@ class OperandCollector(wiring.Component):
         issue = Signal()
         m.d.comb += issue.eq(can_issue)
         m.d.comb += self.load.ready.eq(can_issue & is_stream)
-        interval = Mux(cur.sink == Sink.SUM, self._sum_interval - 1,
-                       Mux((cur.sink == Sink.MAX) | (cur.sink == Sink.AMAX),
+        interval = Mux((cur.sink == Sink.SUM) | (cur.sink == Sink.VECTOR_SUM),
+                       self._sum_interval - 1,
+                       Mux((cur.sink == Sink.MAX) | (cur.sink == Sink.AMAX) |
+                           (cur.sink == Sink.VECTOR_AMAX),
                            self._max_interval - 1, 0))
         with m.If(wait != 0):
             m.d.sync += wait.eq(wait - 1)
@@ -338,7 +354,10 @@ class OperandCollector(wiring.Component):
 
         # Slot bookkeeping.
         cur_reduction = (cur.sink == Sink.SUM) | (cur.sink == Sink.MAX) | \
-            (cur.sink == Sink.AMAX)
+            (cur.sink == Sink.AMAX) | (cur.sink == Sink.VECTOR_SUM) | \
+            (cur.sink == Sink.VECTOR_AMAX)
+        cur_vector = (cur.sink == Sink.VECTOR) | (cur.sink == Sink.VECTOR_SUM) | \
+            (cur.sink == Sink.VECTOR_AMAX)
         for k in range(self._slots):
             with m.If(slot_valid[k] & ~slot_issuing[k] & (slot_timer[k] != 0)):
                 m.d.sync += slot_timer[k].eq(slot_timer[k] - 1)
@@ -348,6 +367,8 @@ class OperandCollector(wiring.Component):
                     slot_guards[k].eq(writes),
                     slot_lo[k].eq(ranges["dst"][0]),
                     slot_hi[k].eq(ranges["dst"][1]),
+                    slot_pair[k].eq(pair),
+                    slot_pair_reg[k].eq(pair_reg),
                 ]
             with m.If(issue & last & (cur_slot == k)):
                 m.d.sync += [
@@ -385,7 +406,7 @@ class OperandCollector(wiring.Component):
             m.d.sync += [
                 beat.ctrl.eq(cur), beat.mask.eq(mask), beat.first.eq(index == 0),
                 beat.last.eq(last),
-                beat.dst.eq(Mux(cur.sink == Sink.VECTOR, (cur_dst >> shift) + index, cur_dst)),
+                beat.dst.eq(Mux(cur_vector, (cur_dst >> shift) + index, cur_dst)),
                 beat.imm.eq(cur_imm),
             ]
             with m.If(is_stream):

@@ -129,11 +129,16 @@ def recipe_program(steps, allocation):
         primitive = VECTOR_PRIMITIVES[step.op]
         sources = [allocation.vector(name) if kind == "v" else allocation.scalar(name)
                    for name, kind in zip(step.srcs, primitive.operands)]
-        dst = allocation.vector(step.dst) if primitive.result == "v" else \
-            allocation.scalar(step.dst)
+        imm = 0
+        if primitive.result == "vs":      # the reduction's scalar register rides in `imm`
+            dst, imm = allocation.vector(step.dsts[0]), allocation.scalar(step.dsts[1])
+        elif primitive.result == "v":
+            dst = allocation.vector(step.dst)
+        else:
+            dst = allocation.scalar(step.dst)
         sources += [0] * (2 - len(sources))
         ops.append(MicroOp(step.op, dst=dst, src1=sources[0], src2=sources[1],
-                           length=n if "v" in primitive.operands else 1))
+                           length=n if "v" in primitive.operands else 1, imm=imm))
     return ops
 
 
@@ -176,7 +181,9 @@ def execute(ops, state, load_words=()):
             if primitive.operands in ("vs",):
                 args[1] = np.asarray(args[1])
             result = primitive.function(*args, **kwargs)
-            if primitive.result == "v":
+            if primitive.result == "vs":
+                vector(op.dst, n)[:], srf[op.imm] = result
+            elif primitive.result == "v":
                 vector(op.dst, n)[:] = result
             else:
                 srf[op.dst] = result

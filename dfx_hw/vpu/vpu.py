@@ -30,7 +30,8 @@ class VPU(wiring.Component):
     file reads) -> VFU (``lanes`` add/sub/mul/max ALUs, bypass) -> [SFU_V table functions
     (``exp`` per lane, ``recip``/``rsqrt``/``pow2inv`` in lane 0), only for the micro-ops that
     use one] -> vector register file write, or SFU_V accumulator (sum/max/amax) -> scalar
-    register file, or (lane 0) scalar register file.
+    register file, or both (``VADDAMAX``, ``VMULSACC``: the vector written and reduced in the
+    same pass), or (lane 0) scalar register file.
     Stores leave from the register-file read (bypass) through a :data:`STORE_DEPTH`-word buffer.
 
     Parameters
@@ -188,24 +189,30 @@ class VPU(wiring.Component):
         ]
         sink = done.ctrl.sink
 
-        # Vector register-file write.
+        # Vector register-file write (also of a micro-op that reduces the vector it writes).
+        writes_vector = (sink == Sink.VECTOR) | (sink == Sink.VECTOR_SUM) | \
+            (sink == Sink.VECTOR_AMAX)
         m.d.comb += [
             vrf.write[0].addr.eq(done.dst),
             vrf.write[0].data.eq(result),
-            vrf.write[0].en.eq(Mux(done.valid & (sink == Sink.VECTOR), done.mask, 0)),
+            vrf.write[0].en.eq(Mux(done.valid & writes_vector, done.mask, 0)),
         ]
 
-        # Reductions (VFU pass-through, never a table function) and lane-0 scalars.
+        # Reductions (VFU result, never a table function) and lane-0 scalars. A micro-op that
+        # writes a vector and reduces it feeds the same VFU result to the accumulator, and its
+        # scalar register comes in `imm`.
+        r_sink = short.ctrl.sink
+        pair = (r_sink == Sink.VECTOR_SUM) | (r_sink == Sink.VECTOR_AMAX)
         m.d.comb += [
-            acc.valid.eq(short_done & ((short.ctrl.sink == Sink.SUM) |
-                                       (short.ctrl.sink == Sink.MAX) |
-                                       (short.ctrl.sink == Sink.AMAX))),
+            acc.valid.eq(short_done & ((r_sink == Sink.SUM) | (r_sink == Sink.MAX) |
+                                       (r_sink == Sink.AMAX) | pair)),
             acc.data.eq(vfu.result), acc.mask.eq(short.mask),
             acc.first.eq(short.first), acc.last.eq(short.last),
-            acc.is_max.eq(short.ctrl.sink != Sink.SUM),
-            acc.absolute.eq(short.ctrl.sink == Sink.AMAX),
+            acc.is_max.eq((r_sink != Sink.SUM) & (r_sink != Sink.VECTOR_SUM)),
+            acc.absolute.eq((r_sink == Sink.AMAX) | (r_sink == Sink.VECTOR_AMAX)),
         ]
-        reduction_dst = delay(m, short.dst, acc.latency, name="r_dst")
+        reduction_dst = delay(m, Mux(pair, short.imm[:cfg.srf_addr_width], short.dst),
+                              acc.latency, name="r_dst")
         m.d.comb += [
             srf.write[0].addr.eq(reduction_dst),
             srf.write[0].data.eq(acc.result),

@@ -109,7 +109,16 @@ def scenario_ops(cfg, bench, rng):
         prog.set_scalar(0, random_fp16(rng, 1)[0])
         for name in vector_ops:
             p = VECTOR_PRIMITIVES[name]
-            if p.result == "v":
+            if p.result == "vs":      # the vector and its reduction (scalar register in imm)
+                prog.ops.append(MicroOp(name, dst=out, src1=a, src2=b if p.operands == "vv"
+                                        else 0, length=n, imm=scalar))
+                if stores:
+                    prog.store_vector(f"{name} n={n}", out, n)
+                    prog.store_scalar(f"{name} reduction n={n}", scalar)
+                else:
+                    out += stride
+                    scalar += 1
+            elif p.result == "v":
                 prog.ops.append(MicroOp(name, dst=out, src1=a, src2=b if p.operands == "vv"
                                         else 0, length=n))
                 if stores:
@@ -163,6 +172,12 @@ def scenario_chain(cfg, bench, rng):
             MicroOp("VMULS", dst=z, src1=y, src2=3, length=n),      # z = y * s3
             MicroOp("VSQUARE", dst=z, src1=z, length=n),            # in place
             MicroOp("SQSUM", dst=0, src1=z, length=n),              # s0 = sum z*z (RAW, WAW)
+            # a vector and its reduction in one pass; the next ones read both (RAW on each)
+            MicroOp("VADDAMAX", dst=x, src1=z, src2=y, length=n, imm=1),  # x = z + y, s1 = amax
+            MicroOp("SPOW2INV", dst=2, src1=1),                     # s2 = pow2inv s1
+            MicroOp("VMULSACC", dst=z, src1=x, src2=2, length=n, imm=3),  # z = x * s2, s3 = sum
+            MicroOp("SADD", dst=0, src1=3, src2=1),                 # s0 = s3 + s1
+            MicroOp("VMULSACC", dst=z, src1=z, src2=0, length=n, imm=0),  # in place, s0 WAR
         ]
         prog.store_vector(f"chain z n={n}", z, n)
         prog.store_vector(f"chain x n={n}", x, n)
@@ -353,8 +368,9 @@ async def run_program(dut, cfg, prog, *, idle, backpressure, seed, on_retire=Non
 
 
 def _destinations(prog, cfg):
-    """Per micro-op: what it writes (``("v", start, stop)`` elements, ``("s", reg, reg + 1)``
-    or ``None`` for a store) and the model's value there right after it executed."""
+    """Per micro-op: what it writes (a list of ``("v", start, stop)`` elements and
+    ``("s", reg, reg + 1)``; empty for a store) and the model's values there right after it
+    executed."""
     state = VPUState(cfg)
     loads = list(prog.loads)
     where, values = [], []
@@ -362,21 +378,22 @@ def _destinations(prog, cfg):
         used = words_of(op, cfg.lanes) if op.opcode in ("LOAD", "SLOAD") else 0
         execute([op], state, loads[:used])
         del loads[:used]
-        sink = op.control.sink.name
-        if sink == "STORE":
-            where.append(None)
-            values.append(None)
-        elif sink == "VECTOR":
-            where.append(("v", op.dst, op.dst + op.length))
-            values.append(state.vrf[op.dst:op.dst + op.length].copy())
-        else:
-            where.append(("s", op.dst, op.dst + 1))
-            values.append(state.srf[op.dst:op.dst + 1].copy())
+        control = op.control
+        places = []
+        if control.writes_vector:
+            places.append(("v", op.dst, op.dst + op.length))
+        if control.sink.name in ("VECTOR_SUM", "VECTOR_AMAX"):
+            places.append(("s", op.imm, op.imm + 1))
+        elif control.sink.name not in ("STORE", "VECTOR"):
+            places.append(("s", op.dst, op.dst + 1))
+        where.append(places)
+        values.append([state.vrf[a:b].copy() if kind == "v" else state.srf[a:b].copy()
+                       for kind, a, b in places])
     return where, values
 
 
 def _overlap(a, b):
-    return a is not None and b is not None and a[0] == b[0] and a[1] < b[2] and b[1] < a[2]
+    return a[0] == b[0] and a[1] < b[2] and b[1] < a[2]
 
 
 def _bits(values):
@@ -416,22 +433,22 @@ async def vpu_program(dut):
         if index >= accepted:
             early.append(f"retire pulse {index} with only {accepted} micro-ops accepted")
             return
-        where = destinations[index]
-        if where is None:
-            return
-        if any(_overlap(where, destinations[j]) for j in range(index + 1, accepted)):
-            return
-        kind, start, stop = where
-        if kind == "v":
-            first, last = start // cfg.lanes, -(-stop // cfg.lanes)
-            words = [int(dut.vrf.mem[w].value) for w in range(first, last)]
-            hw = np.array([(w >> (16 * i)) & 0xFFFF for w in words for i in range(cfg.lanes)],
-                          np.uint16)[start - first * cfg.lanes:stop - first * cfg.lanes]
-        else:
-            hw = np.array([int(dut.srf.mem[start].value)], np.uint16)
-        if not (hw == _bits(snapshots[index])).all():
-            early.append(f"micro-op {index} ({prog.ops[index]}) retired before its result was "
-                         f"written")
+        for where, snapshot in zip(destinations[index], snapshots[index]):
+            if any(_overlap(where, later) for j in range(index + 1, accepted)
+                   for later in destinations[j]):
+                continue
+            kind, start, stop = where
+            if kind == "v":
+                first, last = start // cfg.lanes, -(-stop // cfg.lanes)
+                words = [int(dut.vrf.mem[w].value) for w in range(first, last)]
+                hw = np.array([(w >> (16 * i)) & 0xFFFF for w in words
+                               for i in range(cfg.lanes)],
+                              np.uint16)[start - first * cfg.lanes:stop - first * cfg.lanes]
+            else:
+                hw = np.array([int(dut.srf.mem[start].value)], np.uint16)
+            if not (hw == _bits(snapshot)).all():
+                early.append(f"micro-op {index} ({prog.ops[index]}) retired before its "
+                             f"result was written")
 
     stored, clocks, timed, retired = await run_program(
         dut, cfg, prog, idle=bench.get("idle", False),

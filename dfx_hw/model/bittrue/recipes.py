@@ -25,10 +25,16 @@ __all__ = [
 
 @dataclass(frozen=True)
 class Step:
-    """One instruction of a recipe: ``dst = op(*srcs)``."""
+    """One instruction of a recipe: ``dst = op(*srcs)``; ``dst`` is ``"v, s"`` for a primitive
+    whose result is a vector and a reduction of it (:attr:`dsts` names both)."""
     dst: str
     op: str
     srcs: tuple
+
+    @property
+    def dsts(self):
+        """The destination names: one, or the vector's and the scalar's."""
+        return tuple(name.strip() for name in self.dst.split(","))
 
     def __str__(self):
         return f"{self.dst} = {self.op} {', '.join(self.srcs)}"
@@ -57,7 +63,11 @@ def run_steps(steps, env, *, lanes=U280.vpu_lanes):
             raise ValueError(f"step '{step}' reads undefined register(s) {missing}")
         args = [env[name] for name in step.srcs]
         kwargs = {"lanes": lanes} if primitive.uses_lanes else {}
-        env[step.dst] = primitive.function(*args, **kwargs)
+        result = primitive.function(*args, **kwargs)
+        if primitive.result == "vs":
+            env[step.dsts[0]], env[step.dsts[1]] = result
+        else:
+            env[step.dst] = result
     return env
 
 
@@ -67,8 +77,7 @@ def run_steps(steps, env, *, lanes=U280.vpu_lanes):
 LAYERNORM_STEPS = _steps("""
     amax = VAMAX x
     scale = SPOW2INV amax
-    y = VMULS x, scale
-    total = ACCUM y
+    y, total = VMULSACC x, scale
     mean = SMUL total, inv_n
     dev = VSUBS y, mean
     sqsum = SQSUM dev

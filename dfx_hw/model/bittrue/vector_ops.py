@@ -19,7 +19,7 @@ from . import fp16, functions, reduce
 __all__ = [
     "Primitive", "VECTOR_PRIMITIVES", "vadd", "vsub", "vmul", "vsquare", "vadd_s", "vsub_s",
     "vmul_s", "vexp", "accum", "sqsum", "vmax", "vamax", "srecip", "srsqrt", "smul", "sadd", "smax",
-    "spow2inv",
+    "spow2inv", "vadd_amax", "vmul_s_accum",
 ]
 
 
@@ -107,6 +107,21 @@ def vamax(v, *, lanes=U280.vpu_lanes):
     return reduce.vpu_amax(v, lanes=lanes)
 
 
+def vadd_amax(a, b, *, lanes=U280.vpu_lanes):
+    """``VADDAMAX``: ``VADD`` and ``VAMAX`` of its result in one pass: ``(c, vamax(c))`` with
+    ``c = a + b`` (the vector and the maximum magnitude, bit for bit the two instructions).
+    The residual additions that feed a LayerNorm use it, so the LayerNorm starts at its scale."""
+    total = vadd(a, b)
+    return total, reduce.vpu_amax(total, lanes=lanes)
+
+
+def vmul_s_accum(v, s, *, lanes=U280.vpu_lanes):
+    """``VMULSACC``: ``VMULS`` and ``ACCUM`` of its result in one pass: ``(y, accum(y))`` with
+    ``y = v * s`` (bit for bit the two instructions; a LayerNorm's scaled input and its sum)."""
+    product = vmul_s(v, s)
+    return product, reduce.vpu_sum(product, lanes=lanes)
+
+
 def srecip(s):
     """``SRECIP``: ``1 / s`` (:func:`dfx_hw.model.bittrue.functions.recip_recipe`)."""
     return functions.recip(fp16.as_fp16(s, "s"))
@@ -152,7 +167,10 @@ def spow2inv(s):
 @dataclass(frozen=True)
 class Primitive:
     """One vector-unit instruction: mnemonic, bit-true function, operand kinds, result kind,
-    whether it takes the ``lanes`` parameter, and the unit that executes it."""
+    whether it takes the ``lanes`` parameter, and the unit that executes it.
+
+    Kinds: ``v`` a vector, ``s`` a scalar; a result ``vs`` is both (the function returns the
+    pair): the vector written and a reduction of it in the same pass."""
     mnemonic: str
     function: Callable
     operands: str
@@ -181,4 +199,6 @@ VECTOR_PRIMITIVES = {p.mnemonic: p for p in [
     Primitive("SMAX", smax, "ss", "s", "SFU_V"),
     Primitive("SPOW2INV", spow2inv, "s", "s", "SFU_V"),
     Primitive("SQSUM", sqsum, "v", "s", "SFU_V", uses_lanes=True),
+    Primitive("VADDAMAX", vadd_amax, "vv", "vs", "SFU_V", uses_lanes=True),
+    Primitive("VMULSACC", vmul_s_accum, "vs", "vs", "SFU_V", uses_lanes=True),
 ]}
