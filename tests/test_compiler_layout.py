@@ -116,7 +116,11 @@ def test_images_hold_each_cores_slice_in_tiles():
         folded = fold_layernorm_bias(f16(layer1.ln1_b), f16(layer1.attn_w[:, local]),
                                      f16(layer1.attn_b[local]))
         assert (bias == folded).all() and not (bias == f16(layer1.attn_b[local])).all()
-        assert (core.ddr[mm.ddr_layer_addr(1, "ln1_g"):][:e] == f16(layer1.ln1_g)).all()
+        assert (core.ddr[mm.ddr["ln1_g0"].addr:][:e] == f16(layer0.ln1_g)).all()
+        assert (core.ddr[mm.ddr_layer_addr(0, "next_g"):][:e] == f16(layer1.ln1_g)).all()
+        assert (core.ddr[mm.ddr_layer_addr(1, "ln2_g"):][:e] == f16(layer1.ln2_g)).all()
+        last = mm.ddr_layer_addr(SMALL.n_layer - 1, "next_g")
+        assert (core.ddr[last:][:e] == f16(w.lnf_g)).all()
         fc2 = unpack(core.hbm[mm.hbm_layer_addr(0, "fc2"):], 4 * SMALL.n_embd, s.size(s.fc2),
                      d=64, l=16, band=WEIGHT_BAND)
         assert (fc2 == f16(layer0.fc2_w[:, slice(*s.fc2)])).all()

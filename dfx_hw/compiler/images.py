@@ -71,12 +71,14 @@ def ddr_image(mm: CoreMemoryMap, w16):
 
     put(mm.ddr["wte"].addr, w16["wte"])
     put(mm.ddr["wpe"].addr, w16["wpe"])
-    put(mm.ddr["lnf_g"].addr, w16["lnf_g"])
+    layers = w16["layers"]
+    put(mm.ddr["ln1_g0"].addr, layers[0]["ln1_g"] if layers else w16["lnf_g"])
     put(mm.ddr["lm_b"].addr, fold_layernorm_bias(w16["lnf_b"], w16["wte"][slice(*s.vocab)].T))
     for index, layer in enumerate(w16["layers"]):
         fc1 = slice(*s.fc1)
         # each LayerNorm's bias is folded into the bias of the matrix that reads it
-        local = {"ln1_g": layer["ln1_g"], "ln2_g": layer["ln2_g"],
+        following = layers[index + 1]["ln1_g"] if index + 1 < len(layers) else w16["lnf_g"]
+        local = {"ln2_g": layer["ln2_g"], "next_g": following,
                  "attn_b": fold_layernorm_bias(layer["ln1_b"], layer["attn_w"][:, cols],
                                                layer["attn_b"][cols]),
                  "proj_b": layer["proj_b"][slice(*s.proj)],

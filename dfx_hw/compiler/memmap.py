@@ -14,12 +14,14 @@ HBM (per core; every region tile aligned)
     (``ctx x hd``, full-width band, written transposed).
     ``lm_head``: ``WTE^T`` restricted to this core's vocabulary rows (``emb x vocab_c``).
 DDR (per core)
-    ``tokens`` (``ctx + 1`` token ids), ``wte``, ``wpe``, ``lnf_g``, ``lm_b`` (the LM head's
-    bias: ``ln_f``'s bias folded in, :func:`~dfx_hw.model.bittrue.recipes.fold_layernorm_bias`,
-    this core's vocabulary slice), then ``n_layer`` parameter blocks of
-    :attr:`CoreMemoryMap.ddr_layer_stride` (``ln1_g, attn_b`` (local, in the column order of the
-    ``qkv`` groups, ``ln_1``'s bias folded in), ``proj_b, ln2_g, fc1_b`` (``ln_2``'s bias folded
-    in), ``fc2_b`` (local)), then ``logits`` (``ctx x vocab``, only with logit capture: core
+    ``tokens`` (``ctx + 1`` token ids), ``wte``, ``wpe``, ``ln1_g0`` (layer 0's ``ln_1`` gain),
+    ``lm_b`` (the LM head's bias: ``ln_f``'s bias folded in,
+    :func:`~dfx_hw.model.bittrue.recipes.fold_layernorm_bias`, this core's vocabulary slice),
+    then ``n_layer`` parameter blocks of :attr:`CoreMemoryMap.ddr_layer_stride` (``attn_b``
+    (local, in the column order of the ``qkv`` groups, ``ln_1``'s bias folded in), ``proj_b,
+    ln2_g, fc1_b`` (``ln_2``'s bias folded in), ``fc2_b`` (local), ``next_g`` (the gain of the
+    LayerNorm after this layer: the next layer's ``ln_1``, after the last layer ``ln_f``; the
+    program loads it during this layer)), then ``logits`` (``ctx x vocab``, only with logit capture: core
     ``c`` writes its slice of position ``t``'s logits at ``logits + t*vocab + vocab_start``).
 VRF
     Named buffers (:attr:`CoreMemoryMap.vrf`), each starting at a multiple of
@@ -202,8 +204,8 @@ def build_memory_map(config, geometry, slices, *, cores, capture_logits=False):
     mm.hbm_size = lm.end
 
     layer = _Allocator()
-    for name, size in [("ln1_g", e), ("attn_b", 3 * nh * hd), ("proj_b", nproj), ("ln2_g", e),
-                       ("fc1_b", nfc1), ("fc2_b", nfc2)]:
+    for name, size in [("attn_b", 3 * nh * hd), ("proj_b", nproj), ("ln2_g", e),
+                       ("fc1_b", nfc1), ("fc2_b", nfc2), ("next_g", e)]:
         layer.add(name, size)
     mm.ddr_layer = layer.regions
     mm.ddr_layer_stride = layer.top
@@ -211,7 +213,7 @@ def build_memory_map(config, geometry, slices, *, cores, capture_logits=False):
     ddr.add("tokens", ctx + 1)
     ddr.add("wte", vocab * e)
     ddr.add("wpe", ctx * e)
-    ddr.add("lnf_g", e)
+    ddr.add("ln1_g0", e)
     ddr.add("lm_b", nvocab)
     ddr.add("layers", config.n_layer * mm.ddr_layer_stride)
     ddr.add("logits", ctx * vocab if capture_logits else 0)
@@ -221,7 +223,12 @@ def build_memory_map(config, geometry, slices, *, cores, capture_logits=False):
     ctx_pad = -(-ctx // l) * l
     vrf = _Allocator(align=align)  # buffers start on a VPU/MFU lane row
     for name in recipe_registers(RECIPES["ln"])[0]:
-        vrf.add(f"ln.{name}", e)
+        if name != "gamma":
+            vrf.add(f"ln.{name}", e)
+    # the gains of the two LayerNorms of a layer: each loaded while the other one's part of the
+    # layer runs (the LayerNorm that follows a layer uses `gain1`: the next ln_1 or ln_f)
+    vrf.add("gain1", e)
+    vrf.add("gain2", e)
     for prefix in SOFTMAX_SETS:
         for name in recipe_registers(RECIPES[prefix])[0]:
             vrf.add(f"{prefix}.{name}", ctx_pad)

@@ -110,6 +110,8 @@ def _embed(emit):
          ssrc=SREG["token"])
     emit("LDD", "token", vdst=emit.v("t0"), ddr=mm.ddr["wpe"].addr, len=e, stride=e, ssrc=0)
     _residual(emit, "t0")
+    # the gain of the first LayerNorm (later ones are loaded during the layer before theirs)
+    emit("LDD", vdst=emit.v("gain1"), ddr=mm.ddr["ln1_g0"].addr, len=e, stride=0, ssrc=0)
 
 
 def _residual(emit, addend):
@@ -119,16 +121,22 @@ def _residual(emit, addend):
          vsrc2=emit.v(addend), len=emit.mm.config.n_embd)
 
 
-def _layernorm(emit, src, dst, gamma_addr, flags):
-    """LayerNorm of ``src`` into ``dst`` without its bias (:data:`LAYERNORM_SCALE_STEPS`, the
-    gain loaded from DDR ``gamma_addr``): the images fold the bias into the bias of the matrix
-    that reads ``dst`` (:func:`~dfx_hw.model.bittrue.recipes.fold_layernorm_bias`). Its first
-    step (``amax``) was computed by the residual addition that wrote ``src``
-    (:func:`_residual`)."""
+def _layernorm(emit, src, dst, gain):
+    """LayerNorm of ``src`` into ``dst`` without its bias (:data:`LAYERNORM_SCALE_STEPS`) with
+    the gain in buffer ``gain``: the images fold the bias into the bias of the matrix that reads
+    ``dst`` (:func:`~dfx_hw.model.bittrue.recipes.fold_layernorm_bias`). Its first step
+    (``amax``) was computed by the residual addition that wrote ``src`` (:func:`_residual`).
+    The gain was loaded earlier, while the VPU had time for the words (a ``LOAD`` between the
+    residual addition and the LayerNorm's first step would hold that chain for a pass)."""
+    _recipe(emit, "ln", LAYERNORM_SCALE_STEPS,
+            {"x": emit.v(src), "scaled": emit.v(dst), "gamma": emit.v(gain)},
+            emit.mm.config.n_embd, skip=("amax",))
+
+
+def _load_gain(emit, gain, ddr):
+    """``LDD`` of a LayerNorm gain (this layer's block, ``layer`` flag) into buffer ``gain``."""
     e = emit.mm.config.n_embd
-    emit("LDD", *flags, vdst=emit.v("ln.gamma"), ddr=gamma_addr, len=e, stride=0, ssrc=0)
-    _recipe(emit, "ln", LAYERNORM_SCALE_STEPS, {"x": emit.v(src), "scaled": emit.v(dst)}, e,
-            skip=("amax",))
+    emit("LDD", "layer", vdst=emit.v(gain), ddr=ddr, len=e, stride=0, ssrc=0)
 
 
 def _sync(emit, tag, src, dst, length, total, cores):
@@ -226,14 +234,18 @@ def _layers(emit, cores):
     scale = int(to_bits(attention_scale(cfg)))
     emit("SETR", reg=Register.LAYER, imm32=0)
     top = emit.pc
-    _layernorm(emit, "x", "h", pbase + par["ln1_g"].addr, ("layer",))
+    _layernorm(emit, "x", "h", "gain1")
     _attention(emit, scale, "h", pbase + par["attn_b"].addr)
+    # ln_2's gain arrives while the projection streams (after the attention's stores)
+    _load_gain(emit, "gain2", pbase + par["ln2_g"].addr)
     att = _sync(emit, "attention", "att", "att_full", nh * hd, e, cores)
     emit("CONV1D", "layer", vdst=emit.v("proj"), vsrc=emit.v(att),
          hbm=emit.tile(lay["proj"].addr), ddr=pbase + par["proj_b"].addr, k=e, n=nproj)
     proj = _sync(emit, "proj", "proj", "proj_full", nproj, e, cores)
     _residual(emit, proj)
-    _layernorm(emit, "x", "h", pbase + par["ln2_g"].addr, ("layer",))
+    _layernorm(emit, "x", "h", "gain2")
+    # the next LayerNorm's gain (next ln_1, or ln_f) arrives while FC1 and FC2 stream
+    _load_gain(emit, "gain1", pbase + par["next_g"].addr)
     emit("CONV1D", "layer", "gelu", vdst=emit.v("fc1"), vsrc=emit.v("h"),
          hbm=emit.tile(lay["fc1"].addr), ddr=pbase + par["fc1_b"].addr, k=e, n=nfc1)
     fc1 = _sync(emit, "fc1", "fc1", "fc1_full", nfc1, 4 * e, cores)
@@ -248,7 +260,7 @@ def _head(emit, capture_logits, cores):
     mm, cfg = emit.mm, emit.mm.config
     e, vocab = cfg.n_embd, cfg.vocab_size
     start, stop = mm.slices.vocab
-    _layernorm(emit, "x", "h", mm.ddr["lnf_g"].addr, ())
+    _layernorm(emit, "x", "h", "gain1")
     emit("CONV1D", vdst=emit.v("logits"), vsrc=emit.v("h"),
          hbm=emit.tile(mm.hbm["lm_head"].addr), ddr=mm.ddr["lm_b"].addr, k=e, n=stop - start)
     if capture_logits:
