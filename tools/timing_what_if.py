@@ -32,10 +32,12 @@ def _patched(target, name, value):
 
 #: lever -> list of (object, attribute, value) patches
 LEVERS = {
-    "key/value stores not held behind the weight stream (store-to-load forwarding)":
-        [(costs, "HBM_STORES_WAIT_FOR_WEIGHTS", False)],
     "HBM latency fully hidden (deeper prefetch, current K/V from the register file)":
         [(costs, "HBM_READ_LATENCY", 0)],
+    "three matrix operations started ahead of write-back instead of two":
+        [(costs, "MATRIX_STARTED", 3)],
+    "vector instructions chained with no path overhead (VECTOR_PATH 13 -> 7)":
+        [(costs, "VECTOR_PATH", 7)],
     "ring hop latency 25 clocks instead of 100":
         [(costs.sync_cycles, "__defaults__", (25,))],
 }

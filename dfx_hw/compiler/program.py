@@ -105,13 +105,15 @@ def _recipe(emit, prefix, steps, bind, length, flags=(), skip=()):
 
 def _embed(emit):
     mm, e = emit.mm, emit.mm.config.n_embd
+    # the gain of the first LayerNorm, first: its words reach the VPU while the embedding is
+    # still loading, not in the LayerNorm's chain (later gains are loaded during the layer
+    # before theirs)
+    emit("LDD", vdst=emit.v("gain1"), ddr=mm.ddr["ln1_g0"].addr, len=e, stride=0, ssrc=0)
     emit("LDTOK", "token", sdst=SREG["token"], ddr=mm.ddr["tokens"].addr)
     emit("LDD", "index", vdst=emit.v("x"), ddr=mm.ddr["wte"].addr, len=e, stride=e,
          ssrc=SREG["token"])
     emit("LDD", "token", vdst=emit.v("t0"), ddr=mm.ddr["wpe"].addr, len=e, stride=e, ssrc=0)
     _residual(emit, "t0")
-    # the gain of the first LayerNorm (later ones are loaded during the layer before theirs)
-    emit("LDD", vdst=emit.v("gain1"), ddr=mm.ddr["ln1_g0"].addr, len=e, stride=0, ssrc=0)
 
 
 def _residual(emit, addend):
@@ -236,18 +238,20 @@ def _layers(emit, cores):
     top = emit.pc
     _layernorm(emit, "x", "h", "gain1")
     _attention(emit, scale, "h", pbase + par["attn_b"].addr)
-    # ln_2's gain arrives while the projection streams (after the attention's stores)
-    _load_gain(emit, "gain2", pbase + par["ln2_g"].addr)
     att = _sync(emit, "attention", "att", "att_full", nh * hd, e, cores)
     emit("CONV1D", "layer", vdst=emit.v("proj"), vsrc=emit.v(att),
          hbm=emit.tile(lay["proj"].addr), ddr=pbase + par["proj_b"].addr, k=e, n=nproj)
+    # ln_2's gain: issued behind the projection (which waits for the attention's output), so
+    # its words reach the VPU while the projection streams, not in a softmax or LayerNorm chain
+    _load_gain(emit, "gain2", pbase + par["ln2_g"].addr)
     proj = _sync(emit, "proj", "proj", "proj_full", nproj, e, cores)
     _residual(emit, proj)
     _layernorm(emit, "x", "h", "gain2")
-    # the next LayerNorm's gain (next ln_1, or ln_f) arrives while FC1 and FC2 stream
-    _load_gain(emit, "gain1", pbase + par["next_g"].addr)
     emit("CONV1D", "layer", "gelu", vdst=emit.v("fc1"), vsrc=emit.v("h"),
          hbm=emit.tile(lay["fc1"].addr), ddr=pbase + par["fc1_b"].addr, k=e, n=nfc1)
+    # the next LayerNorm's gain (the next ln_1, or ln_f): issued behind FC1 (which waits for
+    # ln_2), so its words reach the VPU while FC1 streams
+    _load_gain(emit, "gain1", pbase + par["next_g"].addr)
     fc1 = _sync(emit, "fc1", "fc1", "fc1_full", nfc1, 4 * e, cores)
     emit("CONV1D", "layer", vdst=emit.v("fc2"), vsrc=emit.v(fc1),
          hbm=emit.tile(lay["fc2"].addr), ddr=pbase + par["fc2_b"].addr, k=4 * e, n=nfc2)

@@ -39,7 +39,7 @@ class Timeline:
         #: execution order (for comparing the schedule with the RTL's trace port).
         self.log = None
         self.weights_free = 0    # clock the weight stream has delivered every tile so far
-        self._outputs = (0, 0)   # first output word of the last two matrix instructions
+        self._outputs = ()       # first output word of the last matrix instructions
         self._prefetched = 0     # clock the last weight prefetch was offered
         self.issue = 0
         self.unit_free = {}
@@ -164,8 +164,8 @@ class Timeline:
 
         The matrix unit is pipelined across instructions (:mod:`dfx_hw.core.matrix_path`): its
         front starts an instruction once the previous one's input has been read and the one
-        before that has begun writing its result (at most one started instruction not yet
-        writing back); the tiles follow the previous instruction's tiles. The weights are
+        :data:`~dfx_hw.spec.costs.MATRIX_STARTED` before it has begun writing its result (at
+        most one started instruction not yet writing back); the tiles follow the previous instruction's tiles. The weights are
         prefetched (:mod:`dfx_hw.control.scheduler`): their reads start when the instruction
         has reached the issue stage and nothing it reads from memory (``weight_reads``) is
         still being written; they arrive ``memory_latency`` clocks later, after the previous
@@ -182,7 +182,9 @@ class Timeline:
         self._prefetched = prefetch
         arrive = max(prefetch + latency, self.weights_free)
         issue = self.issue_of(reads, writes)
-        start = max(issue, self.unit_free.get(unit, 0), self._outputs[-2])
+        started = costs.MATRIX_STARTED
+        outputs = (0,) * started + tuple(self._outputs)
+        start = max(issue, self.unit_free.get(unit, 0), outputs[-started])
         if vpu is not None:
             # the input vector leaves the register file through the vector unit (a STORE
             # micro-op of x_words words), after the vector work already given to it
@@ -194,7 +196,8 @@ class Timeline:
         self.weights_free = first + tiles
         done = first + tiles + drain
         band = tiles if first_band is None else min(first_band, tiles)
-        self._outputs = (self._outputs[-1], first + band + drain)
+        self._outputs = outputs[1 - started:] + (first + band + drain,) if started > 1 \
+            else (first + band + drain,)
         done = self.place(unit, start, done - start, 0, writes, reads, issue=issue)
         self.unit_free[unit] = start_x + 1
         return done

@@ -30,7 +30,8 @@ Two estimates use them:
 __all__ = ["RING_HOP_LATENCY", "ROUTER_HOP_OVERHEAD", "ROUTER_FIXED_CYCLES", "CONTROL_CYCLES",
            "sync_cycles", "vector_clocks", "dma_clocks", "VECTOR_PATH", "VECTOR_CHAIN_LEAD",
            "VECTOR_TABLE",
-           "VECTOR_REDUCTION", "SUM_CADENCE", "MATRIX_START", "MATRIX_DRAIN", "MASKED_MAX",
+           "VECTOR_REDUCTION", "SUM_CADENCE", "MATRIX_START", "MATRIX_DRAIN", "MATRIX_STARTED",
+           "MASKED_MAX",
            "HBM_READ_LATENCY", "DDR_READ_LATENCY", "DMA_LOAD_EXTRA", "DMA_STORE_BASE",
            "ACCUMULATOR_GAP", "mpu_clocks"]
 
@@ -83,6 +84,10 @@ MAX_REDUCTIONS = frozenset({"VMAX", "VAMAX", "VADDAMAX"})
 MATRIX_START = 7
 #: Matrix unit: last tile to write-back (MFU, accumulator, SFU_M, output into the register file).
 MATRIX_DRAIN = 83
+#: Matrix unit: operations the sequencer may have started before the oldest of them writes
+#: back (``core/matrix_path.py``'s deadlock rule: a new one starts only once the one this many
+#: before it has begun writing back).
+MATRIX_STARTED = 2
 #: Matrix unit: extra clocks of MaskedMM's row maximum (a scalar write after the scores).
 MASKED_MAX = 18
 #: HBM read latency of the timing model (the RTL benchmark's simulated HBM uses the same).
