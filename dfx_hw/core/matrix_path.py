@@ -13,8 +13,8 @@ that clock) while the previous results drain:
   from the control unit's weight prefetch, which offers it before the issue, so the tiles are
   usually waiting.) The input vector leaves the register file through a ``STORE`` micro-op and
   :class:`~.x_gather.InputGather` (``d``-element slices, zero past ``k``) into an input FIFO
-  that holds a whole input (``ceil(max_rows / d)`` slices), so the next operation's input is
-  read while the matrix unit still works on the current one. The operation's output
+  that holds ``MATRIX_STARTED - 1`` whole inputs (``ceil(max_rows / d)`` slices each), so the
+  next operations' inputs are read while the matrix unit still works on the current one. The operation's output
   destination then goes to the back.
 * Back: once the matrix unit offers an operation's first output word, a ``LOAD`` micro-op
   writes the output vector (``l = lanes``: one output beat is one register-file word);
@@ -22,11 +22,11 @@ that clock) while the previous results drain:
   its words are coming, so the VPU never waits on the matrix unit with a micro-op at its head;
   the back's requests go first when both halves request on one clock.
 * **No deadlock through the VPU** (which takes micro-ops in order): the front starts an
-  operation only while at most one started operation has not had its ``LOAD`` requested, so
-  an input ``STORE`` is never ahead of the ``LOAD`` of the operation before the previous one.
-  A ``STORE`` ahead of the previous operation's ``LOAD`` can only wait for the input FIFO to
-  make room, which the matrix unit does without the VPU (an operation's first output comes
-  after its whole input was taken).
+  operation only while fewer than :data:`~dfx_hw.spec.costs.MATRIX_STARTED` (2) started
+  operations have not had their ``LOAD`` requested. An input ``STORE`` ahead of an earlier
+  operation's ``LOAD`` in the VPU never waits: the matrix unit is working on the oldest of those
+  operations (it took that one's whole input before its first output), and the input FIFO has
+  room for the inputs of all the others.
 * **ARGMAX / ARGMAXP** (front, once every started operation has written back): a ``STORE``
   micro-op streams the vector (or the pairs) into the :class:`~.argmax.ArgmaxUnit`; two
   ``SLOAD`` micro-ops write its value and index to ``s[sdst]`` and ``s[sdst + 1]``.
@@ -44,6 +44,7 @@ from amaranth.lib.wiring import In, Out
 
 from ..isa.layouts import LAYOUTS, Opcode
 from ..mpu.layouts import MatOp, descriptor_layout, max_layout, output_layout
+from ..spec.costs import MATRIX_STARTED
 from ..spec.errors import ErrorCode, ErrorSignature
 from ..spec.issue import ISSUE_LAYOUT
 from ..vpu.layouts import Opcode as VOp
@@ -133,7 +134,9 @@ class MatrixSequencer(wiring.Component):
         m.submodules.gather = gather = self.gather
         m.submodules.argmax = arg = self.argmax
         x_width = len(gather.x.payload.as_value())
-        m.submodules.x_fifo = x_fifo = SyncFIFOBuffered(width=x_width, depth=self._x_slices)
+        # room for the inputs of every started operation but the one the matrix unit works on
+        m.submodules.x_fifo = x_fifo = SyncFIFOBuffered(
+            width=x_width, depth=(MATRIX_STARTED - 1) * self._x_slices)
         m.d.comb += [
             x_fifo.w_data.eq(gather.x.payload), x_fifo.w_en.eq(gather.x.valid),
             gather.x.ready.eq(x_fifo.w_rdy),
@@ -153,7 +156,8 @@ class MatrixSequencer(wiring.Component):
 
         # started operations whose results the back writes, in order
         pending_layout = _pending_layout(dec.command.payload.shape())
-        m.submodules.pending = pending = SyncFIFOBuffered(width=pending_layout.size, depth=2)
+        m.submodules.pending = pending = SyncFIFOBuffered(width=pending_layout.size,
+                                                          depth=MATRIX_STARTED)
         now_pending = Signal(pending_layout)
         m.d.comb += now_pending.eq(pending.r_data)
         head = Signal(pending_layout)
@@ -165,9 +169,9 @@ class MatrixSequencer(wiring.Component):
         words_left = Signal(range(self._band + 1))
         last_chunk = Signal()
         m.d.comb += last_chunk.eq(out_left <= chunk)
-        # started operations whose LOAD has not been requested (the deadlock rule: at most one
-        # when the front starts another)
-        unloaded = Signal(2)
+        # started operations whose LOAD has not been requested (the deadlock rule: fewer than
+        # MATRIX_STARTED when the front starts another)
+        unloaded = Signal(range(MATRIX_STARTED + 1))
         started, loaded = Signal(), Signal()
         m.d.sync += unloaded.eq(unloaded + started - loaded)
 
@@ -220,9 +224,9 @@ class MatrixSequencer(wiring.Component):
                 is_matrix = ((opcode == Opcode.CONV1D) | (opcode == Opcode.MASKEDMM)
                              | (opcode == Opcode.MM))
                 is_arg = (opcode == Opcode.ARGMAX) | (opcode == Opcode.ARGMAXP)
-                # a matrix operation while at most one started one awaits its LOAD; an arg-max
-                # once everything started has written back
-                can = Mux(is_matrix, unloaded < 2, Mux(is_arg, idle_back, 1))
+                # a matrix operation while fewer than MATRIX_STARTED started ones await their
+                # LOAD; an arg-max once everything started has written back
+                can = Mux(is_matrix, unloaded < MATRIX_STARTED, Mux(is_arg, idle_back, 1))
                 m.d.comb += self.issue.ready.eq(can)
                 with m.If(self.issue.valid & can):
                     m.d.sync += [cur.eq(self.issue.payload), taken.eq(0)]

@@ -84,9 +84,13 @@ MAX_REDUCTIONS = frozenset({"VMAX", "VAMAX", "VADDAMAX"})
 MATRIX_START = 7
 #: Matrix unit: last tile to write-back (MFU, accumulator, SFU_M, output into the register file).
 MATRIX_DRAIN = 83
-#: Matrix unit: operations the sequencer may have started before the oldest of them writes
-#: back (``core/matrix_path.py``'s deadlock rule: a new one starts only once the one this many
-#: before it has begun writing back).
+#: Matrix unit: operations the sequencer may have started whose results it has not begun to
+#: write back (``core/matrix_path.py``'s deadlock rule, whose input FIFO holds the inputs of all
+#: but one of them): a new one starts only once the one this many before it has begun writing
+#: back. The sequencer is built with this value. Three measured -165 clocks per one-core layer
+#: at context 64 (16,242), but the core then hangs at context 1,024 (a MaskedMM never writes
+#: back; the same symptom as session 8's attempt with input credits), so it stays two until
+#: that deadlock is understood.
 MATRIX_STARTED = 2
 #: Matrix unit: extra clocks of MaskedMM's row maximum (a scalar write after the scores).
 MASKED_MAX = 18
