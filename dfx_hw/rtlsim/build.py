@@ -30,10 +30,10 @@ from amaranth.hdl import Value
 
 from ..core.config import CoreConfig
 from ..synth.flow import verilog_text, write_text_atomic
-from ..synth.sources import source_hash
+from ..synth.sources import source_files, source_hash
 from .toolchain import verilator_env
 
-__all__ = ["build", "BuildError", "bindings_source", "BUILD_DIR"]
+__all__ = ["build", "BuildError", "bindings_source", "BUILD_DIR", "check_sources_unchanged"]
 
 _PACKAGE = Path(__file__).resolve().parent.parent
 _CPP_DIR = Path(__file__).resolve().parent / "cpp"
@@ -159,6 +159,19 @@ def _locked(path):
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
+def check_sources_unchanged(files):
+    """Raise :class:`BuildError` if one of ``files`` was modified after this process imported
+    ``dfx_hw``: the modules in memory may then predate the change, and a model elaborated from
+    them would be cached under the key of the new sources (a later process would simulate the
+    old RTL as the new)."""
+    import dfx_hw
+    changed = sorted(str(path) for path in files if path.stat().st_mtime > dfx_hw.IMPORTED_AT)
+    if changed:
+        raise BuildError(f"{len(changed)} dfx_hw source file(s) changed after this process "
+                         f"started ({', '.join(changed[:3])}{' ...' if len(changed) > 3 else ''}"
+                         f"): the core in memory may not be what they say; run again")
+
+
 def _key(config):
     """Hash of everything the model depends on."""
     import amaranth
@@ -193,6 +206,8 @@ def build(config, *, jobs=2, progress=None):
     with _locked(BUILD_DIR / "coresim" / f"{key}.lock"):
         if library.exists():
             return library
+        check_sources_unchanged(list(source_files("dfx_hw.core.core").values())
+                                + list(source_files(__name__).values()))
         if out.exists():
             shutil.rmtree(out)
         out.mkdir(parents=True)
