@@ -52,6 +52,7 @@ SREG = {
     "rowmax": 1,      # MaskedMM row maximum
     "local": 2,       # local argmax (value, index) pair: registers 2, 3
     "global": 4,      # global argmax pair: registers 4, 5
+    "amax_part": 6,   # partial maxima of a chunked residual addition: registers 6, 7
     "scratch": 8,     # recipes use registers 8 and up
 }
 

@@ -29,6 +29,7 @@ from ..model.bittrue.fp16 import to_bits
 from ..model.bittrue.recipes import (ATTENTION_SCALE, LAYERNORM_SCALE_STEPS, SOFTMAX_STEPS,
                                      layernorm_constants)
 from ..model.bittrue.vector_ops import VECTOR_PRIMITIVES
+from ..spec.walk import WEIGHT_BAND
 from .memmap import RECIPE_SREG, SOFTMAX_SETS, SREG, CoreMemoryMap, recipe_registers
 
 __all__ = ["build_program", "SYNC_TAGS", "attention_scale"]
@@ -121,6 +122,48 @@ def _residual(emit, addend):
     of the LayerNorm that reads it, comes out of the same pass (into ``ln.amax``)."""
     emit("VADDAMAX", vdst=emit.v("x"), sdst=RECIPE_SREG["ln.amax"], vsrc=emit.v("x"),
          vsrc2=emit.v(addend), len=emit.mm.config.n_embd)
+
+
+#: Weight bands (:data:`~dfx_hw.spec.walk.WEIGHT_BAND` column tiles each) per CONV1D of a
+#: residual branch's last matrix on one core (:func:`_residual_matrix`).
+RESIDUAL_CHUNK_BANDS = 2
+
+
+def _residual_chunks(emit, n):
+    """Column ranges ``(start, stop)`` of a residual matrix's CONV1Ds: whole weight bands, so
+    each range's tiles are a contiguous run of the matrix's tiled image (the walk is band by
+    band) and its CONV1D is the same matrix tiled on its own."""
+    g = emit.mm.geometry
+    width = RESIDUAL_CHUNK_BANDS * WEIGHT_BAND * g.l
+    return [(start, min(start + width, n)) for start in range(0, n, width)]
+
+
+def _residual_matrix(emit, flags, *, out, src, hbm, bias, k, n, then=()):
+    """``x += CONV1D(src)`` on one core, the matrix cut into column chunks
+    (:func:`_residual_chunks`), each chunk's ``VADDAMAX`` after its own CONV1D: the additions
+    of the first chunks and the LayerNorm maximum's partial results run while the matrix unit
+    streams the last chunks' weights, so only the last chunk's addition follows the matrix.
+    Every column is computed exactly as by one CONV1D; the partial maxima are combined with
+    ``SMAX`` (the same comparator order: the maximum of the parts is the whole's, bit for bit).
+    ``then`` is called between the CONV1Ds and the additions (instructions that belong behind
+    the matrix in issue order)."""
+    g = emit.mm.geometry
+    row_tiles = -(-k // g.d)
+    chunks = _residual_chunks(emit, n)
+    for start, stop in chunks:
+        emit("CONV1D", *flags, vdst=emit.v(out) + start, vsrc=emit.v(src),
+             hbm=emit.tile(hbm + row_tiles * (start // g.l) * g.d * g.l), ddr=bias + start,
+             k=k, n=stop - start)
+    for step in then:
+        step()
+    amax = RECIPE_SREG["ln.amax"]
+    parts = (SREG["amax_part"], SREG["amax_part"] + 1)
+    for index, (start, stop) in enumerate(chunks):
+        part = amax if index == 0 else parts[index % 2]
+        emit("VADDAMAX", vdst=emit.v("x") + start, sdst=part, vsrc=emit.v("x") + start,
+             vsrc2=emit.v(out) + start, len=stop - start)
+        if index:
+            emit("SMAX", sdst=amax, ssrc=amax, ssrc2=part)
 
 
 def _layernorm(emit, src, dst, gain):
@@ -239,13 +282,19 @@ def _layers(emit, cores):
     _layernorm(emit, "x", "h", "gain1")
     _attention(emit, scale, "h", pbase + par["attn_b"].addr)
     att = _sync(emit, "attention", "att", "att_full", nh * hd, e, cores)
-    emit("CONV1D", "layer", vdst=emit.v("proj"), vsrc=emit.v(att),
-         hbm=emit.tile(lay["proj"].addr), ddr=pbase + par["proj_b"].addr, k=e, n=nproj)
     # ln_2's gain: issued behind the projection (which waits for the attention's output), so
     # its words reach the VPU while the projection streams, not in a softmax or LayerNorm chain
-    _load_gain(emit, "gain2", pbase + par["ln2_g"].addr)
-    proj = _sync(emit, "proj", "proj", "proj_full", nproj, e, cores)
-    _residual(emit, proj)
+    def gain2():
+        _load_gain(emit, "gain2", pbase + par["ln2_g"].addr)
+
+    if cores == 1:
+        _residual_matrix(emit, ("layer",), out="proj", src=att, hbm=lay["proj"].addr,
+                         bias=pbase + par["proj_b"].addr, k=e, n=nproj, then=(gain2,))
+    else:
+        emit("CONV1D", "layer", vdst=emit.v("proj"), vsrc=emit.v(att),
+             hbm=emit.tile(lay["proj"].addr), ddr=pbase + par["proj_b"].addr, k=e, n=nproj)
+        gain2()
+        _residual(emit, _sync(emit, "proj", "proj", "proj_full", nproj, e, cores))
     _layernorm(emit, "x", "h", "gain2")
     emit("CONV1D", "layer", "gelu", vdst=emit.v("fc1"), vsrc=emit.v("h"),
          hbm=emit.tile(lay["fc1"].addr), ddr=pbase + par["fc1_b"].addr, k=e, n=nfc1)
@@ -253,10 +302,13 @@ def _layers(emit, cores):
     # ln_2), so its words reach the VPU while FC1 streams
     _load_gain(emit, "gain1", pbase + par["next_g"].addr)
     fc1 = _sync(emit, "fc1", "fc1", "fc1_full", nfc1, 4 * e, cores)
-    emit("CONV1D", "layer", vdst=emit.v("fc2"), vsrc=emit.v(fc1),
-         hbm=emit.tile(lay["fc2"].addr), ddr=pbase + par["fc2_b"].addr, k=4 * e, n=nfc2)
-    fc2 = _sync(emit, "fc2", "fc2", "fc2_full", nfc2, e, cores)
-    _residual(emit, fc2)
+    if cores == 1:
+        _residual_matrix(emit, ("layer",), out="fc2", src=fc1, hbm=lay["fc2"].addr,
+                         bias=pbase + par["fc2_b"].addr, k=4 * e, n=nfc2)
+    else:
+        emit("CONV1D", "layer", vdst=emit.v("fc2"), vsrc=emit.v(fc1),
+             hbm=emit.tile(lay["fc2"].addr), ddr=pbase + par["fc2_b"].addr, k=4 * e, n=nfc2)
+        _residual(emit, _sync(emit, "fc2", "fc2", "fc2_full", nfc2, e, cores))
     emit("LOOP", reg=Register.LAYER, limit=cfg.n_layer, target=top)
 
 

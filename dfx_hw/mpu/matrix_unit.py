@@ -29,14 +29,17 @@ DEFAULT_MAX_ROWS = 6400
 
 
 def pipeline_latency(*, d, mul_latency=FP16Multiplier.DEFAULT_LATENCY,
-                     add_latency=FP16Adder.DEFAULT_LATENCY, max_latency=FP16Max.DEFAULT_LATENCY):
+                     add_latency=FP16Adder.DEFAULT_LATENCY, max_latency=FP16Max.DEFAULT_LATENCY,
+                     gelu=True):
     """Clocks from the edge that accepts a column's last weight tile to the edge that can hand
     its word to ``out``: collector register (1) + MFU (multiplier + ``log2 d`` adders) +
-    accumulator (adder + 1) + SFU_M (multiplier + GELU lane) + reduce-max
+    accumulator (adder + 1) + SFU_M (multiplier, + the GELU lane for a ``gelu`` operation or
+    while a GELU beat is ahead in it: :class:`~dfx_hw.mpu.sfu_m.SFUM`) + reduce-max
     pass-through register (1) + vectorizer register (1). (``max_latency`` only delays ``max``.)"""
     mfu = mul_latency + (d.bit_length() - 1) * add_latency
     accumulator = add_latency + 1
-    sfu = mul_latency + gelu_latency(mul_latency=mul_latency, add_latency=add_latency)
+    sfu = mul_latency + (gelu_latency(mul_latency=mul_latency, add_latency=add_latency)
+                         if gelu or not mul_latency else 0)
     return 1 + mfu + accumulator + sfu + 1 + 1
 
 
@@ -101,7 +104,8 @@ class MatrixUnit(wiring.Component):
 
     @property
     def latency(self):
-        """Clocks from the collector accepting a last-row tile to its word on ``out``."""
+        """Clocks from the collector accepting a last-row tile to its word on ``out`` (the
+        longest: a GELU operation's, :func:`pipeline_latency`)."""
         return pipeline_latency(d=self._d, mul_latency=self._latencies[0],
                                 add_latency=self._latencies[1], max_latency=self._latencies[2])
 

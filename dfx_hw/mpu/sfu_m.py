@@ -1,7 +1,7 @@
 """SFU_M: the matrix unit's post-processing of completed column tiles (scale, mask, GELU)."""
 
 import numpy as np
-from amaranth.hdl import Module, Mux, Signal
+from amaranth.hdl import C, Cat, Module, Mux, Signal
 from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -33,8 +33,12 @@ class SFUM(wiring.Component):
        ``MASK_VALUE`` (``-inf``);
     3. GELU by table and interpolation when ``meta.gelu``.
 
-    Fully pipelined (fixed latency, disabled steps pass values through); holds while the output
-    is not accepted.
+    Fully pipelined; holds while the output is not accepted. Two latencies: a beat with
+    ``meta.gelu`` takes the GELU lane (:attr:`latency`); a beat without it leaves right after
+    the scale and mask (:attr:`short_latency`, :func:`gelu_latency` clocks sooner) -- unless a
+    GELU-lane beat is still in flight, in which case it goes through the lane too (bypassed), so
+    beats never overtake or collide and leave in the order they came. Only FC1 uses GELU: every
+    other matrix operation drains that much sooner.
 
     Members
     -------
@@ -52,9 +56,16 @@ class SFUM(wiring.Component):
 
     @property
     def latency(self):
-        """Multiplier + GELU lane (:func:`~dfx_hw.mpu.gelu_rom.gelu_latency`)."""
+        """Multiplier + GELU lane (:func:`~dfx_hw.mpu.gelu_rom.gelu_latency`): a GELU beat's."""
         return self._mul_latency + gelu_latency(mul_latency=self._mul_latency,
                                                 add_latency=self._add_latency)
+
+    @property
+    def short_latency(self):
+        """Multiplier only: a beat without GELU while no GELU beat is in flight (= :attr:`latency`
+        when the multiplier has no register: no short path then, so no output depends on an
+        input on the same clock)."""
+        return self._mul_latency if self._mul_latency else self.latency
 
     def elaborate(self, platform):
         m = Module()
@@ -62,6 +73,20 @@ class SFUM(wiring.Component):
         en = ~self.o.valid | self.o.ready
         m.d.comb += self.i.ready.eq(en)
         meta = self.i.payload.meta
+        # Which path a beat takes: the GELU lane's (long) if it needs GELU or if a long beat is
+        # still in flight (a short beat would overtake it or leave on the same clock).
+        two_paths = self.short_latency < self.latency
+        long_line = [Signal(name=f"long{k}") for k in range(self.latency)]
+        short_line = [Signal(name=f"short{k}") for k in range(self.short_latency if two_paths
+                                                              else 0)]
+        go_long = Signal()
+        m.d.comb += go_long.eq(meta.gelu | Cat(*long_line).any() | (not two_paths))
+        with m.If(en):
+            m.d.sync += [a.eq(b) for a, b in zip(long_line, [self.i.valid & go_long] + long_line)]
+            m.d.sync += [a.eq(b) for a, b in zip(short_line,
+                                                  [self.i.valid & ~go_long] + short_line)]
+        long_out = long_line[-1] if long_line else self.i.valid
+        short_out = short_line[-1] if two_paths else C(0, 1)
         scale = Mux(meta.scale_en, meta.scale, ONE_BITS)
         gelu_on = delay(m, meta.gelu, self._mul_latency, en=en, name="gelu_on")
         # The mask decision depends on the bookkeeping only: made at the input and delayed
@@ -84,10 +109,13 @@ class SFUM(wiring.Component):
                 gelu.x.eq(Mux(mask[j], MASK_BITS, mul.result)),
                 gelu.bypass.eq(~gelu_on),
                 gelu.en.eq(en),
-                self.o.payload.sums[j].eq(gelu.result),
+                self.o.payload.sums[j].eq(Mux(short_out, gelu.x, gelu.result)),
             ]
+        short_meta = delay(m, meta, self.short_latency, en=en, name="short_meta")
         m.d.comb += [
-            self.o.valid.eq(delay(m, self.i.valid, self.latency, en=en, name="valid")),
-            self.o.payload.meta.eq(delay(m, meta, self.latency, en=en, name="meta")),
+            self.o.valid.eq(long_out | short_out),
+            self.o.payload.meta.eq(Mux(short_out, short_meta,
+                                       delay(m, short_meta, self.latency - self.short_latency,
+                                             en=en, name="meta"))),
         ]
         return m
