@@ -16,7 +16,8 @@ that clock) while the previous results drain:
   that holds ``MATRIX_STARTED - 1`` whole inputs (``ceil(max_rows / d)`` slices each), so the
   next operations' inputs are read while the matrix unit still works on the current one. The operation's output
   destination then goes to the back.
-* Back: once the matrix unit offers an operation's first output word, a ``LOAD`` micro-op
+* Back: once the matrix unit offers an operation's first output word (through a FIFO of a
+  band's words, so the request's handshake never holds the matrix unit), a ``LOAD`` micro-op
   writes the output vector (``l = lanes``: one output beat is one register-file word);
   MASKEDMM then writes the row maximum with an ``SLOAD``. The ``LOAD`` is requested only when
   its words are coming, so the VPU never waits on the matrix unit with a micro-op at its head;
@@ -142,6 +143,20 @@ class MatrixSequencer(wiring.Component):
             gather.x.ready.eq(x_fifo.w_rdy),
             self.x.payload.eq(x_fifo.r_data), self.x.valid.eq(x_fifo.r_rdy),
             x_fifo.r_en.eq(self.x.ready),
+        ]
+
+        # The matrix unit's output words wait here (a band's worth) while the back's LOAD request
+        # reaches the VPU, a few clocks per band: the matrix unit's pipeline holds whenever its
+        # output is not taken, so without this slack every band's request would also stop the
+        # weight stream (SFU_M's short path leaves a band's words no room inside the pipeline).
+        m.submodules.out_fifo = out_fifo = SyncFIFOBuffered(
+            width=len(self.out.payload.as_value()), depth=self._band)
+        out_valid, out_ready = out_fifo.r_rdy, Signal()
+        out_data = Signal(self.out.payload.shape())
+        m.d.comb += [
+            out_fifo.w_data.eq(self.out.payload), out_fifo.w_en.eq(self.out.valid),
+            self.out.ready.eq(out_fifo.w_rdy),
+            out_data.eq(out_fifo.r_data), out_fifo.r_en.eq(out_ready),
         ]
 
         front = Signal(_Front)
@@ -332,7 +347,7 @@ class MatrixSequencer(wiring.Component):
                 # one LOAD per chunk, so the VPU is held only while a chunk's words come
                 length = Mux(last_chunk, out_left, chunk)
                 m.d.comb += [
-                    back_valid.eq(self.out.valid),
+                    back_valid.eq(out_valid),
                     back_req.op.opcode.eq(VOp.LOAD), back_req.op.dst.eq(out_dst),
                     back_req.op.length.eq(length),
                     back_req.notify.eq(last_chunk & ~head.masked),
@@ -344,12 +359,12 @@ class MatrixSequencer(wiring.Component):
                                  words_left.eq(self._band)]
 
             with m.Case(_Back.STREAM_OUT):
-                m.d.comb += [back_load_valid.eq(self.out.valid),
-                             back_load_data.eq(self.out.payload.data),
-                             self.out.ready.eq(rf.load.ready)]
-                with m.If(self.out.valid & self.out.ready):
+                m.d.comb += [back_load_valid.eq(out_valid),
+                             back_load_data.eq(out_data.data),
+                             out_ready.eq(rf.load.ready)]
+                with m.If(out_valid & out_ready):
                     m.d.sync += words_left.eq(words_left - 1)
-                    with m.If(self.out.payload.last):
+                    with m.If(out_data.last):
                         m.d.sync += back.eq(Mux(head.masked, _Back.WAIT_MAX, _Back.IDLE))
                     with m.Elif(words_left == 1):
                         m.d.sync += back.eq(_Back.WAIT_OUT)

@@ -255,7 +255,9 @@ class Core:
         if "gelu" in instr.flags:
             y = functions.gelu(y)
         self.vrf[self.vslice(instr["vdst"], n)] = y
-        self._matrix_cost(k, n, (self._v(instr["vsrc"], k),), (self._v(instr["vdst"], n),))
+        self._matrix_cost(k, n, (self._v(instr["vsrc"], k),), (self._v(instr["vdst"], n),),
+                          drain=costs.MATRIX_DRAIN + (costs.GELU_DRAIN if "gelu" in instr.flags
+                                                      else 0))
 
     def _cache_matrix(self, instr, cols, prefix_rows):
         """Rows ``[0, prefix_rows)`` of a full-band tiled cache matrix with ``cols`` columns."""

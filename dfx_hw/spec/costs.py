@@ -30,7 +30,7 @@ Two estimates use them:
 __all__ = ["RING_HOP_LATENCY", "ROUTER_HOP_OVERHEAD", "ROUTER_FIXED_CYCLES", "CONTROL_CYCLES",
            "sync_cycles", "vector_clocks", "dma_clocks", "VECTOR_PATH", "VECTOR_CHAIN_LEAD",
            "VECTOR_TABLE",
-           "VECTOR_REDUCTION", "SUM_CADENCE", "MATRIX_START", "MATRIX_DRAIN", "MATRIX_STARTED",
+           "VECTOR_REDUCTION", "SUM_CADENCE", "MATRIX_START", "MATRIX_DRAIN", "GELU_DRAIN", "MATRIX_STARTED",
            "MASKED_MAX",
            "HBM_READ_LATENCY", "DDR_READ_LATENCY", "DMA_LOAD_EXTRA", "DMA_STORE_BASE",
            "ACCUMULATOR_GAP", "mpu_clocks"]
@@ -82,8 +82,12 @@ MAX_REDUCTIONS = frozenset({"VMAX", "VAMAX", "VADDAMAX"})
 #: Matrix unit: issue to the first tile entering the MFU when its weights are already there
 #: (sequencer, decoder, the input vector's register-file read).
 MATRIX_START = 7
-#: Matrix unit: last tile to write-back (MFU, accumulator, SFU_M, output into the register file).
-MATRIX_DRAIN = 83
+#: Matrix unit: last tile to write-back (MFU, accumulator, SFU_M's scale and mask, the
+#: sequencer's output FIFO, output into the register file) of an operation without GELU.
+MATRIX_DRAIN = 73
+#: Matrix unit: extra drain of a GELU operation (SFU_M's GELU lane; :class:`dfx_hw.mpu.sfu_m.SFUM`
+#: sends only GELU beats, and beats behind one still in the lane, through it).
+GELU_DRAIN = 12
 #: Matrix unit: operations the sequencer may have started whose results it has not begun to
 #: write back (``core/matrix_path.py``'s deadlock rule, whose input FIFO holds the inputs of all
 #: but one of them): a new one starts only once the one this many before it has begun writing
