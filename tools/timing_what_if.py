@@ -34,8 +34,8 @@ def _patched(target, name, value):
 LEVERS = {
     "HBM latency fully hidden (deeper prefetch, current K/V from the register file)":
         [(costs, "HBM_READ_LATENCY", 0)],
-    "three matrix operations started ahead of write-back instead of two":
-        [(costs, "MATRIX_STARTED", 3)],
+    "matrix operations start with no sequencer overhead (MATRIX_START 7 -> 0)":
+        [(costs, "MATRIX_START", 0)],
     "vector instructions chained with no path overhead (VECTOR_PATH 13 -> 7)":
         [(costs, "VECTOR_PATH", 7)],
     "ring hop latency 25 clocks instead of 100":

@@ -13,9 +13,10 @@ that clock) while the previous results drain:
   from the control unit's weight prefetch, which offers it before the issue, so the tiles are
   usually waiting.) The input vector leaves the register file through a ``STORE`` micro-op and
   :class:`~.x_gather.InputGather` (``d``-element slices, zero past ``k``) into an input FIFO
-  that holds ``MATRIX_STARTED - 1`` whole inputs (``ceil(max_rows / d)`` slices each), so the
-  next operations' inputs are read while the matrix unit still works on the current one. The operation's output
-  destination then goes to the back.
+  that holds one whole input (``ceil(max_rows / d)`` slices), so the next operation's input is
+  read while the matrix unit still works on the current one. The operation's output
+  destination then goes to the back (up to :data:`~dfx_hw.spec.costs.MATRIX_PENDING` started
+  operations wait there for their results).
 * Back: once the matrix unit offers an operation's first output word (through a FIFO of a
   band's words, so the request's handshake never holds the matrix unit), a ``LOAD`` micro-op
   writes the output vector (``l = lanes``: one output beat is one register-file word);
@@ -23,11 +24,14 @@ that clock) while the previous results drain:
   its words are coming, so the VPU never waits on the matrix unit with a micro-op at its head;
   the back's requests go first when both halves request on one clock.
 * **No deadlock through the VPU** (which takes micro-ops in order): the front starts an
-  operation only while fewer than :data:`~dfx_hw.spec.costs.MATRIX_STARTED` (2) started
-  operations have not had their ``LOAD`` requested. An input ``STORE`` ahead of an earlier
-  operation's ``LOAD`` in the VPU never waits: the matrix unit is working on the oldest of those
-  operations (it took that one's whole input before its first output), and the input FIFO has
-  room for the inputs of all the others.
+  operation only once the matrix unit has taken every earlier operation's input (no slice of
+  one owed). So an input ``STORE`` in the VPU never waits: the input FIFO is empty of earlier
+  inputs and holds a whole one. And a ``LOAD`` ahead of it never waits for the ``STORE``: it is
+  requested only once its first word is out, and an operation's words need no input after its
+  first output (its input was taken during its first band), so the rest of the chunk follows.
+  Small operations (attention's MaskedMM and MM: one input slice) thus start every few clocks,
+  their pipeline latencies overlapping, instead of waiting for the results of the operation two
+  ahead.
 * **ARGMAX / ARGMAXP** (front, once every started operation has written back): a ``STORE``
   micro-op streams the vector (or the pairs) into the :class:`~.argmax.ArgmaxUnit`; two
   ``SLOAD`` micro-ops write its value and index to ``s[sdst]`` and ``s[sdst + 1]``.
@@ -42,10 +46,11 @@ from amaranth import *
 from amaranth.lib import data, enum, stream, wiring
 from amaranth.lib.fifo import SyncFIFOBuffered
 from amaranth.lib.wiring import In, Out
+from amaranth.utils import exact_log2
 
 from ..isa.layouts import LAYOUTS, Opcode
 from ..mpu.layouts import MatOp, descriptor_layout, max_layout, output_layout
-from ..spec.costs import MATRIX_STARTED
+from ..spec.costs import MATRIX_PENDING
 from ..spec.errors import ErrorCode, ErrorSignature
 from ..spec.issue import ISSUE_LAYOUT
 from ..vpu.layouts import Opcode as VOp
@@ -114,6 +119,7 @@ class MatrixSequencer(wiring.Component):
         self._config = config
         self._band = band
         self._x_slices = -(-max_rows // d)
+        self._d = d
         self.decoder = MatrixDecoder(d=d, l=l, band=band, max_rows=max_rows)
         self.gather = InputGather(d=d, lanes=config.lanes)
         self.argmax = ArgmaxUnit(lanes=config.lanes)
@@ -135,9 +141,9 @@ class MatrixSequencer(wiring.Component):
         m.submodules.gather = gather = self.gather
         m.submodules.argmax = arg = self.argmax
         x_width = len(gather.x.payload.as_value())
-        # room for the inputs of every started operation but the one the matrix unit works on
-        m.submodules.x_fifo = x_fifo = SyncFIFOBuffered(
-            width=x_width, depth=(MATRIX_STARTED - 1) * self._x_slices)
+        # room for one whole input: an operation starts once the matrix unit has taken every
+        # earlier one's input (see the deadlock rule)
+        m.submodules.x_fifo = x_fifo = SyncFIFOBuffered(width=x_width, depth=self._x_slices)
         m.d.comb += [
             x_fifo.w_data.eq(gather.x.payload), x_fifo.w_en.eq(gather.x.valid),
             gather.x.ready.eq(x_fifo.w_rdy),
@@ -172,7 +178,7 @@ class MatrixSequencer(wiring.Component):
         # started operations whose results the back writes, in order
         pending_layout = _pending_layout(dec.command.payload.shape())
         m.submodules.pending = pending = SyncFIFOBuffered(width=pending_layout.size,
-                                                          depth=MATRIX_STARTED)
+                                                          depth=MATRIX_PENDING)
         now_pending = Signal(pending_layout)
         m.d.comb += now_pending.eq(pending.r_data)
         head = Signal(pending_layout)
@@ -184,11 +190,15 @@ class MatrixSequencer(wiring.Component):
         words_left = Signal(range(self._band + 1))
         last_chunk = Signal()
         m.d.comb += last_chunk.eq(out_left <= chunk)
-        # started operations whose LOAD has not been requested (the deadlock rule: fewer than
-        # MATRIX_STARTED when the front starts another)
-        unloaded = Signal(range(MATRIX_STARTED + 1))
+        # started operations whose last LOAD has not been requested (an arg-max waits for none)
+        unloaded = Signal(range(MATRIX_PENDING + 2))
         started, loaded = Signal(), Signal()
         m.d.sync += unloaded.eq(unloaded + started - loaded)
+        # input slices of started operations the matrix unit has not taken yet (the deadlock
+        # rule: an operation starts only when there are none)
+        x_owed = Signal(range(self._x_slices + 1))
+        x_added = Signal.like(x_owed)
+        m.d.sync += x_owed.eq(x_owed + x_added - (self.x.valid & self.x.ready))
 
         fault = Signal(ErrorCode)
         fault_info = Signal(32)
@@ -239,9 +249,9 @@ class MatrixSequencer(wiring.Component):
                 is_matrix = ((opcode == Opcode.CONV1D) | (opcode == Opcode.MASKEDMM)
                              | (opcode == Opcode.MM))
                 is_arg = (opcode == Opcode.ARGMAX) | (opcode == Opcode.ARGMAXP)
-                # a matrix operation while fewer than MATRIX_STARTED started ones await their
-                # LOAD; an arg-max once everything started has written back
-                can = Mux(is_matrix, unloaded < MATRIX_STARTED, Mux(is_arg, idle_back, 1))
+                # a matrix operation once the matrix unit has taken every earlier input; an
+                # arg-max once everything started has written back
+                can = Mux(is_matrix, x_owed == 0, Mux(is_arg, idle_back, 1))
                 m.d.comb += self.issue.ready.eq(can)
                 with m.If(self.issue.valid & can):
                     m.d.sync += [cur.eq(self.issue.payload), taken.eq(0)]
@@ -283,6 +293,8 @@ class MatrixSequencer(wiring.Component):
                                   pending.w_rdy)
                 m.d.sync += taken.eq(now)
                 m.d.comb += started.eq(~taken[3] & pending.w_rdy)
+                with m.If(~taken[1] & gather.length.ready):
+                    m.d.comb += x_added.eq((cmd.x_len + self._d - 1) >> exact_log2(self._d))
                 with m.If(now == 0b1111):
                     m.d.sync += [front.eq(_Front.IDLE), taken.eq(0)]
 

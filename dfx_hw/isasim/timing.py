@@ -162,10 +162,12 @@ class Timeline:
         """Schedule a matrix instruction that streams ``tiles`` weight tiles; return its
         completion clock.
 
-        The matrix unit is pipelined across instructions (:mod:`dfx_hw.core.matrix_path`): its
-        front starts an instruction once the previous one's input has been read and the one
-        :data:`~dfx_hw.spec.costs.MATRIX_STARTED` before it has begun writing its result (at
-        most one started instruction not yet writing back); the tiles follow the previous instruction's tiles. The weights are
+        The matrix unit is pipelined across instructions (:mod:`dfx_hw.core.matrix_path`): the
+        sequencer starts an instruction once the matrix unit has taken the previous one's
+        input. The model approximates that by: an instruction starts once the previous one's
+        input has been read and the one :data:`~dfx_hw.spec.costs.MATRIX_MODEL_STARTED` before
+        it has begun writing its result; the tiles follow the previous instruction's tiles.
+        The weights are
         prefetched (:mod:`dfx_hw.control.scheduler`): their reads start when the instruction
         has reached the issue stage and nothing it reads from memory (``weight_reads``) is
         still being written; they arrive ``memory_latency`` clocks later, after the previous
@@ -182,7 +184,7 @@ class Timeline:
         self._prefetched = prefetch
         arrive = max(prefetch + latency, self.weights_free)
         issue = self.issue_of(reads, writes)
-        started = costs.MATRIX_STARTED
+        started = costs.MATRIX_MODEL_STARTED
         outputs = (0,) * started + tuple(self._outputs)
         start = max(issue, self.unit_free.get(unit, 0), outputs[-started])
         if vpu is not None:

@@ -29,9 +29,8 @@ Two estimates use them:
 
 __all__ = ["RING_HOP_LATENCY", "ROUTER_HOP_OVERHEAD", "ROUTER_FIXED_CYCLES", "CONTROL_CYCLES",
            "sync_cycles", "vector_clocks", "dma_clocks", "VECTOR_PATH", "VECTOR_CHAIN_LEAD",
-           "VECTOR_TABLE",
-           "VECTOR_REDUCTION", "SUM_CADENCE", "MATRIX_START", "MATRIX_DRAIN", "GELU_DRAIN", "MATRIX_STARTED",
-           "MASKED_MAX",
+           "VECTOR_TABLE", "VECTOR_REDUCTION", "SUM_CADENCE", "MATRIX_START", "MATRIX_DRAIN",
+           "GELU_DRAIN", "MATRIX_PENDING", "MATRIX_MODEL_STARTED", "MASKED_MAX",
            "HBM_READ_LATENCY", "DDR_READ_LATENCY", "DMA_LOAD_EXTRA", "DMA_STORE_BASE",
            "ACCUMULATOR_GAP", "mpu_clocks"]
 
@@ -88,14 +87,19 @@ MATRIX_DRAIN = 73
 #: Matrix unit: extra drain of a GELU operation (SFU_M's GELU lane; :class:`dfx_hw.mpu.sfu_m.SFUM`
 #: sends only GELU beats, and beats behind one still in the lane, through it).
 GELU_DRAIN = 12
-#: Matrix unit: operations the sequencer may have started whose results it has not begun to
-#: write back (``core/matrix_path.py``'s deadlock rule, whose input FIFO holds the inputs of all
-#: but one of them): a new one starts only once the one this many before it has begun writing
-#: back. The sequencer is built with this value. Three measured -165 clocks per one-core layer
-#: at context 64 (16,242), but the core then hangs at context 1,024 (a MaskedMM never writes
-#: back; the same symptom as session 8's attempt with input credits), so it stays two until
-#: that deadlock is understood.
-MATRIX_STARTED = 2
+#: Matrix sequencer: started operations whose results wait for the back (its ``pending`` FIFO).
+#: An operation starts once the matrix unit has taken every earlier operation's input
+#: (``core/matrix_path.py``'s deadlock rule). Session 9's rule (at most two started operations
+#: not yet writing back) left the matrix unit idle for a pipeline latency between attention's
+#: small operations; reserving input-FIFO room per operation instead (the front running ahead)
+#: measured worse: the input STOREs then reach the in-order VPU early, ahead of softmax work.
+MATRIX_PENDING = 4
+#: Timing model: its approximation of that rule, an operation starts once the one this many
+#: before it has begun writing back (the rule of the sequencer up to session 9). Within 1 % of
+#: the RTL on the calibration points; modelling the sequencer's rule literally put the input
+#: STOREs into the model's single-timeline vector unit ahead of softmax work that the RTL's VPU
+#: takes first (one core, context 64: +5.8 %).
+MATRIX_MODEL_STARTED = 2
 #: Matrix unit: extra clocks of MaskedMM's row maximum (a scalar write after the scores).
 MASKED_MAX = 18
 #: HBM read latency of the timing model (the RTL benchmark's simulated HBM uses the same).
