@@ -192,3 +192,28 @@ def test_hbm_weight_image_is_the_mpu_weight_stream():
     w = np.random.default_rng(4).standard_normal((200, 300)).astype(np.float16)
     stream = weight_tiles(w, d=64, l=16, band=WEIGHT_BAND, serpentine=WEIGHT_SERPENTINE)
     assert (pack(w, d=64, l=16, band=WEIGHT_BAND) == stream.reshape(-1)).all()
+
+
+@pytest.mark.parametrize("k, n", [(64, 1024), (100, 700), (4096, 1024)])
+def test_residual_chunks_are_contiguous_runs_of_the_tiled_matrix(k, n):
+    """The one-core programs cut ``proj`` and ``fc2`` into CONV1Ds of whole weight bands
+    (``program._residual_chunks``) pointing into the matrix's tiled image: each range's tiles
+    are exactly that column range tiled on its own, so every chunk computes its columns as the
+    whole CONV1D does."""
+    from dfx_hw.compiler.program import _residual_chunks
+
+    class _Emit:
+        mm = type("MM", (), {"geometry": U280})()
+
+    g = U280
+    rng = np.random.default_rng(k + n)
+    w = rng.standard_normal((k, n)).astype(np.float16)
+    flat = pack(w, d=g.d, l=g.l, band=WEIGHT_BAND)
+    chunks = _residual_chunks(_Emit(), k, n)
+    assert chunks[0][0] == 0 and chunks[-1][1] == n
+    assert all(a[1] == b[0] for a, b in zip(chunks, chunks[1:]))
+    for start, stop, offset in chunks:
+        assert start % (WEIGHT_BAND * g.l) == 0
+        part = pack(w[:, start:stop], d=g.d, l=g.l, band=WEIGHT_BAND)
+        assert np.array_equal(flat[offset:offset + part.size].view(np.uint16),
+                              part.view(np.uint16))

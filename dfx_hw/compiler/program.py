@@ -129,13 +129,16 @@ def _residual(emit, addend):
 RESIDUAL_CHUNK_BANDS = 2
 
 
-def _residual_chunks(emit, n):
-    """Column ranges ``(start, stop)`` of a residual matrix's CONV1Ds: whole weight bands, so
-    each range's tiles are a contiguous run of the matrix's tiled image (the walk is band by
-    band) and its CONV1D is the same matrix tiled on its own."""
+def _residual_chunks(emit, k, n):
+    """``(start, stop, offset)`` of each CONV1D of a ``k x n`` residual matrix: column ranges of
+    whole weight bands, and the element offset of the range's tiles in the matrix's tiled
+    image. The walk is band by band, so those tiles are one contiguous run, the column range
+    tiled on its own."""
     g = emit.mm.geometry
     width = RESIDUAL_CHUNK_BANDS * WEIGHT_BAND * g.l
-    return [(start, min(start + width, n)) for start in range(0, n, width)]
+    row_tiles = -(-k // g.d)
+    return [(start, min(start + width, n), row_tiles * (start // g.l) * g.d * g.l)
+            for start in range(0, n, width)]
 
 
 def _residual_matrix(emit, flags, *, out, src, hbm, bias, k, n, then=()):
@@ -147,18 +150,15 @@ def _residual_matrix(emit, flags, *, out, src, hbm, bias, k, n, then=()):
     ``SMAX`` (the same comparator order: the maximum of the parts is the whole's, bit for bit).
     ``then`` is called between the CONV1Ds and the additions (instructions that belong behind
     the matrix in issue order)."""
-    g = emit.mm.geometry
-    row_tiles = -(-k // g.d)
-    chunks = _residual_chunks(emit, n)
-    for start, stop in chunks:
+    chunks = _residual_chunks(emit, k, n)
+    for start, stop, offset in chunks:
         emit("CONV1D", *flags, vdst=emit.v(out) + start, vsrc=emit.v(src),
-             hbm=emit.tile(hbm + row_tiles * (start // g.l) * g.d * g.l), ddr=bias + start,
-             k=k, n=stop - start)
+             hbm=emit.tile(hbm + offset), ddr=bias + start, k=k, n=stop - start)
     for step in then:
         step()
     amax = RECIPE_SREG["ln.amax"]
     parts = (SREG["amax_part"], SREG["amax_part"] + 1)
-    for index, (start, stop) in enumerate(chunks):
+    for index, (start, stop, _) in enumerate(chunks):
         part = amax if index == 0 else parts[index % 2]
         emit("VADDAMAX", vdst=emit.v("x") + start, sdst=part, vsrc=emit.v("x") + start,
              vsrc2=emit.v(out) + start, len=stop - start)
