@@ -77,3 +77,20 @@ def test_peer_that_never_syncs_times_out():
     error = _stopped(run, start=False)
     assert error.code is ErrorCode.SYNC_TIMEOUT and error.core == 0
     assert "timed out" in str(error)
+
+
+def test_argmax_tap_without_its_conv1d_stops_the_core():
+    """The LM head's ``ARGMAX +tap`` with the logits' CONV1D stripped of ``+argmax``: the
+    matrix sequencer has no arg-max to hand over and reports FIELD_RANGE (info: the vector
+    address) at the ARGMAX, instead of waiting for a result that never comes."""
+    from dfx_hw.isa.encoding import Instruction
+    from dfx_hw.isa.layouts import Opcode
+    model = _model(3, 1)
+    program = [Instruction(i.op, i.fields, i.flags - {"argmax"}) if i.op is Opcode.CONV1D
+               else i for i in model.programs(n_prompt=len(PROMPT), n_new=2)[0]]
+    pc = next(pc for pc, i in enumerate(program) if i.op is Opcode.ARGMAX)
+    sim, run = _run(model, programs=[encode_program(program)])
+    error = _stopped(run)
+    assert error.code is ErrorCode.FIELD_RANGE and error.pc == pc
+    assert "argmax" in str(error)
+    assert run.stored_tokens() == []

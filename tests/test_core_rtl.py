@@ -6,6 +6,7 @@ import pytest
 
 from dfx_hw.compiler import compile_model
 from dfx_hw.core.config import SMALL
+from dfx_hw.isa.encoding import encode_program
 from dfx_hw.isasim import generate
 from dfx_hw.model.checkpoint import random_weights
 from dfx_hw.model.bittrue.fp16 import to_bits
@@ -87,3 +88,24 @@ def test_core_trace_port_reports_the_isa_simulators_instruction_stream():
         assert len(done_clocks) == len(issue_clocks), unit
         assert all(d > i for i, d in zip(issue_clocks, done_clocks)), unit
     assert len(sim.take_trace(0)) == 0        # taken once
+
+
+def test_core_rtl_untapped_argmax_after_a_tapped_conv1d_matches_isa_simulator():
+    """The logits' CONV1D keeps ``+argmax`` but the ARGMAX streams the logits itself (no
+    ``+tap``): the sequencer throws the tapped result away and the ARGMAX's own comes out,
+    token for token the ISA simulator's (which computes the same arg-max either way)."""
+    from dfx_hw.isa.encoding import Instruction
+    from dfx_hw.isa.layouts import Opcode
+    model = _model(3, 1)
+    prompt, n_new = [5, 17, 99], 3
+    program = [Instruction(i.op, i.fields, i.flags - {"tap"}) if i.op is Opcode.ARGMAX else i
+               for i in model.programs(n_prompt=len(prompt), n_new=n_new)[0]]
+    assert any("argmax" in i.flags for i in program)
+    expected = generate(model, prompt, n_new)
+    sim = CoreSim(SMALL, cores=1, hbm_bytes=HBM_BYTES, ddr_bytes=DDR_BYTES)
+    sim.set_hbm_timing(read_latency=60)
+    run = Generation(rtl_ring(sim, hbm_bytes=HBM_BYTES, ddr_bytes=DDR_BYTES), model, prompt,
+                     n_new, watchdog=10_000_000, programs=[encode_program(program)])
+    tokens = [token for token, _ in run.tokens(max_clocks=5_000_000)]
+    assert tokens == expected.tokens
+    assert (to_bits(run.logits()) == to_bits(expected.logits)).all()

@@ -134,3 +134,24 @@ def test_scoreboard_overlaps_independent_units():
     assert independent.cycles == dependent.cycles  # the serial estimate cannot tell
     assert independent.overlapped_cycles < dependent.overlapped_cycles
     assert dependent.overlapped_cycles == dependent.cycles - 1  # only END overlaps
+
+
+def test_argmax_tap_needs_the_conv1d_that_wrote_the_range():
+    """``ARGMAX +tap`` reads the arg-max found while the preceding ``CONV1D +argmax`` wrote
+    ``v[vsrc:+len]``: with no such CONV1D, or one of another range, or another matrix
+    instruction in between, the run stops and says why (the RTL reports FIELD_RANGE)."""
+    conv = "conv1d vdst=0 vsrc=64 hbm=0 ddr=0 k=64 n=16 +argmax"
+    for program, why in [
+        (["argmax sdst=2 vsrc=0 len=16 base=0 +tap", "end"], "none did"),
+        ([conv, "argmax sdst=2 vsrc=0 len=8 base=0 +tap", "end"], r"it wrote v\[0:\+16\]"),
+        ([conv, "mm vdst=32 vsrc=64 hbm=0 k=1 n=16", "argmax sdst=2 vsrc=0 len=16 base=0 +tap",
+          "end"], "none did"),
+    ]:
+        with pytest.raises(IllegalInstructionError,
+                           match=r"argmax tap of v\[0:\+\d+\]: the matrix instruction before it "
+                                 r"must be a CONV1D with `argmax` that wrote exactly that range "
+                                 rf"\({why}\)"):
+            _ring(program).run()
+    ring = _ring([conv, "argmax sdst=2 vsrc=0 len=16 base=5 +tap", "end"])
+    ring.run()
+    assert ring.cores[0].srf[3] == 5          # all-zero weights and bias: index 0 + base

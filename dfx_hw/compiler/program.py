@@ -317,12 +317,15 @@ def _head(emit, capture_logits, cores):
     e, vocab = cfg.n_embd, cfg.vocab_size
     start, stop = mm.slices.vocab
     _layernorm(emit, "x", "h", "gain1")
-    emit("CONV1D", vdst=emit.v("logits"), vsrc=emit.v("h"),
+    # the arg-max is found as the logits are written (`argmax`), the ARGMAX only reads it
+    # (`tap`): the logits are not streamed through the vector unit a second time
+    emit("CONV1D", "argmax", vdst=emit.v("logits"), vsrc=emit.v("h"),
          hbm=emit.tile(mm.hbm["lm_head"].addr), ddr=mm.ddr["lm_b"].addr, k=e, n=stop - start)
     if capture_logits:
         emit("STD", "token", ddr=mm.ddr["logits"].addr + start, vsrc=emit.v("logits"),
              len=stop - start, stride=vocab)
-    emit("ARGMAX", sdst=SREG["local"], vsrc=emit.v("logits"), len=stop - start, base=start)
+    emit("ARGMAX", "tap", sdst=SREG["local"], vsrc=emit.v("logits"), len=stop - start,
+         base=start)
     emit("SYNCS", vdst=emit.v("pairs"), ssrc=SREG["local"], tag=SYNC_TAGS["argmax"])
     emit("ARGMAXP", sdst=SREG["global"], vsrc=emit.v("pairs"), len=cores)
     emit("STTOK", "token", ddr=mm.ddr["tokens"].addr + 1, ssrc=SREG["global"] + 1)

@@ -86,7 +86,7 @@ class _Back(enum.Enum):
 def _pending_layout(command):
     """What the back needs of a started operation."""
     return data.StructLayout({"vdst": command["vdst"].shape, "out_len": command["out_len"].shape,
-                              "sdst": command["sdst"].shape, "masked": 1})
+                              "sdst": command["sdst"].shape, "masked": 1, "tap": 1})
 
 
 class MatrixSequencer(wiring.Component):
@@ -169,11 +169,16 @@ class MatrixSequencer(wiring.Component):
         back = Signal(_Back)
         cur = Signal(ISSUE_LAYOUT)
         cmd = Signal(dec.command.payload.shape())
-        taken = Signal(4)          # which of up to four parallel offers have been taken
+        taken = Signal(5)          # which of up to five parallel offers have been taken
         rf = self.rf
         op_field = LAYOUTS[Opcode.ARGMAX](cur.word)
         argp = LAYOUTS[Opcode.ARGMAXP](cur.word)
         is_pairs = Signal()
+        tapped = Signal()          # the ARGMAX at the front takes a tapped CONV1D's result
+        m.d.comb += tapped.eq(~is_pairs & op_field.flags.tap)
+        # the arg-max instruction's fields (ARGMAX and ARGMAXP lay them out differently)
+        arg_vsrc = Mux(is_pairs, argp.vsrc, op_field.vsrc)
+        arg_sdst = Mux(is_pairs, argp.sdst, op_field.sdst)
 
         # started operations whose results the back writes, in order
         pending_layout = _pending_layout(dec.command.payload.shape())
@@ -199,6 +204,16 @@ class MatrixSequencer(wiring.Component):
         x_owed = Signal(range(self._x_slices + 1))
         x_added = Signal.like(x_owed)
         m.d.sync += x_owed.eq(x_owed + x_added - (self.x.valid & self.x.ready))
+        # the arg-max tap: a CONV1D with `argmax` has its output words fed to the arg-max unit
+        # as the back writes them; an ARGMAX with `tap` then only reads the result. `tap_armed`:
+        # the last matrix instruction started was such a CONV1D, of output v[tap_vdst:+tap_len];
+        # `tap_discard`: a result nobody will read is still to come out of the arg-max unit
+        tap_armed, tap_discard, tap_take = Signal(), Signal(), Signal()
+        tap_vdst = Signal.like(dec.command.payload.vdst)
+        tap_len = Signal.like(dec.command.payload.out_len)
+        with m.If(tap_discard & arg.result.valid):
+            m.d.comb += arg.result.ready.eq(1)
+            m.d.sync += tap_discard.eq(0)
 
         fault = Signal(ErrorCode)
         fault_info = Signal(32)
@@ -221,13 +236,15 @@ class MatrixSequencer(wiring.Component):
         ]
         back_fire = back_valid & rf.request.ready
 
-        # Store words: to the input gather (matrix operations) or the arg-max unit.
+        # Store words: to the input gather (matrix operations) or the arg-max unit; and the
+        # output words of a tapped CONV1D to the arg-max unit as the back writes them.
         to_argmax = Signal()
+        tapping = Signal()
         m.d.comb += [
             gather.words.payload.eq(rf.store.payload),
-            arg.data.payload.eq(rf.store.payload),
+            arg.data.payload.eq(Mux(tapping, out_data.data, rf.store.payload)),
             gather.words.valid.eq(rf.store.valid & ~to_argmax),
-            arg.data.valid.eq(rf.store.valid & to_argmax),
+            arg.data.valid.eq(Mux(tapping, out_valid & out_ready, rf.store.valid & to_argmax)),
             rf.store.ready.eq(Mux(to_argmax, arg.data.ready, gather.words.ready)),
         ]
         # Load words: the back's, or the arg-max results (only while the back is idle).
@@ -246,6 +263,7 @@ class MatrixSequencer(wiring.Component):
         with m.Switch(front):
             with m.Case(_Front.IDLE):
                 opcode = LAYOUTS[Opcode.ARGMAX](self.issue.payload.word).op
+                arg_field = LAYOUTS[Opcode.ARGMAX](self.issue.payload.word)
                 is_matrix = ((opcode == Opcode.CONV1D) | (opcode == Opcode.MASKEDMM)
                              | (opcode == Opcode.MM))
                 is_arg = (opcode == Opcode.ARGMAX) | (opcode == Opcode.ARGMAXP)
@@ -255,6 +273,15 @@ class MatrixSequencer(wiring.Component):
                 m.d.comb += self.issue.ready.eq(can)
                 with m.If(self.issue.valid & can):
                     m.d.sync += [cur.eq(self.issue.payload), taken.eq(0)]
+                    with m.If(is_matrix | is_arg):
+                        # any later matrix instruction ends a tap; its result, if not read
+                        # by this one (an ARGMAX with `tap` of the same range), is thrown away
+                        taps = (opcode == Opcode.ARGMAX) & arg_field.flags.tap
+                        match = tap_armed & (arg_field.vsrc == tap_vdst) & \
+                            (arg_field.len == tap_len)
+                        m.d.sync += [tap_armed.eq(0), tap_take.eq(taps & match)]
+                        with m.If(tap_armed & ~(taps & match)):
+                            m.d.sync += tap_discard.eq(1)
                     with m.If(is_matrix):
                         m.d.sync += [front.eq(_Front.FORK), to_argmax.eq(0)]
                     with m.Elif(is_arg):
@@ -279,54 +306,73 @@ class MatrixSequencer(wiring.Component):
 
             with m.Case(_Front.START):
                 entry = Signal(pending_layout)
+                conv = LAYOUTS[Opcode.CONV1D](cur.word)
+                tap_op = (conv.op == Opcode.CONV1D) & conv.flags.argmax
+                # a tapped CONV1D's arg-max command goes first, so no output word can come
+                # before it
+                arg_given = taken[4] | ~tap_op
                 m.d.comb += [
                     entry.vdst.eq(cmd.vdst), entry.out_len.eq(cmd.out_len),
                     entry.sdst.eq(cmd.sdst), entry.masked.eq(cmd.desc.op == MatOp.MASKED_MM),
-                    self.desc.valid.eq(~taken[0]), self.desc.payload.eq(cmd.desc),
+                    entry.tap.eq(tap_op),
+                    arg.command.valid.eq(~arg_given), arg.command.payload.pairs.eq(0),
+                    arg.command.payload.len.eq(cmd.out_len), arg.command.payload.base.eq(0),
+                    self.desc.valid.eq(~taken[0] & arg_given),
+                    self.desc.payload.eq(cmd.desc),
                     gather.length.valid.eq(~taken[1]), gather.length.payload.eq(cmd.x_len),
                     front_valid.eq(~taken[2]),
                     front_req.op.opcode.eq(VOp.STORE), front_req.op.src1.eq(cmd.vsrc),
                     front_req.op.length.eq(cmd.x_len), front_req.notify.eq(0),
                     pending.w_en.eq(~taken[3]), pending.w_data.eq(entry),
                 ]
-                now = taken | Cat(self.desc.ready, gather.length.ready, front_ready,
-                                  pending.w_rdy)
+                now = taken | Cat(self.desc.ready & arg_given, gather.length.ready, front_ready,
+                                  pending.w_rdy, arg.command.ready | ~tap_op)
                 m.d.sync += taken.eq(now)
                 m.d.comb += started.eq(~taken[3] & pending.w_rdy)
                 with m.If(~taken[1] & gather.length.ready):
                     m.d.comb += x_added.eq((cmd.x_len + self._d - 1) >> exact_log2(self._d))
-                with m.If(now == 0b1111):
+                with m.If(now == 0b11111):
                     m.d.sync += [front.eq(_Front.IDLE), taken.eq(0)]
+                    with m.If(tap_op):
+                        m.d.sync += [tap_armed.eq(1), tap_vdst.eq(cmd.vdst),
+                                     tap_len.eq(cmd.out_len)]
 
             with m.Case(_Front.ARG_START):
                 count = Mux(is_pairs, argp.len, op_field.len)
                 length = Mux(is_pairs, count << 1, count)
                 m.d.comb += [
-                    arg.command.valid.eq(~taken[0]),
+                    arg.command.valid.eq(~taken[0] & ~tapped),
                     arg.command.payload.pairs.eq(is_pairs),
                     arg.command.payload.len.eq(count),
                     arg.command.payload.base.eq(Mux(is_pairs, 0, op_field.base)),
-                    front_valid.eq(~taken[1]),
-                    front_req.op.opcode.eq(VOp.STORE), front_req.op.src1.eq(op_field.vsrc),
+                    front_valid.eq(~taken[1] & ~tapped),
+                    front_req.op.opcode.eq(VOp.STORE), front_req.op.src1.eq(arg_vsrc),
                     front_req.op.length.eq(length), front_req.notify.eq(0),
                 ]
-                with m.If(count == 0):
+                with m.If(~tapped & (count == 0)):
                     m.d.comb += [fault.eq(ErrorCode.FIELD_RANGE), fault_info.eq(0),
                                  arg.command.valid.eq(0), front_valid.eq(0)]
-                with m.Elif(vrf_too_far(op_field.vsrc)):
-                    m.d.comb += [fault.eq(ErrorCode.VRF_RANGE), fault_info.eq(op_field.vsrc),
+                with m.Elif(~tapped & vrf_too_far(arg_vsrc)):
+                    m.d.comb += [fault.eq(ErrorCode.VRF_RANGE), fault_info.eq(arg_vsrc),
                                  arg.command.valid.eq(0), front_valid.eq(0)]
                 now = taken | Cat(arg.command.ready, front_ready)
                 m.d.sync += taken.eq(now)
-                with m.If(now[:2] == 0b11):
+                with m.If((now[:2] == 0b11) & ~tapped):
                     m.d.sync += [front.eq(_Front.ARG_WAIT), taken.eq(0)]
+                with m.If(tapped):
+                    # the result was found while the CONV1D wrote the vector: only read it
+                    with m.If(tap_take):
+                        m.d.sync += [front.eq(_Front.ARG_WAIT), taken.eq(0)]
+                    with m.Else():
+                        m.d.comb += [fault.eq(ErrorCode.FIELD_RANGE),
+                                     fault_info.eq(op_field.vsrc)]
 
             with m.Case(_Front.ARG_WAIT):
                 # Two SLOADs, value then index, once the result is offered.
                 m.d.comb += [
                     front_valid.eq(arg.result.valid),
                     front_req.op.opcode.eq(VOp.SLOAD), front_req.op.length.eq(1),
-                    front_req.op.dst.eq(op_field.sdst + taken[0]), front_req.notify.eq(taken[0]),
+                    front_req.op.dst.eq(arg_sdst + taken[0]), front_req.notify.eq(taken[0]),
                 ]
                 with m.If(front_valid & front_ready):
                     m.d.sync += taken[0].eq(1)
@@ -341,12 +387,14 @@ class MatrixSequencer(wiring.Component):
 
             with m.Case(_Front.ARG_INDEX):
                 m.d.comb += [front_load_valid.eq(1),
-                             front_load_data.eq(arg.result.payload.index),
+                             front_load_data.eq(arg.result.payload.index +
+                                                Mux(tapped, op_field.base, 0)),
                              arg.result.ready.eq(rf.load.ready)]
                 with m.If(rf.load.ready):
                     m.d.sync += front.eq(_Front.IDLE)
 
         # ---- back ----------------------------------------------------------------------------
+        m.d.comb += tapping.eq((back == _Back.STREAM_OUT) & head.tap)
         with m.Switch(back):
             with m.Case(_Back.IDLE):
                 m.d.comb += pending.r_en.eq(1)

@@ -133,6 +133,11 @@ FLAG_DOCS = {
     "index": "indexed address: adds s[ssrc] * stride (embedding lookup)",
     "gelu": "apply GELU (SFU_M table) to the result",
     "nobias": "no bias: the column accumulators start at +0",
+    "argmax": "also find the arg-max of the result as it is written, for the `ARGMAX` with `tap` "
+              "that follows (CONV1D)",
+    "tap": "take the arg-max found while the preceding `argmax` CONV1D wrote v[vsrc:+len] (it "
+           "must be the last matrix instruction before this one and have written exactly that "
+           "range) instead of streaming the vector again; same result",
 }
 
 
@@ -190,7 +195,7 @@ OPS = {info.opcode: info for info in [
            doc="`reg` += 1; if reg < limit jump to target (a do-while loop)"),
     OpInfo(Opcode.SETS, _C, ("sdst", "imm16"), doc="s[sdst] = imm16 (an FP16 constant)"),
     OpInfo(Opcode.CONV1D, _M, ("vdst", "vsrc", "hbm", "ddr", "k", "n"),
-           ("layer", "gelu", "nobias"),
+           ("layer", "gelu", "nobias", "argmax"),
            doc="v[vdst:+n] = x @ W + b: x = v[vsrc:+k], W (k x n) streamed from HBM as zig-zag "
                "tiles, b = ddr[ddr:+n]; MFU order; optional GELU"),
     OpInfo(Opcode.MASKEDMM, _M, ("vdst", "vsrc", "hbm", "sdst", "k", "n", "imm16"),
@@ -202,7 +207,7 @@ OPS = {info.opcode: info for info in [
     OpInfo(Opcode.MM, _M, ("vdst", "vsrc", "hbm", "k", "n"), ("layer", "token"),
            doc="v[vdst:+n] = p @ V: p = v[vsrc:+k] (k + TOKEN with `token`), V (k x n) from "
                "HBM (one band, stored transposed on write), accumulators start at +0"),
-    OpInfo(Opcode.ARGMAX, _M, ("sdst", "vsrc", "len", "base"),
+    OpInfo(Opcode.ARGMAX, _M, ("sdst", "vsrc", "len", "base"), ("tap",),
            doc="s[sdst] = max of a (FP16 bits), s[sdst+1] = base + its lowest index"),
     OpInfo(Opcode.ARGMAXP, _M, ("sdst", "vsrc", "len"),
            doc="reduce `len` (value, index) pairs at v[vsrc] (2 words each, core order): "

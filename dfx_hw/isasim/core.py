@@ -72,6 +72,7 @@ class Core:
         self._unit = None
         self.token_marks = []        # (counts copy, serial, overlapped clocks) per token store
         self._weights = {}           # decoded weight matrices: (addr, k, n) -> array
+        self._tap = None             # (vdst, n) of a CONV1D with `argmax` just executed
         self._dispatch = {
             Opcode.END: self._end, Opcode.SETR: self._setr, Opcode.LOOP: self._loop,
             Opcode.SETS: self._sets, Opcode.CONV1D: self._conv1d,
@@ -258,6 +259,7 @@ class Core:
         self._matrix_cost(k, n, (self._v(instr["vsrc"], k),), (self._v(instr["vdst"], n),),
                           drain=costs.MATRIX_DRAIN + (costs.GELU_DRAIN if "gelu" in instr.flags
                                                       else 0))
+        self._tap = (instr["vdst"], n) if "argmax" in instr.flags else None
 
     def _cache_matrix(self, instr, cols, prefix_rows):
         """Rows ``[0, prefix_rows)`` of a full-band tiled cache matrix with ``cols`` columns."""
@@ -268,6 +270,7 @@ class Core:
         return unpack(region, prefix_rows, cols, d=g.d, l=g.l, band=nt)
 
     def _maskedmm(self, instr):
+        self._tap = None
         g = self.geometry
         k, n = instr["k"], self.tokened(instr, instr["n"])
         if k > g.d:
@@ -286,6 +289,7 @@ class Core:
                           drain=costs.MATRIX_DRAIN + costs.MASKED_MAX, band=None)
 
     def _mm(self, instr):
+        self._tap = None
         g = self.geometry
         k, n = self.tokened(instr, instr["k"]), instr["n"]
         p = self.vrf[self.vslice(instr["vsrc"], k)]
@@ -295,15 +299,26 @@ class Core:
                           (self._v(instr["vdst"], n),), band=None)
 
     def _argmax(self, instr):
+        tap, self._tap = self._tap, None
+        if "tap" in instr.flags and tap != (instr["vsrc"], instr["len"]):
+            raise self.error(IllegalInstructionError,
+                             f"argmax tap of v[{instr['vsrc']}:+{instr['len']}]: the matrix "
+                             f"instruction before it must be a CONV1D with `argmax` that wrote "
+                             f"exactly that range ("
+                             + ("none did" if tap is None else f"it wrote v[{tap[0]}:+{tap[1]}]")
+                             + ")")
         x = self.vrf[self.vslice(instr["vsrc"], instr["len"])]
         value, index = reduce.argmax(x, lanes=self.geometry.vpu_lanes)
         self.srf[self.sreg(instr["sdst"], 2)] = int(to_bits(value))
         self.srf[instr["sdst"] + 1] = instr["base"] + int(index)
-        self._cost(*costs.vector_clocks("VMAX", -(-instr["len"] // self.geometry.vpu_lanes)),
+        # tapped: the arg-max unit took the words as the CONV1D wrote them; two SLOADs remain
+        words = 1 if "tap" in instr.flags else -(-instr["len"] // self.geometry.vpu_lanes)
+        self._cost(*costs.vector_clocks("VMAX", words),
                    (self._v(instr["vsrc"], instr["len"]),),
                    self._s(instr["sdst"], instr["sdst"] + 1))
 
     def _argmaxp(self, instr):
+        self._tap = None
         count = instr["len"]
         pairs = self.vrf[self.vslice(instr["vsrc"], 2 * count)].view(np.uint16).reshape(count, 2)
         _, winner = reduce.argmax(pairs[:, 0].view(np.float16), lanes=self.geometry.vpu_lanes)
