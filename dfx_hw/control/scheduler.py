@@ -36,7 +36,10 @@ the queues stop handing out instructions; the units finish what they have starte
 Weight prefetch: a matrix instruction that streams weights (CONV1D, MASKEDMM, MM) is also
 offered on ``prefetch`` (for the DMA's weight stream) as soon as it reaches the issue stage and
 no instruction in flight writes the memory region it reads -- usually long before its
-register-file inputs are ready, so the weights' memory latency overlaps the wait. Every such
+register-file inputs are ready, so the weights' memory latency overlaps the wait. It is offered
+one stage earlier, at H, when the instruction at I has been offered (or streams no weights)
+and neither an instruction in flight nor the one at I writes what it reads: a matrix
+instruction right behind one that waits for a softmax gets its weights meanwhile. Every such
 instruction is offered exactly once, in program order, and never issues before it has been
 offered; the queue (``inflight + 2`` entries, registered output) stops with the others after an
 error.
@@ -426,11 +429,21 @@ class Scheduler(wiring.Component):
                      empty.eq(~sb.busy.any())]
         ok = running & i_valid & i_enone
         # weight prefetch: offered once per instruction at I, when no writer of its memory
-        # region is in flight; it may not issue before (pf_ok)
+        # region is in flight; it may not issue before (pf_ok). The instruction behind I (at
+        # H) is offered too, once I has been (program order) and when neither an instruction
+        # in flight nor the one at I writes what it reads: while I waits for its operands, the
+        # next matrix instruction's weights are already on their way.
         pf_sent, pf_go = Signal(), Signal()
         key_dep = (i_key_hits & sb.valid).any()
-        m.d.comb += [pf_go.eq(ok & i_weights & ~pf_sent & ~key_dep & pf_queue.w_rdy),
-                     pf_queue.w_en.eq(pf_go), pf_queue.w_data.eq(i_ctx)]
+        m.d.comb += pf_go.eq(ok & i_weights & ~pf_sent & ~key_dep & pf_queue.w_rdy)
+        h_sent, h_go = Signal(), Signal()    # the instruction at H was offered (early)
+        h_key_dep = (key_hits & sb.valid).any() | \
+            (i_valid & i_issue & reads_written_key(z, i))
+        m.d.comb += h_go.eq(running & z_valid & (h_err == ErrorCode.NONE) & z_weights &
+                            ~h_sent & ~h_key_dep & pf_queue.w_rdy & ~pf_go &
+                            (~i_valid | ~i_weights | pf_sent))
+        m.d.comb += [pf_queue.w_en.eq(pf_go | h_go),
+                     pf_queue.w_data.eq(Mux(pf_go, i_ctx, z_ctx))]
         pf_ok = ~i_weights | pf_sent | pf_queue.w_rdy
         m.d.comb += i_fire.eq(ok & Mux(i_issue, ~dep & ~full & pf_ok,
                                        Mux(i_ctrl == Ctrl.END, empty, 1)))
@@ -453,9 +466,13 @@ class Scheduler(wiring.Component):
             pf_queue.r_en.eq(self.prefetch.ready & ~halted),
         ]
         with m.If(adv_front):
-            m.d.sync += pf_sent.eq(0)         # the next instruction enters I
-        with m.Elif(pf_go):
-            m.d.sync += pf_sent.eq(1)
+            # the next instruction enters I (offered already if it was at H), H a new one
+            m.d.sync += [pf_sent.eq(h_sent | h_go), h_sent.eq(0)]
+        with m.Else():
+            with m.If(pf_go):
+                m.d.sync += pf_sent.eq(1)
+            with m.If(h_go):
+                m.d.sync += h_sent.eq(1)
 
         # ---- early LOOP jump at P -------------------------------------------------------------
         # A LOOP jumps on the clock it arrives at P when the control registers cannot change

@@ -23,7 +23,7 @@ flow):
 * the performance counters read over AXI4-Lite equal the bench's own clock accounting;
 * **weight prefetch**: the ``prefetch`` port offers every CONV1D / MASKEDMM / MM, once, in
   program order, with its issue payload, never while an earlier writer of the memory region it
-  reads is in flight; a weight instruction held at the issue stage only because the prefetch
+  reads is in flight or still to issue; a weight instruction held at the issue stage only because the prefetch
   queue is full (``inflight + 2`` offered and not taken ahead of it) is a full-queue stall, any
   other hold a false stall.
 
@@ -306,10 +306,15 @@ async def _monitor(tb, dynamic, per_unit, words, responders, rng, ready_p, label
                 f"{label}: prefetch {k} (pc {dyn.pc}, {dyn.instr}): got {got}, expected "
                 f"{_payload_of(dyn, words)}")
             reads = [item for item in dyn.access[0] if item[0] in ("hbm", "ddr")]
-            for i in (i for n in PORTS for i in inflight[n] if i < weights[k]):
+            # an earlier writer of what it reads may be neither in flight nor still to issue
+            # (the scheduler offers the instruction behind the issue stage too)
+            earlier = [i for n in PORTS for i in inflight[n] if i < weights[k]] + \
+                list(range(state["head"], weights[k]))
+            for i in earlier:
                 assert not any(item in dynamic[i].access[1] for item in reads), (
                     f"{label}: prefetch of pc {dyn.pc} ({dyn.instr}) while pc {dynamic[i].pc} "
-                    f"({dynamic[i].instr}), which writes what it reads, is in flight")
+                    f"({dynamic[i].instr}), which writes what it reads, is in flight or not "
+                    f"yet issued")
             state["prefetched"] += 1
         for name in PORTS:
             v, r, payload, done = tb.ports[name]
