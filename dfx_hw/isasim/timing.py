@@ -41,6 +41,7 @@ class Timeline:
         self.weights_free = 0    # clock the weight stream has delivered every tile so far
         self._outputs = ()       # first output word of the last matrix instructions
         self._prefetched = 0     # clock the last weight prefetch was offered
+        self._issued = []        # issue clocks of the last two instructions
         self.issue = 0
         self.unit_free = {}
         self.unit_done = {}      # unit -> clock its last instruction so far finishes
@@ -169,8 +170,8 @@ class Timeline:
         it has begun writing its result; the tiles follow the previous instruction's tiles.
         The weights are
         prefetched (:mod:`dfx_hw.control.scheduler`): their reads start when the instruction
-        has reached the issue stage and nothing it reads from memory (``weight_reads``) is
-        still being written; they arrive ``memory_latency`` clocks later, after the previous
+        has reached the stage behind the issue stage (the one before it has reached the issue
+        stage) and nothing it reads from memory (``weight_reads``) is still being written; they arrive ``memory_latency`` clocks later, after the previous
         instruction's tiles. The first tile enters the matrix unit at the later of that and
         :data:`~dfx_hw.spec.costs.MATRIX_START` clocks after its input vector (``x_words``
         register-file words) has been read through the vector unit ``vpu`` (which may still be
@@ -179,8 +180,11 @@ class Timeline:
         (``first_band``, default all)."""
         from ..spec import costs
         latency = costs.HBM_READ_LATENCY if memory_latency is None else memory_latency
-        # the prefetch queue offers the instructions to the DMA in program order
-        prefetch = max(self.issue, self._ready_of(weight_reads), self._prefetched)
+        # the prefetch queue offers the instructions to the DMA in program order, each from the
+        # stage behind the issue stage (once the instruction before it has reached the issue
+        # stage) when nothing it reads from memory is being written
+        behind = self._issued[-2] + 1 if len(self._issued) > 1 else 0
+        prefetch = max(behind, self._ready_of(weight_reads), self._prefetched)
         self._prefetched = prefetch
         arrive = max(prefetch + latency, self.weights_free)
         issue = self.issue_of(reads, writes)
@@ -209,6 +213,7 @@ class Timeline:
         agreed by all cores), issued at ``issue`` (default: ``start``)."""
         issue = start if issue is None else issue
         self.issue = issue + 1
+        self._issued = self._issued[-1:] + [issue]
         self.unit_free[unit] = start + occupancy
         done = start + occupancy + latency
         self.unit_done[unit] = max(self.unit_done.get(unit, 0), done)
