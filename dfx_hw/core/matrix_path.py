@@ -267,9 +267,10 @@ class MatrixSequencer(wiring.Component):
                 is_matrix = ((opcode == Opcode.CONV1D) | (opcode == Opcode.MASKEDMM)
                              | (opcode == Opcode.MM))
                 is_arg = (opcode == Opcode.ARGMAX) | (opcode == Opcode.ARGMAXP)
-                # a matrix operation once the matrix unit has taken every earlier input; an
-                # arg-max once everything started has written back
-                can = Mux(is_matrix, x_owed == 0, Mux(is_arg, idle_back, 1))
+                # a matrix operation at once (it is decoded while the matrix unit takes the
+                # earlier inputs; it starts once it has taken them all); an arg-max once
+                # everything started has written back
+                can = Mux(is_arg, idle_back, 1)
                 m.d.comb += self.issue.ready.eq(can)
                 with m.If(self.issue.valid & can):
                     m.d.sync += [cur.eq(self.issue.payload), taken.eq(0)]
@@ -296,8 +297,9 @@ class MatrixSequencer(wiring.Component):
                     m.d.sync += front.eq(_Front.COMMAND)
 
             with m.Case(_Front.COMMAND):
-                m.d.comb += dec.command.ready.eq(1)
-                with m.If(dec.command.valid):
+                # the deadlock rule: start only once every earlier input has been taken
+                m.d.comb += dec.command.ready.eq(x_owed == 0)
+                with m.If(dec.command.valid & (x_owed == 0)):
                     m.d.sync += [cmd.eq(dec.command.payload), front.eq(_Front.START)]
                     with m.If(vrf_too_far(dec.command.payload.vsrc, dec.command.payload.vdst)):
                         m.d.comb += [fault.eq(ErrorCode.VRF_RANGE), fault_info.eq(

@@ -165,7 +165,7 @@ def check_sources_unchanged(files):
     them would be cached under the key of the new sources (a later process would simulate the
     old RTL as the new)."""
     import dfx_hw
-    changed = sorted(str(path) for path in files if path.stat().st_mtime > dfx_hw.IMPORTED_AT)
+    changed = sorted({str(path) for path in files if path.stat().st_mtime > dfx_hw.IMPORTED_AT})
     if changed:
         raise BuildError(f"{len(changed)} dfx_hw source file(s) changed after this process "
                          f"started ({', '.join(changed[:3])}{' ...' if len(changed) > 3 else ''}"
