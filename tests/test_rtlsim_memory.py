@@ -8,7 +8,12 @@ from dfx_hw.host import Generation, rtl_ring
 from dfx_hw.isa.layouts import Opcode
 from dfx_hw.isasim import generate
 from dfx_hw.rtlsim.sim import CoreSim
+from dfx_hw.spec import costs
 from tests.test_core_rtl import DDR_BYTES, HBM_BYTES, _model
+
+
+#: The simulated HBM's read latency in this test (clocks).
+READ_LATENCY = 60
 
 
 def _schedule(events, program):
@@ -32,13 +37,14 @@ def _schedule(events, program):
 def test_hbm_store_is_not_held_behind_a_weight_stream():
     """Each group of heads stores its keys and values (STH, STHT) while the next group's QKV
     CONV1D streams weights from every HBM port. The memory alternates a waiting write beat
-    with the read beats, so every such store writes back long before that stream ends; a memory
-    that served reads first would hold it to the stream's end (the CONV1D's write-back less the
-    matrix unit's drain)."""
+    with the read beats, so every such store writes back before that stream's reads end; a
+    memory that served reads first would hold it until the last read beat, which arrives about
+    when the last tile enters the matrix unit: the CONV1D's write-back less the matrix unit's
+    drain (``costs.MATRIX_DRAIN``). The bound below is earlier still by the read latency."""
     model = _model(16, 1, layers=1, ctx=8)
     program = model.programs(n_prompt=1, n_new=1)[0]
     sim = CoreSim(SMALL, cores=1, hbm_bytes=HBM_BYTES, ddr_bytes=DDR_BYTES)
-    sim.set_hbm_timing(read_latency=60)
+    sim.set_hbm_timing(read_latency=READ_LATENCY)
     sim.trace(0)
     run = Generation(rtl_ring(sim, hbm_bytes=HBM_BYTES, ddr_bytes=DDR_BYTES), model, [5], 1,
                      watchdog=10_000_000)
@@ -52,4 +58,5 @@ def test_hbm_store_is_not_held_behind_a_weight_stream():
                   for stream in streams if stream[0] < issued < stream[1]]
     assert len(overlapped) >= 8, overlapped
     for op, issued, done, (_, stream_done) in overlapped:
-        assert done < stream_done - 200, (op.name, issued, done, stream_done)
+        assert done < stream_done - costs.MATRIX_DRAIN - READ_LATENCY, \
+            (op.name, issued, done, stream_done)
