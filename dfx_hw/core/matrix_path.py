@@ -35,6 +35,12 @@ that clock) while the previous results drain:
 * **ARGMAX / ARGMAXP** (front, once every started operation has written back): a ``STORE``
   micro-op streams the vector (or the pairs) into the :class:`~.argmax.ArgmaxUnit`; two
   ``SLOAD`` micro-ops write its value and index to ``s[sdst]`` and ``s[sdst + 1]``.
+* **Arg-max tap**: a ``CONV1D +argmax`` gives the arg-max unit its command before its
+  descriptor, and the back feeds it the output words as it writes them; an ``ARGMAX +tap`` of
+  exactly that output (the next matrix instruction) then only issues the two ``SLOAD`` s (its
+  ``base`` added to the index). Otherwise the tap ``ARGMAX`` is ``FIELD_RANGE`` (info: its
+  ``vsrc``); any other matrix instruction, or an ``ARGMAX`` without ``tap``, throws the pending
+  result away as it comes out.
 
 ``done`` pulses when the instruction's last micro-op retires in the VPU (its results are in the
 register files). Errors: the decoder's, ``UNIT_FAULT`` for an opcode of another class (info:
