@@ -376,8 +376,8 @@ class Core:
         (STH, STHT) is not held by a weight stream reading the same channels: the memory
         alternates a waiting write beat with the read beats (``rtlsim/cpp/axi_memory.h``), and
         the few beats a key or value takes from the stream are not modelled."""
-        words = -(-elements // self.geometry.vpu_lanes)
-        self._cost(costs.dma_clocks(mnemonic, words), 0, reads, writes)
+        self._cost(costs.dma_clocks(mnemonic, elements, self.geometry.vpu_lanes), 0, reads,
+                   writes)
 
     def _ldd(self, instr):
         n = instr["len"]

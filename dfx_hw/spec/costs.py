@@ -109,7 +109,10 @@ DDR_READ_LATENCY = 100
 #: DMA unit, one instruction at a time: clocks beyond the memory latency and one clock per
 #: register-file word, per opcode (loads: after the DDR read latency; stores: in all).
 DMA_LOAD_EXTRA = 35
-DMA_STORE_BASE = {"STH": 60, "STHT": 177, "STD": 90, "STTOK": 62}
+#: STHT: the base plus one clock per *element* (each element is one write beat; the writer
+#: keeps one beat register per HBM port, so beats to ports still waiting for their turn do not
+#: hold the others: one beat per clock).
+DMA_STORE_BASE = {"STH": 60, "STHT": 61, "STD": 90, "STTOK": 62}
 
 
 #: Matrix unit: a column tile's next tile may follow its previous one no sooner than this
@@ -146,12 +149,16 @@ def vector_clocks(mnemonic, words):
     return occupancy, total - occupancy
 
 
-def dma_clocks(mnemonic, words):
-    """Clocks of a DMA instruction moving ``words`` register-file words, issue to write-back
-    (the DMA runs one instruction at a time, so this is also its occupancy)."""
+def dma_clocks(mnemonic, elements, lanes):
+    """Clocks of a DMA instruction moving ``elements`` elements (``ceil(elements / lanes)``
+    register-file words), issue to write-back (the DMA runs one instruction at a time, so this
+    is also its occupancy)."""
+    words = max(-(-elements // lanes), 1)
     if mnemonic in ("LDD", "LDTOK"):
-        return DDR_READ_LATENCY + DMA_LOAD_EXTRA + max(words, 1)
-    return DMA_STORE_BASE[mnemonic] + max(words, 1)
+        return DDR_READ_LATENCY + DMA_LOAD_EXTRA + words
+    if mnemonic == "STHT":
+        return DMA_STORE_BASE[mnemonic] + max(elements, 1)
+    return DMA_STORE_BASE[mnemonic] + words
 
 
 def sync_cycles(lengths, lanes, hop_latency=RING_HOP_LATENCY):
