@@ -167,7 +167,8 @@ class Timeline:
         sequencer starts an instruction once the matrix unit has taken the previous one's
         input. The model approximates that by: an instruction starts once the previous one's
         input has been read and the one :data:`~dfx_hw.spec.costs.MATRIX_MODEL_STARTED` before
-        it has begun writing its result; the tiles follow the previous instruction's tiles.
+        it is :data:`~dfx_hw.spec.costs.MATRIX_MODEL_LEAD` clocks from writing its result; the
+        tiles follow the previous instruction's tiles.
         The weights are
         prefetched (:mod:`dfx_hw.control.scheduler`): their reads start when the instruction
         has reached the stage behind the issue stage (the one before it has reached the issue
@@ -190,7 +191,8 @@ class Timeline:
         issue = self.issue_of(reads, writes)
         started = costs.MATRIX_MODEL_STARTED
         outputs = (0,) * started + tuple(self._outputs)
-        start = max(issue, self.unit_free.get(unit, 0), outputs[-started])
+        start = max(issue, self.unit_free.get(unit, 0),
+                    outputs[-started] - costs.MATRIX_MODEL_LEAD)
         if vpu is not None:
             # the input vector leaves the register file through the vector unit (a STORE
             # micro-op of x_words words), after the vector work already given to it

@@ -30,7 +30,8 @@ Two estimates use them:
 __all__ = ["RING_HOP_LATENCY", "ROUTER_HOP_OVERHEAD", "ROUTER_FIXED_CYCLES", "CONTROL_CYCLES",
            "sync_cycles", "vector_clocks", "dma_clocks", "VECTOR_PATH", "VECTOR_CHAIN_LEAD",
            "VECTOR_TABLE", "VECTOR_REDUCTION", "SUM_CADENCE", "MATRIX_START", "MATRIX_DRAIN",
-           "GELU_DRAIN", "MATRIX_PENDING", "MATRIX_MODEL_STARTED", "MASKED_MAX",
+           "GELU_DRAIN", "MATRIX_PENDING", "MATRIX_MODEL_STARTED", "MATRIX_MODEL_LEAD",
+           "MASKED_MAX",
            "HBM_READ_LATENCY", "DDR_READ_LATENCY", "DMA_LOAD_EXTRA", "DMA_STORE_BASE",
            "ACCUMULATOR_GAP", "mpu_clocks"]
 
@@ -100,6 +101,12 @@ MATRIX_PENDING = 4
 #: STOREs into the model's single-timeline vector unit ahead of softmax work that the RTL's VPU
 #: takes first (one core, context 64: +5.8 %).
 MATRIX_MODEL_STARTED = 2
+#: ... less this many clocks: the instruction may start that long before the one
+#: ``MATRIX_MODEL_STARTED`` before it begins writing back (fitted on the trace, session 11: once
+#: STHT no longer held the attention, the RTL started a QKV CONV1D's tiles about 130 clocks
+#: before the MaskedMM two before it wrote back; 25 keeps every 345M section within 2.2 %,
+#: more makes context 1,024 optimistic: 60 -> -3.3 %).
+MATRIX_MODEL_LEAD = 25
 #: Matrix unit: extra clocks of MaskedMM's row maximum (a scalar write after the scores).
 MASKED_MAX = 18
 #: HBM read latency of the timing model (the RTL benchmark's simulated HBM uses the same).
