@@ -45,6 +45,11 @@ __all__ = ["run", "measure_point", "HBM_LATENCY", "PAPER_TOKENS_PER_SECOND"]
 HBM_LATENCY = costs.HBM_READ_LATENCY
 #: DFX's published figure: GPT-2 345M on one U280 card, about 185 tokens/s (DESIGN.md, 6).
 PAPER_TOKENS_PER_SECOND = 185.0
+#: A point's RTL run stops with :class:`~dfx_hw.host.generation.DeviceTimeout` (which says what
+#: the cores were doing) past this many times the timing model's clocks for it (plus 10,000):
+#: the model is within a few per cent, so a run that long is a hang, reported in minutes of
+#: simulation instead of hours.
+RTL_CLOCKS_LIMIT = 4
 _CLOCK_HZ = 200e6
 _SHAPES = {"345M": (1024, 16, 24), "774M": (1280, 20, 36), "1.5B": (1600, 25, 48)}
 _VOCAB = 50257
@@ -191,7 +196,8 @@ def measure_point(config, weights, *, cores, context, core_config, rtl=True,
         run = Generation(ring, model, prompt, 1,
                          programs=[encode_program(p) for p in programs])
         started = time.perf_counter()
-        tokens = [token for token, _ in run.tokens(max_clocks=50_000_000)]
+        limit = RTL_CLOCKS_LIMIT * isa_end + 10_000
+        tokens = [token for token, _ in run.tokens(max_clocks=limit)]
         seconds = time.perf_counter() - started
         assert tokens == session.result.tokens, (
             f"RTL token {tokens} differs from the ISA simulator's {session.result.tokens}")
