@@ -26,14 +26,15 @@ def test_primitive_table():
     assert set(vo.VECTOR_PRIMITIVES) == {
         "VADD", "VSUB", "VMUL", "VSQUARE", "VADDS", "VSUBS", "VMULS", "VEXP", "ACCUM", "VMAX",
         "VAMAX", "SRECIP", "SRSQRT", "SMUL", "SADD", "SMAX", "SPOW2INV", "SQSUM", "VADDAMAX",
-        "VMULSACC"}
+        "VMULSACC", "VEXPACC"}
     for mnemonic, primitive in vo.VECTOR_PRIMITIVES.items():
         assert primitive.mnemonic == mnemonic and set(primitive.operands) <= {"v", "s"}
 
 
 def test_paired_primitives_are_the_two_instructions_they_fuse():
-    """VADDAMAX is bit for bit (VADD, VAMAX of its result) and VMULSACC (VMULS, ACCUM of its
-    result): one pass that writes the vector and reduces it, also for inf/NaN and subnormals."""
+    """VADDAMAX is bit for bit (VADD, VAMAX of its result), VMULSACC (VMULS, ACCUM of its
+    result) and VEXPACC (VEXP, ACCUM of its result): one pass that writes the vector and reduces
+    it, also for inf/NaN and subnormals."""
     rng = np.random.default_rng(8)
     for n in (1, 15, 16, 17, 200, 1024):
         a = (rng.standard_normal((3, n)) * 40).astype(F16)
@@ -51,6 +52,11 @@ def test_paired_primitives_are_the_two_instructions_they_fuse():
             assert np.array_equal(fp16.to_bits(product), fp16.to_bits(vo.vmul_s(a, s)))
             assert np.array_equal(fp16.to_bits(summed),
                                   fp16.to_bits(vo.accum(vo.vmul_s(a, s), lanes=lanes)))
+            scores = (a / F16(8)).astype(F16)
+            exponent, total = vo.vexp_accum(scores, lanes=lanes)
+            assert np.array_equal(fp16.to_bits(exponent), fp16.to_bits(vo.vexp(scores)))
+            assert np.array_equal(fp16.to_bits(total),
+                                  fp16.to_bits(vo.accum(vo.vexp(scores), lanes=lanes)))
 
 
 def test_sqsum_is_accum_of_vsquare():

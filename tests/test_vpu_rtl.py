@@ -30,7 +30,7 @@ def test_vpu_every_instruction_gpt2_lengths_bit_exact():
     accumulating adder has latency 8 here, the largest the interleaved partial sums allow (a
     partial's new sum returns on the very clock its next chunk arrives, through the bypass);
     the default latency 6 is exercised by the other tests."""
-    run_cocotb(make_vpu, {"lanes": 4, "vrf_words": 32768, "srf_words": 16, "acc_latency": 8},
+    run_cocotb(make_vpu, {"lanes": 4, "vrf_words": 32768, "srf_words": 32, "acc_latency": 8},
                test_module=BENCH,
                bench={"scenario": "ops", "lengths": [1600, 6400], "scalars": 0, "seed": 12,
                       "stores": False})
@@ -68,11 +68,12 @@ def test_vpu_softmax_context_rows_bit_exact():
 
 
 def test_vpu_reduction_clocks_match_the_timing_model(tmp_path):
-    """lanes = 16 (U280): each of VADD, ACCUM and VMAX alone on an idle VPU, issue to retire
-    (results bit for bit against the model as in every bench run). A sum takes one word per
-    clock; beyond a one-word VADD, a reduction of w words takes (w - 1) + the timing model's
-    VECTOR_REDUCTION (dfx_hw/spec/costs.py, which takes the constant from this measurement; a
-    maximum is delayed to the sum's latency, so both kinds share it)."""
+    """lanes = 16 (U280): each of VADD, ACCUM, VMAX, VEXP and VEXPACC alone on an idle VPU, issue
+    to retire (results bit for bit against the model as in every bench run). A sum takes one
+    word per clock; beyond a one-word VADD, a reduction of w words takes (w - 1) + the timing
+    model's VECTOR_REDUCTION (dfx_hw/spec/costs.py, which takes the constant from this
+    measurement; a maximum is delayed to the sum's latency, so both kinds share it), a table
+    function VECTOR_TABLE, and VEXPACC (the sum of the table's results) both."""
     import json
 
     from dfx_hw.spec import costs
@@ -82,7 +83,8 @@ def test_vpu_reduction_clocks_match_the_timing_model(tmp_path):
     run_cocotb(make_vpu, U280_VPU, test_module=BENCH,
                bench={"scenario": "timing", "seed": 17, "cycles_out": str(out),
                       "ops": [["VADD", 16], ["VADD", 1600]] + [["ACCUM", 16 * w] for w in sums]
-                      + [["VMAX", 16], ["VMAX", 1024]]})
+                      + [["VMAX", 16], ["VMAX", 1024], ["VEXP", 16], ["VEXPACC", 16],
+                         ["VEXPACC", 1024]]})
     clocks = dict(json.loads(out.read_text())["timed"])
     vadd = clocks["VADD n=16"]
     print({label: count - vadd for label, count in clocks.items()})
@@ -91,3 +93,8 @@ def test_vpu_reduction_clocks_match_the_timing_model(tmp_path):
         assert clocks[f"ACCUM n={16 * w}"] - vadd == (w - 1) + costs.VECTOR_REDUCTION
     for w in (1, 64):
         assert clocks[f"VMAX n={16 * w}"] - vadd == (w - 1) + costs.VECTOR_REDUCTION
+    # a table function adds VECTOR_TABLE; VEXPACC reduces the table's results, so both
+    assert clocks["VEXP n=16"] - vadd == costs.VECTOR_TABLE
+    for w in (1, 64):
+        assert clocks[f"VEXPACC n={16 * w}"] - vadd == \
+            (w - 1) + costs.VECTOR_TABLE + costs.VECTOR_REDUCTION

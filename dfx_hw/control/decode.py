@@ -286,11 +286,11 @@ class Decoder(wiring.Component):
             else:
                 tok = flag("token")
                 rng(o.r1, view.vsrc, view.len, tok)
-                if sig in (Signature.VV, Signature.VVR):
+                if sig.second_vector:
                     rng(o.r2, view.vsrc2, view.len, tok)
-                elif sig in (Signature.VS, Signature.VSR):
+                elif sig.scalar_source:
                     sreg(o.sr1, view.ssrc)
-                if sig in (Signature.VR, Signature.VVR, Signature.VSR):
+                if sig.writes_scalar:
                     sreg(o.sw, view.sdst)
-                if sig is not Signature.VR:
+                if sig.writes_vector:
                     rng(o.w, view.vdst, view.len, tok)

@@ -130,12 +130,12 @@ def accesses(instr, ctx, *, geometry, cores):
         return s(*srcs), s(f["sdst"])
     length = f["len"] + tok
     reads = [v(f["vsrc"], length)]
-    if sig in (Signature.VV, Signature.VVR):
+    if sig.second_vector:
         reads.append(v(f["vsrc2"], length))
-    elif sig in (Signature.VS, Signature.VSR):
+    elif sig.scalar_source:
         reads += s(f["ssrc"])
-    writes = () if sig is Signature.VR else (v(f["vdst"], length),)
-    if sig in (Signature.VR, Signature.VVR, Signature.VSR):
+    writes = (v(f["vdst"], length),) if sig.writes_vector else ()
+    if sig.writes_scalar:
         writes += s(f["sdst"])
     return tuple(reads), tuple(writes)
 

@@ -61,6 +61,32 @@ class Signature(enum.Enum):
     S = ("s", "s")     #: s = f(s1)
     VVR = ("vv", "vs")  #: dst[i] = f(a[i], b[i]) and s = a reduction of dst, one pass
     VSR = ("vs", "vs")  #: dst[i] = f(a[i], s1) and s = a reduction of dst, one pass
+    VUR = ("v", "vs")   #: dst[i] = f(a[i]) and s = a reduction of dst, one pass
+
+    @property
+    def second_vector(self):
+        """A second vector source (``vsrc2``)."""
+        return self.value[0] == "vv"
+
+    @property
+    def scalar_source(self):
+        """A scalar source (``ssrc``) beside the vector one."""
+        return self.value[0] == "vs"
+
+    @property
+    def writes_vector(self):
+        """A vector result (``vdst``)."""
+        return "v" in self.value[1]
+
+    @property
+    def writes_scalar(self):
+        """A scalar result (``sdst``): a reduction, a scalar instruction, or both."""
+        return "s" in self.value[1]
+
+    @property
+    def pair(self):
+        """A vector written and a reduction of it to ``sdst``, in one pass."""
+        return self.value[1] == "vs"
 
 
 #: First opcode of the vector-unit instructions; they follow in the order of
@@ -170,13 +196,14 @@ _SS = ("sdst", "ssrc", "ssrc2")
 _S1 = ("sdst", "ssrc")
 _VVR = ("vdst", "sdst", "vsrc", "vsrc2", "len")
 _VSR = ("vdst", "sdst", "vsrc", "ssrc", "len")
+_VUR = ("vdst", "sdst", "vsrc", "len")
 
 
 _SIGNATURE_FIELDS = {"VV": _VV, "VS": _VS, "V": _V1, "VR": _VR, "SS": _SS, "S": _S1,
-                     "VVR": _VVR, "VSR": _VSR}
+                     "VVR": _VVR, "VSR": _VSR, "VUR": _VUR}
 #: Signatures whose first source is a vector (``len`` elements, the ``token`` flag allowed).
 VECTOR_SIGNATURES = (Signature.VV, Signature.VS, Signature.V, Signature.VR, Signature.VVR,
-                     Signature.VSR)
+                     Signature.VSR, Signature.VUR)
 
 
 def _vector_info(mnemonic, primitive):

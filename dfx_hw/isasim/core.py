@@ -345,10 +345,10 @@ class Core:
             return
         length = self.tokened(instr, instr["len"])
         args = [self.vrf[self.vslice(instr["vsrc"], length)]]
-        pair = sig in (Signature.VVR, Signature.VSR)     # a vector and a reduction of it
-        if sig in (Signature.VV, Signature.VVR):
+        pair = sig.pair     # a vector and a reduction of it
+        if sig.second_vector:
             args.append(self.vrf[self.vslice(instr["vsrc2"], length)])
-        elif sig in (Signature.VS, Signature.VSR):
+        elif sig.scalar_source:
             args.append(self.sfp(instr["ssrc"]))
         result = primitive.function(*args, **kwargs)
         writes = ()
@@ -363,9 +363,9 @@ class Core:
             self.vrf[self.vslice(instr["vdst"], length)] = result
             writes = (self._v(instr["vdst"], length),) + writes
         reads = [self._v(instr["vsrc"], length)]
-        if sig in (Signature.VV, Signature.VVR):
+        if sig.second_vector:
             reads.append(self._v(instr["vsrc2"], length))
-        elif sig in (Signature.VS, Signature.VSR):
+        elif sig.scalar_source:
             reads += self._s(instr["ssrc"])
         self._cost(*costs.vector_clocks(primitive.mnemonic,
                                         -(-length // self.geometry.vpu_lanes)), reads, writes)

@@ -75,8 +75,8 @@ VECTOR_REDUCTION = 51
 #: Vector unit: clocks between the words of a sum: 1 (the accumulator interleaves
 #: ``SUM_PARTIALS`` partial sums); a maximum also takes one word per clock.
 SUM_CADENCE = 1
-TABLE_FUNCTIONS = frozenset({"VEXP", "SRECIP", "SRSQRT", "SPOW2INV"})
-SUM_REDUCTIONS = frozenset({"ACCUM", "SQSUM", "VMULSACC"})
+TABLE_FUNCTIONS = frozenset({"VEXP", "VEXPACC", "SRECIP", "SRSQRT", "SPOW2INV"})
+SUM_REDUCTIONS = frozenset({"ACCUM", "SQSUM", "VMULSACC", "VEXPACC"})
 MAX_REDUCTIONS = frozenset({"VMAX", "VAMAX", "VADDAMAX"})
 
 #: Matrix unit: issue to the first tile entering the MFU when its weights are already there

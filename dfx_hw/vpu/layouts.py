@@ -117,6 +117,7 @@ PRIMITIVE_CONTROL = {
     "SQSUM":    _c("VECTOR", "A",      "MUL",  "NONE",    "SUM"),
     "VADDAMAX": _c("VECTOR", "VECTOR", "ADD",  "NONE",    "VECTOR_AMAX"),
     "VMULSACC": _c("VECTOR", "SCALAR", "MUL",  "NONE",    "VECTOR_SUM"),
+    "VEXPACC":  _c("VECTOR", "NONE",   "PASS", "EXP",     "VECTOR_SUM"),
     "VMAX":     _c("VECTOR", "NONE",   "PASS", "NONE",    "MAX"),
     "VAMAX":    _c("VECTOR", "NONE",   "PASS", "NONE",    "AMAX"),
     "SRECIP":   _c("SCALAR", "NONE",   "PASS", "RECIP",   "SCALAR"),

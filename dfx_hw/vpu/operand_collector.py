@@ -64,8 +64,10 @@ class OperandCollector(wiring.Component):
     Write-back: a beat without a table function writes ``short_latency`` clocks after its issue
     (VFU result), a beat with one (``VEXP``, ``SRECIP``, ``SRSQRT``, ``SPOW2INV``)
     ``long_latency`` clocks after (SFU_V result), a reduction ``reduction_latency`` clocks after
-    its last beat (accumulator). A short beat is not issued until every earlier long beat has
-    written, so the register-file writes of beats happen in issue order, one per clock.
+    its last beat (accumulator), ``long_latency - short_latency`` more when it reduces a table
+    function's results (``VEXPACC``: the accumulator takes the beats as they are written). A
+    short beat is not issued until every earlier long beat has written, so the register-file
+    writes of beats (and the accumulator's inputs) happen in issue order, one per clock.
 
     Hazards: every micro-op that writes a register file holds a *slot* (the written word range or
     scalar register) from its acceptance until its last write is done. A micro-op is accepted only
@@ -163,7 +165,10 @@ class OperandCollector(wiring.Component):
         lanes = cfg.lanes
         shift = (lanes - 1).bit_length()
         wbits = cfg.word_addr_width + 1              # word counts and ends (no wrap-around)
-        tbits = max(self._w_long, self._w_reduction).bit_length()
+        # a reduction of a table function's results (VEXPACC) writes its scalar the table's
+        # extra clocks after a plain one
+        w_long_reduction = self._w_reduction + self._w_long - self._w_short
+        tbits = max(self._w_long, w_long_reduction).bit_length()
 
         # ---- decode of the micro-op offered on `instr`, into the pending register -----------
         # Everything the hazard check needs (control, word counts, address ranges, legality) is
@@ -374,7 +379,9 @@ class OperandCollector(wiring.Component):
                 m.d.sync += [
                     slot_issuing[k].eq(0),
                     slot_timer[k].eq(Mux(is_store, 0,
-                                         Mux(cur_reduction, self._w_reduction - 1,
+                                         Mux(cur_reduction,
+                                             Mux(is_long, w_long_reduction - 1,
+                                                 self._w_reduction - 1),
                                              Mux(is_long, self._w_long - 1,
                                                  self._w_short - 1)))),
                 ]

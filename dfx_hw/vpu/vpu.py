@@ -30,8 +30,8 @@ class VPU(wiring.Component):
     file reads) -> VFU (``lanes`` add/sub/mul/max ALUs, bypass) -> [SFU_V table functions
     (``exp`` per lane, ``recip``/``rsqrt``/``pow2inv`` in lane 0), only for the micro-ops that
     use one] -> vector register file write, or SFU_V accumulator (sum/max/amax) -> scalar
-    register file, or both (``VADDAMAX``, ``VMULSACC``: the vector written and reduced in the
-    same pass), or (lane 0) scalar register file.
+    register file, or both (``VADDAMAX``, ``VMULSACC``, ``VEXPACC``: the vector written and
+    reduced in the same pass), or (lane 0) scalar register file.
     Stores leave from the register-file read (bypass) through a :data:`STORE_DEPTH`-word buffer.
 
     Parameters
@@ -198,20 +198,21 @@ class VPU(wiring.Component):
             vrf.write[0].en.eq(Mux(done.valid & writes_vector, done.mask, 0)),
         ]
 
-        # Reductions (VFU result, never a table function) and lane-0 scalars. A micro-op that
-        # writes a vector and reduces it feeds the same VFU result to the accumulator, and its
-        # scalar register comes in `imm`.
-        r_sink = short.ctrl.sink
+        # Reductions and lane-0 scalars. The accumulator takes the written-back result (the
+        # VFU's, or for a table function SFU_V's: VEXPACC), so a micro-op that writes a vector
+        # and reduces it feeds the accumulator exactly what it writes; its scalar register comes
+        # in `imm`. The collector's spacing keeps the beats in issue order here too.
+        r_sink = done.ctrl.sink
         pair = (r_sink == Sink.VECTOR_SUM) | (r_sink == Sink.VECTOR_AMAX)
         m.d.comb += [
-            acc.valid.eq(short_done & ((r_sink == Sink.SUM) | (r_sink == Sink.MAX) |
+            acc.valid.eq(done.valid & ((r_sink == Sink.SUM) | (r_sink == Sink.MAX) |
                                        (r_sink == Sink.AMAX) | pair)),
-            acc.data.eq(vfu.result), acc.mask.eq(short.mask),
-            acc.first.eq(short.first), acc.last.eq(short.last),
+            acc.data.eq(result), acc.mask.eq(done.mask),
+            acc.first.eq(done.first), acc.last.eq(done.last),
             acc.is_max.eq((r_sink != Sink.SUM) & (r_sink != Sink.VECTOR_SUM)),
             acc.absolute.eq((r_sink == Sink.AMAX) | (r_sink == Sink.VECTOR_AMAX)),
         ]
-        reduction_dst = delay(m, Mux(pair, short.imm[:cfg.srf_addr_width], short.dst),
+        reduction_dst = delay(m, Mux(pair, done.imm[:cfg.srf_addr_width], done.dst),
                               acc.latency, name="r_dst")
         m.d.comb += [
             srf.write[0].addr.eq(reduction_dst),

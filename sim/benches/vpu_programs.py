@@ -178,6 +178,12 @@ def scenario_chain(cfg, bench, rng):
             MicroOp("VMULSACC", dst=z, src1=x, src2=2, length=n, imm=3),  # z = x * s2, s3 = sum
             MicroOp("SADD", dst=0, src1=3, src2=1),                 # s0 = s3 + s1
             MicroOp("VMULSACC", dst=z, src1=z, src2=0, length=n, imm=0),  # in place, s0 WAR
+            # a table function's results reduced (the accumulator fed at the long write-back),
+            # then plain reductions right behind it: their sums must come out in order
+            MicroOp("VMULS", dst=y, src1=z, src2=0, length=n),      # y = z * s0 (small)
+            MicroOp("VEXPACC", dst=x, src1=y, length=n, imm=2),     # x = exp y, s2 = sum x
+            MicroOp("ACCUM", dst=1, src1=z, length=n),              # s1 = sum z (behind it)
+            MicroOp("VMULSACC", dst=y, src1=x, src2=2, length=n, imm=3),  # RAW on x and s2
         ]
         prog.store_vector(f"chain z n={n}", z, n)
         prog.store_vector(f"chain x n={n}", x, n)
@@ -267,6 +273,10 @@ def scenario_timing(cfg, bench, rng):
         if p.result == "v":
             prog.ops.append(MicroOp(name, dst=out, src1=a, src2=b if p.operands == "vv" else 0,
                                     length=n))
+        elif p.result == "vs":        # the vector and its reduction (scalar register in imm)
+            prog.ops.append(MicroOp(name, dst=out, src1=a, src2=b if p.operands == "vv" else 0,
+                                    length=n, imm=scalar))
+            scalar += 1
         else:
             prog.ops.append(MicroOp(name, dst=scalar, src1=a, length=n))
             scalar += 1

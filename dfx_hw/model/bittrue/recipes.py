@@ -216,8 +216,7 @@ ATTENTION_SCALE = np.float16(0.125)
 SOFTMAX_STEPS = _steps("""
     m = VMAX s
     t = VSUBS s, m
-    e = VEXP t
-    z = ACCUM e
+    e, z = VEXPACC t
     r = SRECIP z
     p = VMULS e, r
 """)

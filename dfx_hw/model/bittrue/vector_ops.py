@@ -19,7 +19,7 @@ from . import fp16, functions, reduce
 __all__ = [
     "Primitive", "VECTOR_PRIMITIVES", "vadd", "vsub", "vmul", "vsquare", "vadd_s", "vsub_s",
     "vmul_s", "vexp", "accum", "sqsum", "vmax", "vamax", "srecip", "srsqrt", "smul", "sadd", "smax",
-    "spow2inv", "vadd_amax", "vmul_s_accum",
+    "spow2inv", "vadd_amax", "vmul_s_accum", "vexp_accum",
 ]
 
 
@@ -122,6 +122,15 @@ def vmul_s_accum(v, s, *, lanes=U280.vpu_lanes):
     return product, reduce.vpu_sum(product, lanes=lanes)
 
 
+def vexp_accum(v, *, lanes=U280.vpu_lanes):
+    """``VEXPACC``: ``VEXP`` and ``ACCUM`` of its result in one pass: ``(e, accum(e))`` with
+    ``e = vexp(v)`` (bit for bit the two instructions; a softmax's numerators and their sum).
+    The sum is taken of the table function's output, so it adds the accumulator's latency to
+    the table's, but saves the second pass over the vector."""
+    exponent = vexp(v)
+    return exponent, reduce.vpu_sum(exponent, lanes=lanes)
+
+
 def srecip(s):
     """``SRECIP``: ``1 / s`` (:func:`dfx_hw.model.bittrue.functions.recip_recipe`)."""
     return functions.recip(fp16.as_fp16(s, "s"))
@@ -201,4 +210,5 @@ VECTOR_PRIMITIVES = {p.mnemonic: p for p in [
     Primitive("SQSUM", sqsum, "v", "s", "SFU_V", uses_lanes=True),
     Primitive("VADDAMAX", vadd_amax, "vv", "vs", "SFU_V", uses_lanes=True),
     Primitive("VMULSACC", vmul_s_accum, "vs", "vs", "SFU_V", uses_lanes=True),
+    Primitive("VEXPACC", vexp_accum, "v", "vs", "SFU_V", uses_lanes=True),
 ]}
