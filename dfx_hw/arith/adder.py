@@ -32,7 +32,8 @@ class FP16Adder(PipelinedUnit):
     ``latency`` enabled clocks later; one operation per clock. With ``latency=0`` the unit is
     combinational (and has no clock).
 
-    Pipeline (cut points, registered in the order listed in ``_PRIORITY``; default latency 6):
+    Pipeline (cut points, registered in the order listed in ``_PRIORITY``; latency 6 registers
+    every cut):
 
     0. *unpack*: field split, magnitude compare and swap (larger magnitude first), exponent
        difference, effective operation, special-case flags. Cut ``unpack``.
@@ -46,7 +47,12 @@ class FP16Adder(PipelinedUnit):
     5. *round*: round to nearest even, pack, overflow to inf, special-value multiplexer.
        Cut ``output``.
 
-    ``latency`` (default 6) and the ports ``a``, ``en`` and ``result`` (the sum): see
+    Default latency 5 (:data:`DEFAULT_LATENCY`): every cut but ``normalize``, so the normalising
+    shift and the rounding share the last stage: 7 logic levels, within the project's budget of
+    8 (latency 6 has 6; ``docs/arith.md``). Every clock saved here is saved once per adder level
+    of the matrix unit's tree and the vector unit's reductions.
+
+    ``latency`` (default 5) and the ports ``a``, ``en`` and ``result`` (the sum): see
     :class:`~dfx_hw.arith.pipeline.PipelinedUnit`. Other members:
 
     b : In(16)
@@ -56,7 +62,7 @@ class FP16Adder(PipelinedUnit):
     """
 
     CUTS = _PRIORITY
-    DEFAULT_LATENCY = len(_PRIORITY)
+    DEFAULT_LATENCY = len(_PRIORITY) - 1
 
     b: In(WIDTH)
     subtract: In(1)

@@ -11,6 +11,7 @@ from ..arith.multiplier import FP16Multiplier
 from ..arith.pipeline import check_latency
 from ..geometry import U280
 from ..spec.params import check_positive, check_power_of_two
+from ..spec.walk import WEIGHT_BAND
 from .accumulator import Accumulator, gap_for
 from .gelu_rom import gelu_latency
 from .mfu import MFU
@@ -21,9 +22,11 @@ from .vectorizer import Vectorizer
 
 __all__ = ["MatrixUnit", "DEFAULT_BAND", "DEFAULT_MAX_ROWS", "pipeline_latency"]
 
-#: Column tiles per band: the accumulator gap (adder latency + 2 = 8 at the default adder
-#: latency), so wide matrices never stall.
-DEFAULT_BAND = gap_for()
+#: Column tiles per band: the weights' band in HBM (:data:`~dfx_hw.spec.walk.WEIGHT_BAND`, the
+#: walk the compiler packs), at least the accumulator gap (adder latency + 2 = 7 at the default
+#: adder latency), so wide matrices never stall.
+DEFAULT_BAND = WEIGHT_BAND
+assert DEFAULT_BAND >= gap_for(), "the weight band must cover the accumulator's gap"
 #: Longest input vector: GPT-2 1.5B's FC hidden (4 x 1600).
 DEFAULT_MAX_ROWS = 6400
 

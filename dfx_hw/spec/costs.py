@@ -52,7 +52,7 @@ CONTROL_CYCLES = 1
 
 #: Vector unit: issue to write-back of a one-word instruction without a table function (the
 #: issue queue, the register-file port, the VPU's read, adder and write, the retire pulse).
-VECTOR_PATH = 13
+VECTOR_PATH = 12
 #: Vector unit: a vector instruction that depends on earlier vector instructions enters the VPU
 #: a few clocks before they have all written back (when the VPU is settling,
 #: ``dfx_hw.vpu.operand_collector.SETTLE_LEAD``), so it starts this many clocks before the last
@@ -60,7 +60,7 @@ VECTOR_PATH = 13
 #: trace port instead of 13).
 VECTOR_CHAIN_LEAD = 5
 #: Vector unit: extra clocks of a table function (exp, recip, rsqrt, pow2inv).
-VECTOR_TABLE = 25
+VECTOR_TABLE = 23
 #: Vector unit: extra clocks of a reduction (sum or maximum) beyond a one-word element-wise
 #: instruction: the accumulator's input register, chunk tree (4 levels x 6), accumulating adder
 #: (6), the register collecting the 8 partial sums, the tree over them (3 levels x 6) and the
@@ -71,7 +71,7 @@ VECTOR_TABLE = 25
 #: ``(w - 1) + 51`` clocks more than a one-word VADD (w = 1, 8, 9, 64, 100). The same
 #: measurement on the previous serial accumulator gave 32 (+ 6 (w - 1)), the value calibrated on
 #: the core's trace port, so the VPU-level difference carries over to the core.
-VECTOR_REDUCTION = 51
+VECTOR_REDUCTION = 43
 #: Vector unit: clocks between the words of a sum: 1 (the accumulator interleaves
 #: ``SUM_PARTIALS`` partial sums); a maximum also takes one word per clock.
 SUM_CADENCE = 1
@@ -84,10 +84,10 @@ MAX_REDUCTIONS = frozenset({"VMAX", "VAMAX", "VADDAMAX"})
 MATRIX_START = 7
 #: Matrix unit: last tile to write-back (MFU, accumulator, SFU_M's scale and mask, the
 #: sequencer's output FIFO, output into the register file) of an operation without GELU.
-MATRIX_DRAIN = 73
+MATRIX_DRAIN = 65
 #: Matrix unit: extra drain of a GELU operation (SFU_M's GELU lane; :class:`dfx_hw.mpu.sfu_m.SFUM`
 #: sends only GELU beats, and beats behind one still in the lane, through it).
-GELU_DRAIN = 12
+GELU_DRAIN = 11
 #: Matrix sequencer: started operations whose results wait for the back (its ``pending`` FIFO).
 #: An operation starts once the matrix unit has taken every earlier operation's input
 #: (``core/matrix_path.py``'s deadlock rule). Session 9's rule (at most two started operations
@@ -124,7 +124,7 @@ DMA_STORE_BASE = {"STH": 60, "STHT": 61, "STD": 90, "STTOK": 62}
 
 #: Matrix unit: a column tile's next tile may follow its previous one no sooner than this
 #: (the accumulator's read-after-write gap at the default FP16 adder latency, docs/mpu.md).
-ACCUMULATOR_GAP = 8
+ACCUMULATOR_GAP = 7
 
 
 def mpu_clocks(row_tiles, col_tiles, band, gap=ACCUMULATOR_GAP):
