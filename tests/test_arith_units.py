@@ -22,6 +22,14 @@ def test_latency_attribute(unit):
         Fragment.get(dut, None)          # elaborates (and so is not reported as unused)
 
 
+@pytest.mark.parametrize("unit", UNITS, ids=lambda u: u.__name__)
+def test_default_latency_registers_the_output(unit):
+    """Registered outputs between units: at its default latency every unit's ``output`` cut
+    holds a register (the adder's default 5 leaves only ``normalize`` unregistered)."""
+    counts = register_counts(unit.CUTS, output="output", latency=unit.DEFAULT_LATENCY)
+    assert counts["output"] >= 1
+
+
 def test_register_counts_fill_priority_then_output():
     priority = ("b", "a", "out")
     assert register_counts(priority, output="out", latency=0) == {"b": 0, "a": 0, "out": 0}
