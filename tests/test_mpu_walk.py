@@ -82,3 +82,12 @@ def test_compiler_weight_walk_runs_the_mpu_at_one_tile_per_clock():
     assert tiling.WEIGHT_BAND == DEFAULT_BAND >= gap_for()
     assert walk.issue_clocks(1024, 4096, d=64, l=16, band=tiling.WEIGHT_BAND,
                              gap=gap_for()) == 16 * 256
+
+
+def test_timing_model_gap_is_the_accumulators():
+    """The timing model's accumulator gap (``costs.ACCUMULATOR_GAP``, its row-step bubbles for
+    narrow matrices) is the matrix unit's at the default FP16 adder latency."""
+    from dfx_hw.mpu.accumulator import gap_for
+    from dfx_hw.spec import costs
+
+    assert costs.ACCUMULATOR_GAP == gap_for()

@@ -226,6 +226,7 @@ class Core:
         self.timeline.account_matrix(self._unit, tiles, drain=drain, weight_reads=memory,
                                      reads=reads, writes=writes, vpu=InstrClass.VECTOR,
                                      x_words=-(-k // g.vpu_lanes),
+                                     out_words=-(-n // g.vpu_lanes),
                                      first_band=costs.mpu_clocks(row_tiles, width, width))
 
     def _weight(self, addr, k, n):

@@ -159,7 +159,7 @@ class Timeline:
         return self.place(unit, start, occupancy, latency, writes, reads, issue=issue)
 
     def account_matrix(self, unit, tiles, *, drain, weight_reads=(), reads=(), writes=(),
-                       memory_latency=None, vpu=None, x_words=0, first_band=None):
+                       memory_latency=None, vpu=None, x_words=0, out_words=0, first_band=None):
         """Schedule a matrix instruction that streams ``tiles`` weight tiles; return its
         completion clock.
 
@@ -178,7 +178,13 @@ class Timeline:
         register-file words) has been read through the vector unit ``vpu`` (which may still be
         busy with earlier vector work); the result is written back ``drain`` clocks after the
         last tile, its first word ``drain`` clocks after the tiles of the first band
-        (``first_band``, default all)."""
+        (``first_band``, default all). The results enter the register file through the vector
+        unit too (``LOAD`` micro-ops of at most :data:`~dfx_hw.spec.costs.MATRIX_LOAD_WORDS`
+        words, each with an idle clock): their ``out_words`` are charged to ``vpu``'s timeline
+        when the instruction is placed -- the vector unit's capacity, not the exact clocks of
+        the write-back, which the RTL's VPU interleaves with the vector instructions around it
+        (at a 1,024-token context the vector unit is nearly saturated, and without this charge
+        the model was 6.6 % optimistic)."""
         from ..spec import costs
         latency = costs.HBM_READ_LATENCY if memory_latency is None else memory_latency
         # the prefetch queue offers the instructions to the DMA in program order, each from the
@@ -208,6 +214,9 @@ class Timeline:
             else (first + band + drain,)
         done = self.place(unit, start, done - start, 0, writes, reads, issue=issue)
         self.unit_free[unit] = start_x + 1
+        if vpu is not None and out_words:
+            loads = -(-out_words // costs.MATRIX_LOAD_WORDS)
+            self.unit_free[vpu] = self.unit_free.get(vpu, 0) + out_words + loads
         return done
 
     def place(self, unit, start, occupancy, latency, writes, reads=(), issue=None):

@@ -31,7 +31,7 @@ __all__ = ["RING_HOP_LATENCY", "ROUTER_HOP_OVERHEAD", "ROUTER_FIXED_CYCLES", "CO
            "sync_cycles", "vector_clocks", "dma_clocks", "VECTOR_PATH", "VECTOR_CHAIN_LEAD",
            "VECTOR_TABLE", "VECTOR_REDUCTION", "SUM_CADENCE", "MATRIX_START", "MATRIX_DRAIN",
            "GELU_DRAIN", "MATRIX_PENDING", "MATRIX_MODEL_STARTED", "MATRIX_MODEL_LEAD",
-           "MASKED_MAX",
+           "MASKED_MAX", "MATRIX_LOAD_WORDS",
            "HBM_READ_LATENCY", "DDR_READ_LATENCY", "DMA_LOAD_EXTRA", "DMA_STORE_BASE",
            "ACCUMULATOR_GAP", "mpu_clocks"]
 
@@ -51,7 +51,8 @@ CONTROL_CYCLES = 1
 # instruction's issue to its write-back when its unit was idle, at the U280 build.
 
 #: Vector unit: issue to write-back of a one-word instruction without a table function (the
-#: issue queue, the register-file port, the VPU's read, adder and write, the retire pulse).
+#: issue queue, the register-file port, the VPU's read, adder and write, the retire pulse; 13
+#: with the latency-6 adder before session 12).
 VECTOR_PATH = 12
 #: Vector unit: a vector instruction that depends on earlier vector instructions enters the VPU
 #: a few clocks before they have all written back (when the VPU is settling,
@@ -59,18 +60,19 @@ VECTOR_PATH = 12
 #: of them is written back (a chain of dependent one-word instructions: 8 clocks each on the
 #: trace port instead of 13).
 VECTOR_CHAIN_LEAD = 5
-#: Vector unit: extra clocks of a table function (exp, recip, rsqrt, pow2inv).
+#: Vector unit: extra clocks of a table function (exp, recip, rsqrt, pow2inv): SFU_V's latency
+#: (measured with the reductions, below; 25 with the latency-6 adder).
 VECTOR_TABLE = 23
 #: Vector unit: extra clocks of a reduction (sum or maximum) beyond a one-word element-wise
-#: instruction: the accumulator's input register, chunk tree (4 levels x 6), accumulating adder
-#: (6), the register collecting the 8 partial sums, the tree over them (3 levels x 6) and the
+#: instruction: the accumulator's input register, chunk tree (4 levels x 5), accumulating adder
+#: (5), the register collecting the 8 partial sums, the tree over them (3 levels x 5) and the
 #: output register; a maximum is delayed to the same latency (one scalar write port, results in
 #: order). Measured on the VPU RTL (U280, 16 lanes, Icarus):
 #: ``tests/test_vpu_rtl.py::test_vpu_reduction_clocks_match_the_timing_model`` clocks each
 #: micro-op alone from its offer to its retire pulse; ACCUM of w words and VMAX of w words take
-#: ``(w - 1) + 51`` clocks more than a one-word VADD (w = 1, 8, 9, 64, 100). The same
-#: measurement on the previous serial accumulator gave 32 (+ 6 (w - 1)), the value calibrated on
-#: the core's trace port, so the VPU-level difference carries over to the core.
+#: ``(w - 1) + 43`` clocks more than a one-word VADD (w = 1, 8, 9, 64, 100), VEXPACC (the sum of
+#: a table function's results) ``(w - 1) + 23 + 43``. (51 with the latency-6 adder before
+#: session 12; 32 + 6 (w - 1) with the serial accumulator before session 9.)
 VECTOR_REDUCTION = 43
 #: Vector unit: clocks between the words of a sum: 1 (the accumulator interleaves
 #: ``SUM_PARTIALS`` partial sums); a maximum also takes one word per clock.
@@ -83,7 +85,8 @@ MAX_REDUCTIONS = frozenset({"VMAX", "VAMAX", "VADDAMAX"})
 #: (sequencer, decoder, the input vector's register-file read).
 MATRIX_START = 7
 #: Matrix unit: last tile to write-back (MFU, accumulator, SFU_M's scale and mask, the
-#: sequencer's output FIFO, output into the register file) of an operation without GELU.
+#: sequencer's output FIFO, output into the register file) of an operation without GELU (73
+#: with the latency-6 adder: the matrix unit's pipeline is 8 clocks shorter at latency 5).
 MATRIX_DRAIN = 65
 #: Matrix unit: extra drain of a GELU operation (SFU_M's GELU lane; :class:`dfx_hw.mpu.sfu_m.SFUM`
 #: sends only GELU beats, and beats behind one still in the lane, through it).
@@ -107,6 +110,10 @@ MATRIX_MODEL_STARTED = 2
 #: before the MaskedMM two before it wrote back; 25 keeps every 345M section within 2.2 %,
 #: more makes context 1,024 optimistic: 60 -> -3.3 %).
 MATRIX_MODEL_LEAD = 25
+#: Matrix unit: register-file words per ``LOAD`` micro-op that writes a matrix result (the
+#: sequencer's output FIFO holds one band of output words; ``core/matrix_path.py``). The timing
+#: model charges these micro-ops to the vector unit's timeline.
+MATRIX_LOAD_WORDS = 8
 #: Matrix unit: extra clocks of MaskedMM's row maximum (a scalar write after the scores).
 MASKED_MAX = 18
 #: HBM read latency of the timing model (the RTL benchmark's simulated HBM uses the same).
@@ -123,7 +130,8 @@ DMA_STORE_BASE = {"STH": 60, "STHT": 61, "STD": 90, "STTOK": 62}
 
 
 #: Matrix unit: a column tile's next tile may follow its previous one no sooner than this
-#: (the accumulator's read-after-write gap at the default FP16 adder latency, docs/mpu.md).
+#: (the accumulator's read-after-write gap at the default FP16 adder latency,
+#: ``dfx_hw.mpu.accumulator.gap_for()``; docs/mpu.md).
 ACCUMULATOR_GAP = 7
 
 
