@@ -14,6 +14,7 @@ from amaranth.sim import Simulator
 
 from dfx_hw.model.bittrue import fp16
 from dfx_hw.model.bittrue.reduce import SUM_PARTIALS, vpu_amax, vpu_max, vpu_sum
+from dfx_hw.arith import FP16Adder
 from dfx_hw.vpu.accumulator import Accumulator
 
 LANES = 2
@@ -97,10 +98,11 @@ def _run(acc_latency, gaps, seed):
                                                (1, True), (0, False)])
 def test_reductions_bit_exact_against_the_model_at_fixed_latency(acc_latency, gaps):
     dut, vectors, last_beats, results = _run(acc_latency, gaps, seed=acc_latency + 10 * gaps)
-    # Sum beats on every clock; latency: input register, chunk tree (one level of 6 at 2 lanes),
-    # the accumulating adder, the partials' register, 3 levels of adders (6 each), output.
+    # Sum beats on every clock; latency: input register, chunk tree (one adder level at 2
+    # lanes), the accumulating adder, the partials' register, 3 levels of adders, output.
+    add = FP16Adder.DEFAULT_LATENCY
     assert dut.sum_interval == 1
-    assert dut.latency == 1 + 6 + acc_latency + 1 + 3 * 6 + 1
+    assert dut.latency == 1 + add + acc_latency + 1 + 3 * add + 1
     assert [clock for clock, _ in results] == [t + dut.latency for t in last_beats]
     for (kind, x), (_, got) in zip(vectors, results):
         assert got == _expected(kind, x), f"{kind} of {len(x)} elements: {got:#06x}"

@@ -36,8 +36,8 @@ LEVERS = {
         [(costs, "HBM_READ_LATENCY", 0)],
     "matrix operations start with no sequencer overhead (MATRIX_START 7 -> 0)":
         [(costs, "MATRIX_START", 0)],
-    "vector instructions chained with no path overhead (VECTOR_PATH 13 -> 7)":
-        [(costs, "VECTOR_PATH", 7)],
+    "vector instructions chained with no path overhead (VECTOR_PATH 12 -> 6)":
+        [(costs, "VECTOR_PATH", 6)],
     "ring hop latency 25 clocks instead of 100":
         [(costs.sync_cycles, "__defaults__", (25,))],
 }
