@@ -109,3 +109,55 @@ def test_core_rtl_untapped_argmax_after_a_tapped_conv1d_matches_isa_simulator():
     tokens = [token for token, _ in run.tokens(max_clocks=5_000_000)]
     assert tokens == expected.tokens
     assert (to_bits(run.logits()) == to_bits(expected.logits)).all()
+
+
+def test_core_rtl_kept_conv1d_input_is_dropped_when_written():
+    """The matrix sequencer keeps a CONV1D's input for the next CONV1D of the same vector (no
+    STORE through the VPU). Here a VADD writes one word of that vector between the QKV
+    projection's group CONV1Ds, so the kept copy is stale: the RTL must read the vector again,
+    token for token and logit for logit the ISA simulator's (functional, no keeping) on the
+    same program (with the invalidation removed from the RTL this test fails). A second VADD
+    writes the word just past the vector (the kept input may stay: the results must match
+    either way). The unedited programs keep the input through every other core test."""
+    from dfx_hw.host.isasim import isasim_ring
+    from dfx_hw.isa.encoding import Instruction
+    from dfx_hw.isa.layouts import Opcode
+    model = _model(5, 1)                       # 5 heads: three QKV group CONV1Ds per layer
+    prompt, n_new = [5, 17, 99], 2
+    program = list(model.programs(n_prompt=len(prompt), n_new=n_new)[0])
+    convs = [i for i, ins in enumerate(program) if ins.op is Opcode.CONV1D]
+    pairs = [(a, b) for a, b in zip(convs, convs[1:])
+             if program[a]["vsrc"] == program[b]["vsrc"] and program[a]["k"] == program[b]["k"]]
+    assert pairs, "the program has no CONV1Ds of a kept input"
+    lanes = SMALL.l
+    inserted = {}                              # original index -> instructions inserted before
+    for a, b in pairs[:2]:
+        vsrc, k = program[b]["vsrc"], program[b]["k"]
+        inside = Instruction(Opcode.VADD, {"vdst": vsrc, "vsrc": vsrc, "vsrc2": vsrc,
+                                           "len": lanes}, frozenset())
+        past = Instruction(Opcode.VADD, {"vdst": vsrc + -(-k // lanes) * lanes,
+                                         "vsrc": vsrc, "vsrc2": vsrc, "len": lanes},
+                           frozenset())
+        inserted[b] = [past, inside]
+
+    def moved(index):                          # an original index in the edited program
+        return index + sum(len(v) for at, v in inserted.items() if at <= index)
+
+    edited = []
+    for index, ins in enumerate(program):
+        edited += inserted.get(index, [])
+        if ins.op is Opcode.LOOP:
+            ins = Instruction(ins.op, {**ins.fields, "target": moved(ins["target"])}, ins.flags)
+        edited.append(ins)
+    words = encode_program(edited)
+    isa = Generation(isasim_ring(geometry_of(SMALL)), model, prompt, n_new, programs=[words])
+    expected_tokens = [token for token, _ in isa.tokens()]
+    sim = CoreSim(SMALL, cores=1, hbm_bytes=HBM_BYTES, ddr_bytes=DDR_BYTES)
+    sim.set_hbm_timing(read_latency=60)
+    run = Generation(rtl_ring(sim, hbm_bytes=HBM_BYTES, ddr_bytes=DDR_BYTES), model, prompt,
+                     n_new, watchdog=10_000_000, programs=[words])
+    tokens = [token for token, _ in run.tokens(max_clocks=5_000_000)]
+    assert tokens == expected_tokens
+    assert (to_bits(run.logits()) == to_bits(isa.logits())).all()
+    # the edit changed the result: the test can tell a stale kept input from a fresh one
+    assert (to_bits(isa.logits()) != to_bits(generate(model, prompt, n_new).logits)).any()

@@ -186,6 +186,7 @@ class DFXCore(wiring.Component):
         connect(m, mpu.out, mseq.out)
         connect(m, mpu.max, mseq.max)
         connect(m, mseq.rf, port.matrix)
+        m.d.comb += mseq.vrf_written.eq(vpu.written)
 
         # ---- DMA instructions ---------------------------------------------------------------
         connect(m, ctl.dma.issue, dseq.issue)

@@ -32,6 +32,17 @@ that clock) while the previous results drain:
   Small operations (attention's MaskedMM and MM: one input slice) thus start every few clocks,
   their pipeline latencies overlapping, instead of waiting for the results of the operation two
   ahead.
+* **Kept input** (session 12): a CONV1D's input slices are also written into ``x_kept`` as
+  the gather produces them; a later CONV1D of the same vector (``vsrc`` and ``k``) takes them
+  from there -- replayed into the input FIFO, one slice per clock, no ``STORE`` through the VPU
+  -- as long as no word of the vector has been written since (the VPU reports every write of
+  the vector register file, ``vrf_written``; a write into the kept words drops them). The
+  QKV projection's groups read the LayerNorm output eight times per layer at the U280 build,
+  ``proj`` and ``fc2``'s chunks their inputs seven times: one 64-word (proj), 256-word (fc2)
+  ``STORE`` each instead of seven or eight, and the VPU, the register files' only port, is free
+  for the softmax and residual work in between. The deadlock rule keeps it simple: a CONV1D
+  starts only once every earlier input has been taken, so the gather is idle when its capture
+  begins and the input FIFO empty when a replay begins.
 * **ARGMAX / ARGMAXP** (front, once every started operation has written back): a ``STORE``
   micro-op streams the vector (or the pairs) into the :class:`~.argmax.ArgmaxUnit`; two
   ``SLOAD`` micro-ops write its value and index to ``s[sdst]`` and ``s[sdst + 1]``.
@@ -51,16 +62,17 @@ for an empty arg-max. After an error nothing more is accepted.
 from amaranth import *
 from amaranth.lib import data, enum, stream, wiring
 from amaranth.lib.fifo import SyncFIFOBuffered
+from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 from amaranth.utils import exact_log2
 
 from ..isa.layouts import LAYOUTS, Opcode
-from ..mpu.layouts import MatOp, descriptor_layout, max_layout, output_layout
+from ..mpu.layouts import DIM_BITS, MatOp, descriptor_layout, max_layout, output_layout
 from ..spec.costs import MATRIX_PENDING
 from ..spec.errors import ErrorCode, ErrorSignature
 from ..spec.issue import ISSUE_LAYOUT
 from ..vpu.layouts import Opcode as VOp
-from ..vpu.layouts import VPUConfig
+from ..vpu.layouts import VPUConfig, written_layout
 from .argmax import ArgmaxUnit
 from .matrix_decode import MatrixDecoder
 from .rf_port import requester_signature
@@ -113,6 +125,9 @@ class MatrixSequencer(wiring.Component):
     out : In(stream.Signature(output_layout(width=l)))
     max : In(stream.Signature(max_layout()))
     rf : Out(requester_signature(config).flip())
+    vrf_written : In(:func:`~dfx_hw.vpu.layouts.written_layout`)
+        The VPU's vector register-file write port this clock (``en``: any lane written,
+        ``addr``: the word): what invalidates the kept CONV1D input.
     error : Out(ErrorSignature)
     """
 
@@ -137,6 +152,7 @@ class MatrixSequencer(wiring.Component):
             "out": In(stream.Signature(output_layout(width=l))),
             "max": In(stream.Signature(max_layout())),
             "rf": Out(requester_signature(config).flip()),
+            "vrf_written": In(written_layout(config)),
             "error": Out(ErrorSignature),
         })
 
@@ -150,12 +166,51 @@ class MatrixSequencer(wiring.Component):
         # room for one whole input: an operation starts once the matrix unit has taken every
         # earlier one's input (see the deadlock rule)
         m.submodules.x_fifo = x_fifo = SyncFIFOBuffered(width=x_width, depth=self._x_slices)
+        # The kept input: the slices of the last CONV1D's input vector, replayed into the input
+        # FIFO (no STORE through the VPU) for a CONV1D of the same vector while no write to it
+        # has been seen (the QKV projection's groups, the chunks of proj and fc2).
+        m.submodules.x_kept = x_kept = Memory(shape=x_width, depth=self._x_slices, init=[])
+        kept_w = x_kept.write_port()
+        kept_r = x_kept.read_port()
+        kept_valid = Signal()                   # x_kept holds the input named below, unwritten
+        kept_vsrc = Signal(cfg.vrf_addr_width)
+        kept_len = Signal(DIM_BITS)
+        kept_lo = Signal(cfg.word_addr_width + 1)
+        kept_hi = Signal(cfg.word_addr_width + 1)
+        capturing = Signal()                    # the gather's slices are this CONV1D's input
+        capture_at = Signal(range(self._x_slices + 1))
+        capture_end = Signal(range(self._x_slices + 1))
+        replaying = Signal()                    # x_kept's slices into the input FIFO
+        replay_at = Signal(range(self._x_slices + 1))
+        replay_end = Signal(range(self._x_slices + 1))
+        replay_data = Signal()                  # kept_r's data is a slice to write (one clock on)
         m.d.comb += [
-            x_fifo.w_data.eq(gather.x.payload), x_fifo.w_en.eq(gather.x.valid),
-            gather.x.ready.eq(x_fifo.w_rdy),
+            x_fifo.w_data.eq(Mux(replay_data, kept_r.data, gather.x.payload)),
+            x_fifo.w_en.eq(replay_data | gather.x.valid),
+            gather.x.ready.eq(x_fifo.w_rdy & ~replay_data),
             self.x.payload.eq(x_fifo.r_data), self.x.valid.eq(x_fifo.r_rdy),
             x_fifo.r_en.eq(self.x.ready),
+            kept_w.addr.eq(capture_at), kept_w.data.eq(gather.x.payload),
+            kept_w.en.eq(capturing & gather.x.valid & gather.x.ready),
+            kept_r.addr.eq(replay_at), kept_r.en.eq(1),
         ]
+        with m.If(capturing & gather.x.valid & gather.x.ready):
+            m.d.sync += capture_at.eq(capture_at + 1)
+            with m.If(capture_at + 1 == capture_end):
+                m.d.sync += [capturing.eq(0), kept_valid.eq(1)]
+        m.d.sync += replay_data.eq(replaying)
+        with m.If(replaying):
+            m.d.sync += replay_at.eq(replay_at + 1)
+            with m.If(replay_at + 1 == replay_end):
+                m.d.sync += replaying.eq(0)
+        # a write into the kept vector's words (or while it is captured) forgets it: compared
+        # on the registered write, so the kept input is dropped the clock after next -- before
+        # any instruction that reads the written words can reach the front
+        written = Signal(written_layout(cfg))
+        m.d.sync += written.eq(self.vrf_written)
+        hit_kept = written.en & (written.addr >= kept_lo) & (written.addr <= kept_hi)
+        with m.If(hit_kept):
+            m.d.sync += [kept_valid.eq(0), capturing.eq(0)]
 
         # The matrix unit's output words wait here (a band's worth) while the back's LOAD request
         # reaches the VPU, a few clocks per band: the matrix unit's pipeline holds whenever its
@@ -173,6 +228,7 @@ class MatrixSequencer(wiring.Component):
 
         front = Signal(_Front)
         back = Signal(_Back)
+        reuse = Signal()           # the operation at START takes the kept input
         cur = Signal(ISSUE_LAYOUT)
         cmd = Signal(dec.command.payload.shape())
         taken = Signal(5)          # which of up to five parallel offers have been taken
@@ -306,7 +362,12 @@ class MatrixSequencer(wiring.Component):
                 # the deadlock rule: start only once every earlier input has been taken
                 m.d.comb += dec.command.ready.eq(x_owed == 0)
                 with m.If(dec.command.valid & (x_owed == 0)):
-                    m.d.sync += [cmd.eq(dec.command.payload), front.eq(_Front.START)]
+                    payload = dec.command.payload
+                    is_conv = LAYOUTS[Opcode.CONV1D](cur.word).op == Opcode.CONV1D
+                    m.d.sync += [cmd.eq(payload), front.eq(_Front.START),
+                                 reuse.eq(is_conv & kept_valid & ~capturing &
+                                          (payload.vsrc == kept_vsrc) &
+                                          (payload.x_len == kept_len))]
                     with m.If(vrf_too_far(dec.command.payload.vsrc, dec.command.payload.vdst)):
                         m.d.comb += [fault.eq(ErrorCode.VRF_RANGE), fault_info.eq(
                             Mux(vrf_too_far(dec.command.payload.vsrc),
@@ -319,6 +380,7 @@ class MatrixSequencer(wiring.Component):
                 # a tapped CONV1D's arg-max command goes first, so no output word can come
                 # before it
                 arg_given = taken[4] | ~tap_op
+                slices = (cmd.x_len + self._d - 1) >> exact_log2(self._d)
                 m.d.comb += [
                     entry.vdst.eq(cmd.vdst), entry.out_len.eq(cmd.out_len),
                     entry.sdst.eq(cmd.sdst), entry.masked.eq(cmd.desc.op == MatOp.MASKED_MM),
@@ -327,18 +389,30 @@ class MatrixSequencer(wiring.Component):
                     arg.command.payload.len.eq(cmd.out_len), arg.command.payload.base.eq(0),
                     self.desc.valid.eq(~taken[0] & arg_given),
                     self.desc.payload.eq(cmd.desc),
-                    gather.length.valid.eq(~taken[1]), gather.length.payload.eq(cmd.x_len),
-                    front_valid.eq(~taken[2]),
+                    gather.length.valid.eq(~taken[1] & ~reuse),
+                    gather.length.payload.eq(cmd.x_len),
+                    front_valid.eq(~taken[2] & ~reuse),
                     front_req.op.opcode.eq(VOp.STORE), front_req.op.src1.eq(cmd.vsrc),
                     front_req.op.length.eq(cmd.x_len), front_req.notify.eq(0),
                     pending.w_en.eq(~taken[3]), pending.w_data.eq(entry),
                 ]
-                now = taken | Cat(self.desc.ready & arg_given, gather.length.ready, front_ready,
-                                  pending.w_rdy, arg.command.ready | ~tap_op)
+                now = taken | Cat(self.desc.ready & arg_given, gather.length.ready | reuse,
+                                  front_ready | reuse, pending.w_rdy, arg.command.ready | ~tap_op)
                 m.d.sync += taken.eq(now)
                 m.d.comb += started.eq(~taken[3] & pending.w_rdy)
-                with m.If(~taken[1] & gather.length.ready):
-                    m.d.comb += x_added.eq((cmd.x_len + self._d - 1) >> exact_log2(self._d))
+                with m.If(~taken[1] & (gather.length.ready | reuse)):
+                    m.d.comb += x_added.eq(slices)
+                    with m.If(reuse):
+                        # the input is the kept one: replayed from x_kept, no STORE
+                        m.d.sync += [replaying.eq(1), replay_at.eq(0), replay_end.eq(slices)]
+                    with m.Elif(conv.op == Opcode.CONV1D):
+                        # a CONV1D's input: kept as the gather writes it (every earlier slice
+                        # is out of the gather: the deadlock rule)
+                        shift = exact_log2(cfg.lanes)
+                        m.d.sync += [capturing.eq(1), capture_at.eq(0), capture_end.eq(slices),
+                                     kept_valid.eq(0), kept_vsrc.eq(cmd.vsrc),
+                                     kept_len.eq(cmd.x_len), kept_lo.eq(cmd.vsrc >> shift),
+                                     kept_hi.eq((cmd.vsrc + cmd.x_len - 1) >> shift)]
                 with m.If(now == 0b11111):
                     m.d.sync += [front.eq(_Front.IDLE), taken.eq(0)]
                     with m.If(tap_op):

@@ -69,6 +69,10 @@ class Core:
         self.counts = Counter()
         self.cycles = 0              # serial estimate (spec/costs.py)
         self.timeline = Timeline(self_ordered=SELF_ORDERED)  # overlapped (timing.py)
+        #: The matrix sequencer's kept input ``(vsrc, k)``: the last CONV1D's input vector,
+        #: which a CONV1D of the same vector takes without a STORE through the vector unit
+        #: until a word of it is written (``core/matrix_path.py``); timing only.
+        self.kept_input = None
         self._unit = None
         self.token_marks = []        # (counts copy, serial, overlapped clocks) per token store
         self._weights = {}           # decoded weight matrices: (addr, k, n) -> array
@@ -185,6 +189,21 @@ class Core:
         """Account one instruction: serial clocks and the scoreboard timeline."""
         self.cycles += occupancy + latency
         self.timeline.account(self._unit, occupancy, latency, reads, writes)
+        self.forget_kept(writes)
+
+    def forget_kept(self, writes):
+        """Drop the kept CONV1D input when ``writes`` touch a register-file word of it (the
+        RTL watches the VPU's write port word by word)."""
+        if self.kept_input is None:
+            return
+        lanes = self.geometry.vpu_lanes
+        vsrc, k = self.kept_input
+        low, high = vsrc // lanes, (vsrc + k - 1) // lanes
+        for item in writes:
+            if item[0] == "vrf" and item[2] > item[1] and item[1] // lanes <= high \
+                    and (item[2] - 1) // lanes >= low:
+                self.kept_input = None
+                return
 
     @staticmethod
     def _v(addr, length):
@@ -213,9 +232,11 @@ class Core:
         self._cost(costs.CONTROL_CYCLES, 0, writes=self._s(instr["sdst"]))
 
     # -- matrix unit ----------------------------------------------------------------------------
-    def _matrix_cost(self, k, n, reads, writes, *, drain=costs.MATRIX_DRAIN, band=WEIGHT_BAND):
+    def _matrix_cost(self, k, n, reads, writes, *, drain=costs.MATRIX_DRAIN, band=WEIGHT_BAND,
+                     kept=False):
         """``band``: column tiles per band of the matrix in HBM (``None``: the whole width, as
-        the caches are stored; one narrower than the accumulator gap stalls at row steps)."""
+        the caches are stored; one narrower than the accumulator gap stalls at row steps);
+        ``kept``: the input is the kept one (no STORE through the vector unit)."""
         g = self.geometry
         row_tiles, col_tiles = -(-k // g.d), -(-n // g.l)
         tiles = costs.mpu_clocks(row_tiles, col_tiles,
@@ -225,9 +246,10 @@ class Core:
         width = col_tiles if band is None else min(band, col_tiles)
         self.timeline.account_matrix(self._unit, tiles, drain=drain, weight_reads=memory,
                                      reads=reads, writes=writes, vpu=InstrClass.VECTOR,
-                                     x_words=-(-k // g.vpu_lanes),
+                                     x_words=0 if kept else -(-k // g.vpu_lanes),
                                      out_words=-(-n // g.vpu_lanes),
                                      first_band=costs.mpu_clocks(row_tiles, width, width))
+        self.forget_kept(writes)
 
     def _weight(self, addr, k, n):
         key = (addr, k, n)
@@ -257,9 +279,11 @@ class Core:
         if "gelu" in instr.flags:
             y = functions.gelu(y)
         self.vrf[self.vslice(instr["vdst"], n)] = y
+        kept = self.kept_input == (instr["vsrc"], k)
+        self.kept_input = (instr["vsrc"], k)
         self._matrix_cost(k, n, (self._v(instr["vsrc"], k),), (self._v(instr["vdst"], n),),
                           drain=costs.MATRIX_DRAIN + (costs.GELU_DRAIN if "gelu" in instr.flags
-                                                      else 0))
+                                                      else 0), kept=kept)
         self._tap = (instr["vdst"], n) if "argmax" in instr.flags else None
 
     def _cache_matrix(self, instr, cols, prefix_rows):

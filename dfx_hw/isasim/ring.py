@@ -150,4 +150,5 @@ class Ring:
             core.counts["router"] += 1
             core.cycles = start + occupancy + latency
             core.timeline.place(InstrClass.ROUTER, agreed, occupancy, latency, writes, reads)
+            core.forget_kept(writes)
             core.pc += 1

@@ -15,7 +15,7 @@ from ..geometry import U280
 __all__ = [
     "VPUConfig", "Opcode", "ASource", "BSource", "AluOp", "Unary", "Sink", "OpControl",
     "PRIMITIVE_CONTROL", "TRANSFER_CONTROL", "OP_CONTROL", "micro_op_layout",
-    "control_table_markdown", "DEFAULT_VRF_WORDS", "DEFAULT_SRF_WORDS",
+    "control_table_markdown", "DEFAULT_VRF_WORDS", "DEFAULT_SRF_WORDS", "written_layout",
 ]
 
 #: Vector register file words. At 16 lanes this is 131,072 FP16 elements (256 KiB, about 114
@@ -263,3 +263,9 @@ def control_table_markdown():
         lines.append(f"| `{name}` | {number} | {c.a.name.lower()} | {c.b.name.lower()} | "
                      f"{c.alu.name.lower()} | {c.unary.name.lower()} | {c.sink.name.lower()} |")
     return "\n".join(lines) + "\n"
+
+
+def written_layout(config):
+    """The vector register file's write on a clock, as the VPU reports it (``VPU.written``):
+    ``en`` (any lane written) and the word ``addr``."""
+    return data.StructLayout({"en": 1, "addr": config.word_addr_width})

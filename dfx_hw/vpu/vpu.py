@@ -7,7 +7,7 @@ from amaranth.lib.wiring import In, Out
 
 from ..hdl.delay import delay
 from .accumulator import Accumulator
-from .layouts import ASource, BSource, Sink, Unary, VPUConfig
+from .layouts import ASource, BSource, Sink, Unary, VPUConfig, written_layout
 from .operand_collector import OperandCollector
 from .regfile import RegisterFile
 from .sfu_v import SFUV
@@ -56,6 +56,9 @@ class VPU(wiring.Component):
     retire : Out(1)
         One pulse per legal micro-op, in order, once its results are in the register files (a
         store: once its last word is in the store buffer); see :class:`OperandCollector`.
+    written : Out(:func:`~dfx_hw.vpu.layouts.written_layout`)
+        The vector register file's write this clock (``en``: any lane; ``addr``: the word), for
+        a unit that keeps a copy of register-file data (the matrix sequencer's kept input).
     error : Out(1)
         Sticky: an illegal micro-op was dropped (see :class:`OperandCollector`).
     """
@@ -78,6 +81,7 @@ class VPU(wiring.Component):
             "busy": Out(1),
             "settling": Out(1),
             "retire": Out(1),
+            "written": Out(written_layout(config)),
             "error": Out(1),
         })
 
@@ -196,6 +200,8 @@ class VPU(wiring.Component):
             vrf.write[0].addr.eq(done.dst),
             vrf.write[0].data.eq(result),
             vrf.write[0].en.eq(Mux(done.valid & writes_vector, done.mask, 0)),
+            self.written.en.eq(done.valid & writes_vector & done.mask.any()),
+            self.written.addr.eq(done.dst),
         ]
 
         # Reductions and lane-0 scalars. The accumulator takes the written-back result (the
