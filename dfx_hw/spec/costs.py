@@ -107,9 +107,13 @@ MATRIX_MODEL_STARTED = 2
 #: ... less this many clocks: the instruction may start that long before the one
 #: ``MATRIX_MODEL_STARTED`` before it begins writing back (fitted on the trace, session 11: once
 #: STHT no longer held the attention, the RTL started a QKV CONV1D's tiles about 130 clocks
-#: before the MaskedMM two before it wrote back; 25 keeps every 345M section within 2.2 %,
-#: more makes context 1,024 optimistic: 60 -> -3.3 %).
-MATRIX_MODEL_LEAD = 25
+#: before the MaskedMM two before it wrote back; 25 kept every 345M section within 2.2 %).
+#: Refitted in session 12: with the matrix sequencer's kept CONV1D input the RTL starts the
+#: next projection earlier still (the VPU no longer holds its input STORE behind softmax work),
+#: and 25 left one core at context 64 +2.9 %; 60 gives +0.3 / -0.7 / -2.8 % at contexts 64 /
+#: 256 / 1,024 (the 1,024 point does not move with the lead: there the in-order VPU's
+#: queueing, which the model charges as capacity only, binds).
+MATRIX_MODEL_LEAD = 60
 #: Matrix unit: register-file words per ``LOAD`` micro-op that writes a matrix result (the
 #: sequencer's output FIFO holds one band of output words; ``core/matrix_path.py``). The timing
 #: model charges these micro-ops to the vector unit's timeline.
