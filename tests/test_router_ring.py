@@ -51,19 +51,21 @@ def test_ring_u280_size_bit_exact_with_isasim():
 
 
 def test_rx_fifo_full_never_overflows():
-    """Worst case the credits allow: core 1 issues its sync 600 clocks late while cores 0 and 2
-    send slices far larger than its 16-beat RX FIFO over zero-idle links. Its FIFO must have
-    been full (checked) and must never have overflowed (checked), and the results still equal
-    the ISA simulator's."""
+    """Worst case the credits allow: core 1 issues its sync 600 clocks late while core 0 sends
+    it (clockwise) a slice of 15 words over a zero-idle link: a header and 15 data beats in two
+    segments, exactly its 16-beat RX FIFO (a receiver takes nothing between syncs). The FIFO
+    must have been full (checked) and must never have overflowed (checked), and the results
+    still equal the ISA simulator's."""
     run_cocotb(RouterRing, {"count": 3, **SMALL}, test_module=BENCH,
-               bench={"syncs": [{"op": "SYNC", "lens": [120, 40, 117], "tag": 2}],
+               bench={"syncs": [{"op": "SYNC", "lens": [60, 40, 117], "tag": 2}],
                       "seed": 3, "latency": 4, "idle": 0.0, "backpressure": 0.5,
                       "up_delay_ns": 0, "late": {"core": 1, "sync": 0, "clocks": 600},
                       "full_seen": [1]})
 
 
 def test_overflow_detector_trips_with_too_many_credits():
-    """The same worst case with senders given 8 credits more than the FIFO holds: the bench sees
+    """The same worst case with senders given 8 credits more than the FIFO holds and a 30-word
+    slice from core 0: two whole segments (17 beats) reach core 1's 16-beat FIFO; the bench sees
     the overflow flag and a RING_PROTOCOL error (so the check above can fail)."""
     run_cocotb(RouterRing, {"count": 3, **SMALL, "credits": 24}, test_module=BENCH,
                bench={"syncs": [{"op": "SYNC", "lens": [120, 40, 117], "tag": 2}],

@@ -77,7 +77,7 @@ def test_packer_matches_model_with_backpressure(lanes):
 
 
 def _run_router_issue(word, *, cores=1, core_id=0, max_total=64):
-    dut = Router(lanes=4, max_cores=4, max_total=max_total, rx_depth=8)
+    dut = Router(lanes=4, max_cores=4, max_total=max_total, rx_depth=16)
     result = {}
 
     async def bench(ctx):

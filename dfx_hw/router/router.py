@@ -3,19 +3,18 @@
 from amaranth import *
 from amaranth.hdl import unsigned
 from amaranth.lib import data, enum, stream, wiring
-from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
 from ..bus.aurora import AuroraLinkSignature
 from ..isa.layouts import FIELD_BITS, VRF_ADDR_BITS, Opcode
 from ..spec.errors import ErrorCode, ErrorSignature
 from ..spec.issue import IssueSignature
-from ..spec.ring import (COUNT_BITS, DEFAULT_RX_DEPTH, HEADER_BITS, HEADER_LAYOUT, MAGIC,
-                         BeatKind)
-from .credits import CreditCounter, CreditReturn
+from ..spec.ring import COUNT_BITS, DEFAULT_RX_DEPTH, SEGMENT_BEATS
 from .decode import SyncDecoder
+from .direction import CCW, CW, RingDirection
 from .link_port import LinkPort
 from .monitor import TIMEOUT_BITS, ErrorMonitor
+from .mux_tree import select
 from .packer import Packer
 from .read_pipe import ReadPipe
 
@@ -44,20 +43,6 @@ RF_REQUEST_LAYOUT = data.StructLayout({
 
 #: The SYNCS operands: ``value`` = s[ssrc] (FP16 bits), ``index`` = s[ssrc + 1] (< 2**16).
 PAIR_LAYOUT = data.StructLayout({"value": unsigned(16), "index": unsigned(16)})
-
-
-def _select(items, index):
-    """``items[index]`` as a tree of 2:1 multiplexers on the bits of ``index`` (an index past
-    the end gives some item). Plain multiplexers elaborate to continuous assignments, which
-    every simulator evaluates from time zero (a ``case`` block whose inputs never change would
-    stay ``x`` in Icarus)."""
-    level = list(items)
-    bit = 0
-    while len(level) > 1:
-        level = [Mux(index[bit], level[i + 1], level[i]) if i + 1 < len(level) else level[i]
-                 for i in range(0, len(level), 2)]
-        bit += 1
-    return level[0]
 
 
 def _positive_int(name, value, minimum=1):
@@ -161,7 +146,7 @@ class Router(wiring.Component):
         if max_total >= 1 << FIELD_BITS["total"]:
             raise ValueError(f"max_total must be below 2**{FIELD_BITS['total']}, not "
                              f"{max_total!r}")
-        _positive_int("rx_depth", rx_depth, 8)
+        _positive_int("rx_depth", rx_depth, 2 * SEGMENT_BEATS)
         if rx_depth & (rx_depth - 1):
             raise ValueError(f"rx_depth must be a power of two, not {rx_depth!r}")
         if credits is None:
@@ -240,23 +225,33 @@ class Router(wiring.Component):
                                                   rx_depth=self._rx_depth)
         wiring.connect(m, wiring.flipped(self.link_next), pnext.link)
         wiring.connect(m, wiring.flipped(self.link_prev), pprev.link)
-        m.d.comb += [self.rx_overflow.eq(pprev.overflow), self.rx_full_seen.eq(pprev.full_seen)]
-        m.submodules.credit_counter = credit = CreditCounter(credits=self._credits,
-                                                             amount_bits=COUNT_BITS)
-        m.submodules.credit_return = creturn = CreditReturn(max_credits=self._rx_depth)
-        m.submodules.staging = mem = Memory(shape=width, depth=depth, init=[])
-        wr = mem.write_port()
-        tx_rd = mem.read_port()
-        ro_rd = mem.read_port()
-        m.submodules.tx_pipe = tx_pipe = ReadPipe(width=width, addr_bits=abits)
+        m.d.comb += [self.rx_overflow.eq(pprev.overflow | pnext.overflow),
+                     self.rx_full_seen.eq(pprev.full_seen | pnext.full_seen)]
+        # Clockwise slices come in on link_prev and leave on link_next; counter-clockwise the
+        # other way. Each link port carries one direction's frames out and the other's credits.
+        directions = {}
+        for name, into, out in ((CW, pprev, pnext), (CCW, pnext, pprev)):
+            m.submodules[name] = way = RingDirection(
+                direction=name, lanes=lanes, depth=depth, max_positions=nmax // 2,
+                rx_depth=self._rx_depth, credits=self._credits, core_bits=CORE_BITS)
+            wiring.connect(m, into.rx, way.rx)
+            wiring.connect(m, out.rx_credits, way.credits_in)
+            wiring.connect(m, way.frames, out.tx_frames)
+            wiring.connect(m, way.credit_return, into.tx_credits)
+            directions[name] = way
+        cw, ccw = directions[CW], directions[CCW]
         m.submodules.ro_pipe = ro_pipe = ReadPipe(
             width=width, addr_bits=abits,
             side={"count": range(lanes + 1), "last": 1})
         m.submodules.packer = packer = Packer(lanes=lanes)
-        for pipe, port in ((tx_pipe, tx_rd), (ro_pipe, ro_rd)):
-            m.d.comb += [port.addr.eq(pipe.mem_addr), port.en.eq(pipe.mem_en),
-                         pipe.mem_data.eq(port.data)]
-
+        # The readout reads the memory of the slot's direction (this core's slice: cw's copy);
+        # `ro_mem` selects it with the request, `ro_mem_q` the data a clock later.
+        ro_mem = Signal()
+        ro_mem_q = Signal()
+        m.d.sync += ro_mem_q.eq(ro_mem)
+        for way in (cw, ccw):
+            m.d.comb += [way.ro_addr.eq(ro_pipe.mem_addr), way.ro_en.eq(ro_pipe.mem_en)]
+        m.d.comb += ro_pipe.mem_data.eq(Mux(ro_mem_q, ccw.ro_data, cw.ro_data))
         # -- sync state -------------------------------------------------------------------------
         me = Signal(CORE_BITS)
         n = Signal(CORE_BITS)
@@ -359,196 +354,88 @@ class Router(wiring.Component):
             m.d.sync += tag.eq(d.tag)
         active = run & ~stopped
 
-        # -- staging-memory write port: received beats first, then this core's slice -----------
-        rx_write = Signal()
-        rx_addr = Signal(abits)
-        rx_data = Signal(width)
+        # -- this core's slice into both staging memories (after received beats) ---------------
         own_done = own_count == own_words
+        rx_busy = cw.rx_write | ccw.rx_write
         m.d.comb += [
-            self.local.ready.eq(active & ~is_syncs & ~own_done & ~rx_write),
-            self.pair.ready.eq(active & is_syncs & ~own_done & ~rx_write),
-            wr.en.eq(rx_write | (self.local.valid & self.local.ready)
-                     | (self.pair.valid & self.pair.ready)),
-            wr.addr.eq(Mux(rx_write, rx_addr, own_count)),
-            wr.data.eq(Mux(rx_write, rx_data,
-                           Mux(is_syncs, self.pair.payload.as_value(), self.local.payload))),
+            self.local.ready.eq(active & ~is_syncs & ~own_done & ~rx_busy),
+            self.pair.ready.eq(active & is_syncs & ~own_done & ~rx_busy),
         ]
-        with m.If((self.local.valid & self.local.ready) | (self.pair.valid & self.pair.ready)):
+        own_write = (self.local.valid & self.local.ready) | (self.pair.valid & self.pair.ready)
+        for way in (cw, ccw):
+            m.d.comb += [
+                way.local_en.eq(own_write),
+                way.local_addr.eq(own_count),
+                way.local_data.eq(Mux(is_syncs, self.pair.payload.as_value(),
+                                      self.local.payload)),
+            ]
+        with m.If(own_write):
             m.d.sync += own_count.eq(own_count + 1)
 
-        # -- receiver (link_prev data) ----------------------------------------------------------
-        # Stage A registers each beat out of the RX FIFO (with the word count of its header
-        # interpretation precomputed); stage B checks and places it, from registers only.
-        rx = pprev.rx
-        a_valid = Signal()
-        a_data = Signal(width)
-        a_words = Signal(COUNT_BITS - shift + 1)
-        a_header = HEADER_LAYOUT(a_data[:HEADER_BITS])
-        rx_slot = Signal(CORE_BITS)           # slot s = slice of core (me - s) mod n
-        rx_origin = Signal(CORE_BITS)
-        rx_words = Signal(wbits)
-        rx_count = Signal(wbits)
-        rx_base = Signal(wbits)               # next free staging word
-        rx_room = Signal(wbits)               # depth - rx_base
-        rx_in_data = Signal()
-        rx_done = Signal()
-        rx_last = Signal()                    # the next data beat ends the slice
-        rx_final = Signal()                   # rx_slot is the last slot (n - 1)
-        sum_len = Signal(FIELD_BITS["total"] + CORE_BITS)
-        header_ok = Signal()
-        b_take = Signal()
-        m.d.comb += [
-            header_ok.eq((a_header.magic == MAGIC) & (a_header.kind == BeatKind.DATA)
-                         & (a_header.tag == tag) & (a_header.seq == seq)
-                         & (a_header.origin == rx_origin) & (a_words <= rx_room)),
-            b_take.eq(a_valid & active & ~rx_done & (n > 1)),
-            rx.ready.eq(~a_valid | b_take),
-        ]
-        with m.If(rx.valid & rx.ready):
-            m.d.sync += [a_valid.eq(1), a_data.eq(rx.payload),
-                         a_words.eq(words_of(HEADER_LAYOUT(rx.payload[:HEADER_BITS]).count))]
-        with m.Elif(b_take):
-            m.d.sync += a_valid.eq(0)
-        m.d.comb += [rx_write.eq(b_take & rx_in_data), rx_data.eq(a_data)]
-        m.d.comb += [creturn.popped.eq(rx.valid & rx.ready), creturn.drained.eq(~rx.valid)]
-
-        def next_slot():
-            return [rx_slot.eq(rx_slot + 1),
-                    rx_origin.eq(Mux(rx_origin == 0, n - 1, rx_origin - 1)),
-                    rx_done.eq(rx_final), rx_final.eq(rx_slot + 2 == n)]
-
+        # -- the two directions: configuration, progress, per-slot table ------------------------
+        # Slot s is the slice of core (me - s) mod n: clockwise position p is slot p (p <= a),
+        # counter-clockwise position p is slot n - p.
+        a = Signal(CORE_BITS)                 # slices arriving clockwise
         with m.If(start):
-            first = d.words
-            m.d.sync += [rx_slot.eq(1),
-                         rx_origin.eq(Mux(self.core_id == 0, self.cores - 1, self.core_id - 1)),
-                         rx_base.eq(first), rx_room.eq(depth - first),
-                         rx_in_data.eq(0), rx_done.eq(self.cores == 1),
-                         rx_final.eq(self.cores == 2), sum_len.eq(d.length)]
-        with m.Elif(b_take):
-            with m.If(~rx_in_data):
-                with m.If(~header_ok):
-                    m.d.sync += report(ErrorCode.RING_PROTOCOL, tag)
-                with m.Else():
-                    for slot in range(1, nmax):
-                        with m.If(rx_slot == slot):
-                            m.d.sync += [lens[slot].eq(a_header.count), bases[slot].eq(rx_base)]
-                    m.d.sync += [rx_base.eq(rx_base + a_words), rx_room.eq(rx_room - a_words),
-                                 rx_words.eq(a_words), rx_addr.eq(rx_base), rx_count.eq(0),
-                                 rx_last.eq(a_words == 1), sum_len.eq(sum_len + a_header.count)]
-                    with m.If(a_words == 0):
-                        m.d.sync += next_slot()
-                    with m.Else():
-                        m.d.sync += rx_in_data.eq(1)
-            with m.Else():
-                m.d.sync += [rx_addr.eq(rx_addr + 1), rx_count.eq(rx_count + 1),
-                             rx_last.eq(rx_count + 2 == rx_words)]
-                with m.If(rx_last):
-                    m.d.sync += [rx_in_data.eq(0)] + next_slot()
+            m.d.sync += a.eq(self.cores >> 1)
+        for way, slices in ((cw, self.cores >> 1), (ccw, (self.cores - 1) >> 1)):
+            m.d.comb += [
+                way.start.eq(start), way.cfg_me.eq(self.core_id),
+                way.cfg_n.eq(self.cores), way.cfg_slices.eq(slices),
+                way.cfg_own_words.eq(d.words), way.cfg_own_len.eq(d.length),
+                way.tag.eq(tag), way.seq.eq(seq), way.active.eq(active),
+                way.own_count.eq(own_count),
+            ]
+        with m.If(cw.error | ccw.error | pnext.framing | pprev.framing
+                  | pprev.overflow | pnext.overflow):
+            m.d.sync += report(ErrorCode.RING_PROTOCOL, tag)
+        for slot in range(1, nmax):
+            with m.If(cw.hdr_valid & (cw.hdr_pos == slot)):
+                m.d.sync += [lens[slot].eq(cw.hdr_count), bases[slot].eq(cw.hdr_base)]
+            with m.Elif(ccw.hdr_valid & (ccw.hdr_pos + slot == n)):
+                m.d.sync += [lens[slot].eq(ccw.hdr_count), bases[slot].eq(ccw.hdr_base)]
+        hdr_mismatch = (cw.hdr_valid & (cw.hdr_count != lens[0])) \
+            | (ccw.hdr_valid & (ccw.hdr_count != lens[0]))
+        sum_len = lens[0] + cw.sum_len + ccw.sum_len
+        rx_done = cw.rx_done & ccw.rx_done
+        tx_done = cw.tx_done & ccw.tx_done
 
         # -- slice-by-slice writes (an even, word-aligned split) --------------------------------
         # `direct` holds while the split may be even: this core's len is a multiple of the lanes
         # (and not 0), `cores * len == total` (checked by adding len once per core, which also
         # yields this core's offset `core_id * len`), and every header has count == len. The
-        # slices are then written in arrival order, each with its own WRITE_VECTOR.
+        # slices are then written in their expected arrival order -- this core's, clockwise
+        # position 1, counter-clockwise 1, clockwise 2, ... -- each with its own WRITE_VECTOR.
         direct = Signal()
         mul_k = Signal(CORE_BITS + 1)          # cores added so far
         mul_acc = Signal(FIELD_BITS["total"] + CORE_BITS)
         mul_done = Signal()
-        ds = Signal(CORE_BITS + 1)             # slot being (or next to be) written
-        ds_origin = Signal(CORE_BITS)          # core of slot ds
-        ds_off = Signal(FIELD_BITS["total"] + CORE_BITS)   # its element offset (origin * len)
+        ds_k = Signal(CORE_BITS + 1)           # slices written (or being written)
+        ds_ccw = Signal()                      # slice ds_k comes counter-clockwise
+        ds_pos = Signal(CORE_BITS)             # its position in that direction
+        own_off = Signal(FIELD_BITS["total"] + CORE_BITS)  # element offsets (origin * len)
+        cw_off = Signal(FIELD_BITS["total"] + CORE_BITS)   # of the next clockwise slice
+        ccw_off = Signal(FIELD_BITS["total"] + CORE_BITS)  # of the next counter-clockwise one
         ds_busy = Signal()                     # its words are being requested
+        ds_mem = Signal()                      # its staging memory (1: counter-clockwise)
         ds_words_req = Signal(FIELD_BITS["total"])         # words requested slice by slice
         with m.If(start):
             m.d.sync += [direct.eq(~d.is_syncs & (d.length != 0) & (d.length[:shift] == 0)),
-                         mul_k.eq(0), mul_acc.eq(0), mul_done.eq(0), ds.eq(0),
-                         ds_origin.eq(self.core_id), ds_busy.eq(0), ds_words_req.eq(0)]
+                         mul_k.eq(0), mul_acc.eq(0), mul_done.eq(0), ds_k.eq(0),
+                         ds_ccw.eq(0), ds_pos.eq(0), ds_busy.eq(0), ds_words_req.eq(0)]
         with m.Elif(active & ~mul_done):
             with m.If(mul_k == me):
-                m.d.sync += ds_off.eq(mul_acc)
+                m.d.sync += [own_off.eq(mul_acc),
+                             cw_off.eq(Mux(mul_acc == 0, total - lens[0], mul_acc - lens[0])),
+                             ccw_off.eq(Mux(mul_acc + lens[0] == total, 0, mul_acc + lens[0]))]
             with m.If(mul_k == n):
                 m.d.sync += mul_done.eq(1)
                 with m.If(mul_acc != total):
                     m.d.sync += direct.eq(0)
             with m.Else():
                 m.d.sync += [mul_k.eq(mul_k + 1), mul_acc.eq(mul_acc + lens[0])]
-        with m.If(b_take & ~rx_in_data & (a_header.count != lens[0])):
+        with m.If(hdr_mismatch):
             m.d.sync += direct.eq(0)
-
-        # -- credits: returned on link_prev, received on link_next -------------------------------
-        ctx = pprev.tx
-        m.d.comb += [
-            ctx.valid.eq(creturn.credits.valid),
-            creturn.credits.ready.eq(ctx.ready),
-            ctx.payload[:HEADER_BITS].eq(HEADER_LAYOUT.const(
-                {"magic": MAGIC, "kind": BeatKind.CREDIT}).as_value()
-                | (creturn.credits.payload << HEADER_LAYOUT["count"].offset)),
-        ]
-        crx = pnext.rx
-        credit_header = HEADER_LAYOUT(crx.payload[:HEADER_BITS])
-        m.d.comb += crx.ready.eq(1)
-        credit_ok = (credit_header.magic == MAGIC) & (credit_header.kind == BeatKind.CREDIT)
-        m.d.comb += [credit.give.eq(crx.valid & credit_ok), credit.amount.eq(credit_header.count)]
-        with m.If((crx.valid & ~credit_ok) | credit.excess | pprev.overflow | pnext.overflow):
-            m.d.sync += report(ErrorCode.RING_PROTOCOL, tag)
-
-        # -- transmitter (link_next): own slice, then forward slots 1 .. n-2 ---------------------
-        tx_slot = Signal(CORE_BITS)
-        tx_origin = Signal(CORE_BITS)
-        tx_words = Signal(wbits)
-        tx_count = Signal(wbits)
-        tx_addr = Signal(abits)
-        tx_in_data = Signal()
-        tx_done = Signal()
-        tx_last = Signal()                    # the next data beat ends the frame
-        tx_final = Signal()                   # the frame being sent is the last one
-        slot_len = _select(lens, tx_slot)
-        hdr_known = (tx_slot == 0) | (tx_slot < rx_slot) | rx_done \
-            | ((tx_slot == rx_slot) & rx_in_data)
-        avail = Mux(tx_slot == 0, tx_count < own_count,
-                    (tx_slot < rx_slot) | rx_done | ((tx_slot == rx_slot) & (tx_count < rx_count)))
-        treq = tx_pipe.request
-        tx_header = Signal(HEADER_BITS)
-        m.d.comb += tx_header.eq(HEADER_LAYOUT.const({"magic": MAGIC, "kind": BeatKind.DATA})
-                                 .as_value()
-                                 | (tx_origin << HEADER_LAYOUT["origin"].offset)
-                                 | (tag << HEADER_LAYOUT["tag"].offset)
-                                 | (seq << HEADER_LAYOUT["seq"].offset)
-                                 | (slot_len << HEADER_LAYOUT["count"].offset))
-        m.d.comb += [
-            treq.valid.eq(active & ~tx_done & credit.available
-                          & Mux(tx_in_data, avail, hdr_known)),
-            treq.payload.bypass.eq(~tx_in_data),
-            treq.payload.value.eq(tx_header),
-            treq.payload.addr.eq(tx_addr),
-            credit.spend.eq(treq.valid & treq.ready),
-        ]
-        m.d.comb += [pnext.tx.valid.eq(tx_pipe.response.valid),
-                     pnext.tx.payload.eq(tx_pipe.response.payload.data),
-                     tx_pipe.response.ready.eq(pnext.tx.ready)]
-
-        def next_frame():
-            return [tx_slot.eq(tx_slot + 1),
-                    tx_origin.eq(Mux(tx_origin == 0, n - 1, tx_origin - 1)),
-                    tx_done.eq(tx_final), tx_final.eq(tx_slot + 3 >= n), tx_in_data.eq(0)]
-
-        with m.If(start):
-            m.d.sync += [tx_slot.eq(0), tx_origin.eq(self.core_id), tx_in_data.eq(0),
-                         tx_done.eq(self.cores == 1), tx_final.eq(self.cores <= 2)]
-        with m.Elif(treq.valid & treq.ready):
-            with m.If(~tx_in_data):
-                m.d.sync += [tx_words.eq(words_of(slot_len)), tx_count.eq(0),
-                             tx_addr.eq(_select(bases, tx_slot)),
-                             tx_last.eq(words_of(slot_len) == 1)]
-                with m.If(words_of(slot_len) == 0):
-                    m.d.sync += next_frame()
-                with m.Else():
-                    m.d.sync += tx_in_data.eq(1)
-            with m.Else():
-                m.d.sync += [tx_addr.eq(tx_addr + 1), tx_count.eq(tx_count + 1),
-                             tx_last.eq(tx_count + 2 == tx_words)]
-                with m.If(tx_last):
-                    m.d.sync += next_frame()
 
         # -- readout: slots in core-id order through the packer to `gathered` -------------------
         gathered_ok = rx_done & own_done
@@ -563,28 +450,43 @@ class Router(wiring.Component):
         ro_flushed = Signal()
         out_words = Signal(FIELD_BITS["total"])
         out_count = Signal(FIELD_BITS["total"])
+        ro_mem_sel = Signal()                  # the slot's staging memory (1: counter-clockwise)
+        m.d.comb += ro_mem.eq(Mux(ds_busy, ds_mem, ro_mem_sel))
         rreq = ro_pipe.request
-        # slice by slice: slot ds once it is complete (this core's: read from the register
+        # slice by slice: slice ds_k once it is complete (this core's: read from the register
         # file; another's: all its words received)
         ds_words = Signal(wbits)
         ds_count = Signal(wbits)
         ds_addr = Signal(abits)
-        ds_ready = Mux(ds == 0, own_done, rx_done | (rx_slot > ds))
-        with m.If(active & direct & mul_done & ~ds_busy & ~req_valid & (ds < n) & ds_ready
+        ds_slot = Signal(CORE_BITS)
+        ds_ready = Mux(ds_k == 0, own_done,
+                       Mux(ds_ccw, ccw.rx_done | (ccw.rx_pos > ds_pos),
+                           cw.rx_done | (cw.rx_pos > ds_pos)))
+        with m.If(start):
+            m.d.sync += ds_slot.eq(0)
+        with m.If(active & direct & mul_done & ~ds_busy & ~req_valid & (ds_k < n) & ds_ready
                   & ~fault & ~start):
             m.d.sync += [ds_busy.eq(1), ds_count.eq(0), ds_words.eq(words_of(lens[0])),
-                         ds_addr.eq(_select(bases, ds)),
+                         ds_addr.eq(select(bases, ds_slot)), ds_mem.eq(ds_ccw),
                          req_valid.eq(1), req.op.eq(RfOp.WRITE_VECTOR),
-                         req.addr.eq(vdst + ds_off), req.length.eq(lens[0]),
-                         req.final.eq(ds + 1 == n)]
+                         req.addr.eq(vdst + Mux(ds_k == 0, own_off,
+                                                Mux(ds_ccw, ccw_off, cw_off))),
+                         req.length.eq(lens[0]), req.final.eq(ds_k + 1 == n)]
         ds_last = ds_count + 1 == ds_words
         with m.If(ds_busy & rreq.valid & rreq.ready):
             m.d.sync += [ds_addr.eq(ds_addr + 1), ds_count.eq(ds_count + 1),
                          ds_words_req.eq(ds_words_req + 1)]
             with m.If(ds_last):
-                m.d.sync += [ds_busy.eq(0), ds.eq(ds + 1),
-                             ds_origin.eq(Mux(ds_origin == 0, n - 1, ds_origin - 1)),
-                             ds_off.eq(Mux(ds_origin == 0, total - lens[0], ds_off - lens[0]))]
+                m.d.sync += [ds_busy.eq(0), ds_k.eq(ds_k + 1)]
+                with m.If(ds_k == 0):               # own -> clockwise 1
+                    m.d.sync += [ds_ccw.eq(0), ds_pos.eq(1), ds_slot.eq(1)]
+                with m.Elif(~ds_ccw):               # clockwise p -> counter-clockwise p
+                    m.d.sync += [ds_ccw.eq(1), ds_slot.eq(n - ds_pos),
+                                 cw_off.eq(Mux(cw_off == 0, total - lens[0], cw_off - lens[0]))]
+                with m.Else():                      # counter-clockwise p -> clockwise p + 1
+                    m.d.sync += [ds_ccw.eq(0), ds_pos.eq(ds_pos + 1), ds_slot.eq(ds_pos + 1),
+                                 ccw_off.eq(Mux(ccw_off + lens[0] == total, 0,
+                                                ccw_off + lens[0]))]
 
         # in one piece: the packer path
         with m.If(start):
@@ -600,17 +502,20 @@ class Router(wiring.Component):
                 with m.If(total != 0):
                     m.d.sync += [req_valid.eq(1), req.op.eq(RfOp.WRITE_VECTOR),
                                  req.addr.eq(vdst), req.length.eq(total), req.final.eq(1)]
-        reading = active & ro_started & ~ro_flushed & ~fault & ~ds_busy
-        slice_len = _select(lens, ro_s)
+        # (words are read only once their WRITE_VECTOR request has been taken, so `gathered`
+        # never offers a word the register file has not been asked to write)
+        reading = active & ro_started & ~ro_flushed & ~fault & ~ds_busy & ~req_valid
+        slice_len = select(lens, ro_s)
         with m.If(reading & ~ro_loaded):
             tail = slice_len[:shift]
             m.d.sync += [ro_loaded.eq(1), ro_words.eq(words_of(slice_len)), ro_count.eq(0),
-                         ro_addr.eq(_select(bases, ro_s)), ro_tail.eq(Mux(tail == 0, lanes, tail))]
+                         ro_addr.eq(select(bases, ro_s)), ro_tail.eq(Mux(tail == 0, lanes, tail)),
+                         ro_mem_sel.eq(ro_s > a)]
         last_word = ro_count + 1 == ro_words
         flushing = ro_k == n
         with m.If(ds_busy):
             m.d.comb += [
-                rreq.valid.eq(active & (ds_count != ds_words)),
+                rreq.valid.eq(active & ~req_valid & (ds_count != ds_words)),
                 rreq.payload.addr.eq(ds_addr),
                 rreq.payload.bypass.eq(0),
                 rreq.payload.value.eq(0),
@@ -650,7 +555,7 @@ class Router(wiring.Component):
 
         # -- done -------------------------------------------------------------------------------
         packed_done = ro_started & ro_flushed & (out_count == out_words)
-        direct_done = direct & (ds == n) & ~ds_busy & (out_count == ds_words_req)
+        direct_done = direct & (ds_k == n) & ~ds_busy & (out_count == ds_words_req)
         finished = active & (packed_done | direct_done) & tx_done \
             & ~packer.o.valid & ~req_valid & ~ro_pipe.response.valid
         delay = Signal(range(self._write_latency + 1))

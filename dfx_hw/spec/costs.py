@@ -19,13 +19,16 @@ Two estimates use them:
   * DMA, one instruction at a time: :func:`dma_clocks` (a store to HBM is not held by the
     weight stream: the memory alternates a waiting write beat with the read beats);
   * router: :func:`sync_cycles`, the RTL router's clocks per sync (docs/router.md): this core's
-    slice loaded and every other slice received (one register-file word per clock, a header per
-    slice, ``cores - 1`` hops of :data:`RING_HOP_LATENCY` link latency plus
-    :data:`ROUTER_HOP_OVERHEAD`), then the gathered vector written back one word per clock; the
+    slice loaded and every other slice received over both ring directions (one register-file
+    word per clock, a header per slice, at most ``cores // 2`` hops of
+    :data:`RING_HOP_LATENCY` link latency plus :data:`ROUTER_HOP_OVERHEAD`, a segment of
+    store-and-forward per hop), then the gathered vector written back one word per clock; the
     sync starts when every core is ready for it and completes for all of them together;
   * control: :data:`CONTROL_CYCLES`.
 
 """
+
+from .ring import SEGMENT_BEATS, direction_slices
 
 __all__ = ["RING_HOP_LATENCY", "ROUTER_HOP_OVERHEAD", "ROUTER_FIXED_CYCLES", "CONTROL_CYCLES",
            "sync_cycles", "vector_clocks", "dma_clocks", "VECTOR_PATH", "VECTOR_CHAIN_LEAD",
@@ -41,7 +44,7 @@ RING_HOP_LATENCY = 100
 #: measured on the RTL (docs/router.md).
 ROUTER_HOP_OVERHEAD = 10
 #: The router's fixed clocks per sync (issue, requests, pipeline fill, done), measured.
-ROUTER_FIXED_CYCLES = 11
+ROUTER_FIXED_CYCLES = 15
 #: Control instructions.
 CONTROL_CYCLES = 1
 
@@ -183,15 +186,20 @@ def dma_clocks(mnemonic, elements, lanes):
 def sync_cycles(lengths, lanes, hop_latency=RING_HOP_LATENCY):
     """Core clocks of one SYNC (``lengths`` = every core's ``len`` in core-id order) or SYNCS
     (``lengths`` = ``[2] * cores``) on the RTL router, from the last core's issue to the last
-    core's ``done``, when the register file keeps up (docs/router.md)::
+    core's ``done``, when the register file keeps up (docs/router.md). Slices reach core ``i``
+    clockwise from ``i - 1, ..., i - a`` and counter-clockwise from ``i + 1, ..., i + b``
+    (``a, b = spec.ring.direction_slices(N)``); per direction ``D`` with ``k`` slices, the last
+    from core ``j``::
 
+        recv[i, D] = max(H + sum(w[s] + 1 for s in D), k (H + g[j]) + w[j] + 1)
         T = ROUTER_FIXED_CYCLES + max over cores i of max(w[i], recv[i]) + W + 2 N
-        recv[i] = max(H + sum(w[j] + 1 for j != i), (N - 1) H + w[i + 1] + 1)   (N > 1)
 
-    with ``w[j] = ceil(len[j] / lanes)`` words per slice, ``W = ceil(total / lanes)``,
-    ``H = hop_latency + ROUTER_HOP_OVERHEAD``; ``recv[i]`` = 0 for one core. An even,
-    word-aligned split (every ``len`` the same non-zero multiple of ``lanes``) is written slice
-    by slice as the slices arrive, so only the last one to arrive is written after the ring::
+    with ``recv[i]`` the larger direction, ``w[s] = ceil(len[s] / lanes)`` words per slice,
+    ``g[j] = min(w[j], SEGMENT_BEATS)`` (each hop forwards a whole segment),
+    ``W = ceil(total / lanes)``, ``H = hop_latency + ROUTER_HOP_OVERHEAD``; ``recv[i]`` = 0 for
+    one core. An even, word-aligned split (every ``len`` the same non-zero multiple of
+    ``lanes``) is written slice by slice as the slices arrive, so only the last one to arrive is
+    written after the ring::
 
         T = ROUTER_FIXED_CYCLES + max over cores i of max(w + W, recv[i] + w)
     """
@@ -202,15 +210,22 @@ def sync_cycles(lengths, lanes, hop_latency=RING_HOP_LATENCY):
     even = lengths[0] > 0 and lengths[0] % lanes == 0 and all(x == lengths[0] for x in lengths)
     worst = 0
     for i in range(n):
-        recv = 0
-        if n > 1:
-            streamed = hop + sum(w + 1 for j, w in enumerate(words) if j != i)
-            last = (n - 1) * hop + words[(i + 1) % n] + 1
-            recv = max(streamed, last)
+        recv = last_words = 0
+        for count, sign in zip(direction_slices(n), (-1, 1)):
+            if count == 0:
+                continue
+            sources = [(i + sign * p) % n for p in range(1, count + 1)]
+            last = words[sources[-1]]
+            streamed = hop + sum(words[j] + 1 for j in sources)
+            arrival = max(streamed, count * (hop + min(last, SEGMENT_BEATS)) + last + 1)
+            if arrival >= recv:
+                recv, last_words = arrival, last
         if even:
-            worst = max(worst, words[i] + total_words, recv + words[(i + 1) % n])
+            worst = max(worst, words[i] + total_words, recv + last_words)
         else:
             worst = max(worst, words[i], recv)
     if even:
         return ROUTER_FIXED_CYCLES + worst
     return ROUTER_FIXED_CYCLES + worst + total_words + 2 * n
+
+
