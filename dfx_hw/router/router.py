@@ -59,16 +59,21 @@ class Router(wiring.Component):
     One sync at a time, in issue order. For each:
 
     1. ``rf_request`` asks for this core's slice (``READ_VECTOR`` vsrc, len; ``READ_PAIR``
-       ssrc); its words (``local``) or pair (``pair``) are written into the staging memory.
-    2. With more than one core the slice goes out on ``link_next`` in a ``DATA`` frame
-       (:mod:`dfx_hw.spec.ring`), and the slices of cores ``id-1, id-2, ..., id-N+1`` come in on
-       ``link_prev`` into the staging memory; the first ``N-2`` of them are forwarded on
-       ``link_next`` (cut through: a word leaves as soon as it has arrived). Headers are
-       checked (tag, sequence, origin, size).
+       ssrc); its words (``local``) or pair (``pair``) are written into the staging memories
+       of both ring directions.
+    2. With more than one core the slices travel both ways round the ring
+       (:mod:`dfx_hw.spec.ring`, one :class:`~dfx_hw.router.direction.RingDirection` per
+       way): clockwise this core's slice goes out on ``link_next`` and the slices of cores
+       ``id-1, ..., id-a`` (``a = N // 2``) come in on ``link_prev``; counter-clockwise it goes
+       out on ``link_prev`` and ``id+1, ..., id+b`` (``b = (N - 1) // 2``) come in on
+       ``link_next``. Each way forwards all but the last slice it receives, cut through (a
+       word is passed on as soon as it has arrived; the link port sends whole segments).
+       Headers are checked (tag, sequence, origin, size).
     3. *Slice by slice* when the split is even and word-aligned (this core's ``len`` is a
        multiple of ``lanes``, ``cores * len == total`` and every slice that arrives has ``len``
        elements): each slice is written as soon as it is complete -- this core's first, then
-       the others in arrival order -- with its own ``WRITE_VECTOR`` vdst + origin * len, len,
+       the others in their expected arrival order (clockwise 1, counter-clockwise 1, clockwise
+       2, ...) -- with its own ``WRITE_VECTOR`` vdst + origin * len, len,
        so only the last slice to arrive is written after the ring has delivered it. Otherwise
        (an uneven or unaligned split, found out at the latest from a header), when every
        slice is in and their lengths add up to ``total``, ``rf_request`` asks for one
@@ -77,14 +82,14 @@ class Router(wiring.Component):
        ``gathered``; slices already written slice by slice lie inside that range and are
        written again. The sync's last request carries ``final``.
     4. ``done`` pulses ``write_latency`` clocks after the last gathered word was taken (and
-       this core's link_next frames are all sent).
+       this core's frames are all handed to the link ports).
 
     Errors (``error``, sticky; ``info`` = the sync tag unless said): ``ILLEGAL_OPCODE`` (info:
     the opcode), ``RESERVED_BITS``, ``FIELD_RANGE`` (total or len above ``max_total``, or
     core id/count out of range), ``LINK_DOWN``, ``LINK_HARD_ERROR``, ``LINK_SOFT_ERROR``,
     ``SYNC_TIMEOUT`` (the sync has not completed ``timeout`` clocks after it started),
     ``RING_PROTOCOL`` (a header that is not the one expected, sizes that do not add up,
-    excess credits, an RX FIFO overflow). After an error the router stops (``issue.ready``
+    excess credits, an RX FIFO overflow, a broken segment boundary). After an error the router stops (``issue.ready``
     low): nothing hangs without a report.
 
     Parameters
@@ -96,10 +101,11 @@ class Router(wiring.Component):
     max_cores : int
         Largest ring (1..255).
     max_total : int
-        Largest gathered vector in elements (the staging memory holds
+        Largest gathered vector in elements (each direction's staging memory holds
         ``ceil(max_total / lanes) + max_cores`` words).
     rx_depth : int
-        RX FIFO depth in beats, a power of two (the same on every router of a ring).
+        RX FIFO depth in beats, a power of two of at least ``2 * SEGMENT_BEATS`` (a whole
+        segment must fit; the same on every router of a ring).
     credits : int or None
         Credits a sender starts with; ``None`` = ``rx_depth``, the only correct value (another
         value exists only to prove the overflow detector in a test).
@@ -126,10 +132,10 @@ class Router(wiring.Component):
         To the VPU's ``load`` stream for ``WRITE_VECTOR`` (the last word's extra lanes zero).
     error : Out(ErrorSignature)
     link_next, link_prev : Out(AuroraLinkSignature(16 * lanes))
-        To core ``id + 1`` (data out, credits in) and from core ``id - 1`` (data in, credits
-        out), in ``next_domain`` / ``prev_domain``.
+        To core ``id + 1`` (clockwise frames out, counter-clockwise frames in, credits both
+        ways) and core ``id - 1`` (the reverse), in ``next_domain`` / ``prev_domain``.
     rx_overflow, rx_full_seen : Out(1)
-        Sticky observation of the data RX FIFO (``link_prev``): a beat was lost / the FIFO was
+        Sticky observation of the RX FIFOs of both links: a beat was lost / a data FIFO was
         full once (for the benches; an overflow is also a ``RING_PROTOCOL`` error).
     """
 

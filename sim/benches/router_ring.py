@@ -25,7 +25,8 @@ Bench parameters (``bench_params()["bench"]``): ``syncs`` (list of ``{"op": "SYN
 "sync", "clocks"}``: hold that core's issue), ``silent`` (a core that is never issued anything),
 ``drop`` (``{"cable", "sync", "clocks"}``: drop a cable that many core clocks after that sync's
 issue on router ``cable``), ``timeout`` (clocks), ``expect`` (``"ok"``, ``"drop"``, ``"silent"``,
-``"overflow"``), ``full_seen`` (cores whose RX FIFO must have been full), ``cycles_out``.
+``"overflow"``), ``full_seen`` (cores one of whose RX FIFOs must have been full),
+``cycles_out``.
 """
 
 import collections
@@ -199,11 +200,12 @@ async def ring(dut):
             self.shown = False
             self.beats = 0
 
-    # cable k: router k-1 link_next <-> router k link_prev
-    data_links = [Link((k - 1) % n, "link_next", k, "link_prev", k) for k in range(n)]
-    credit_links = [Link(k, "link_prev", (k - 1) % n, "link_next", k) for k in range(n)]
-    by_domain = {"link_next": ([l for l in data_links], [l for l in credit_links], NEXT_PS),
-                 "link_prev": ([l for l in credit_links], [l for l in data_links], PREV_PS)}
+    # cable k: router k-1 link_next <-> router k link_prev; each direction carries one ring
+    # direction's frames and the other's credits
+    cw_links = [Link((k - 1) % n, "link_next", k, "link_prev", k) for k in range(n)]
+    ccw_links = [Link(k, "link_prev", (k - 1) % n, "link_next", k) for k in range(n)]
+    by_domain = {"link_next": (cw_links, ccw_links, NEXT_PS),
+                 "link_prev": (ccw_links, cw_links, PREV_PS)}
     state = {"finished": False}
 
     async def link_domain(name, clock):
@@ -350,7 +352,8 @@ async def ring(dut):
     overflow = [p.get("rx_overflow") for p in ports]
     full = [p.get("rx_full_seen") for p in ports]
     dut._log.info(f"clocks {clock}; errors {errors}; overflow {overflow}; full_seen {full}; "
-                  f"data beats per cable {[l.beats for l in data_links]}")
+                  f"beats per cable clockwise {[l.beats for l in cw_links]}, counter-clockwise "
+                  f"{[l.beats for l in ccw_links]}")
 
     if expect == "ok":
         assert not any(overflow), f"RX FIFO overflow: {overflow}"
