@@ -402,7 +402,10 @@ class Router(wiring.Component):
                 m.d.sync += [lens[slot].eq(ccw.hdr_count), bases[slot].eq(ccw.hdr_base)]
         hdr_mismatch = (cw.hdr_valid & (cw.hdr_count != lens[0])) \
             | (ccw.hdr_valid & (ccw.hdr_count != lens[0]))
-        sum_len = lens[0] + cw.sum_len + ccw.sum_len
+        # The lengths received both ways, added a clock later than the last header (registered
+        # with `gathered_ok` below, off the readout's start path).
+        sum_len = Signal(FIELD_BITS["total"] + CORE_BITS + 1)
+        m.d.sync += sum_len.eq(lens[0] + cw.sum_len + ccw.sum_len)
         rx_done = cw.rx_done & ccw.rx_done
         tx_done = cw.tx_done & ccw.tx_done
 
@@ -444,7 +447,8 @@ class Router(wiring.Component):
             m.d.sync += direct.eq(0)
 
         # -- readout: slots in core-id order through the packer to `gathered` -------------------
-        gathered_ok = rx_done & own_done
+        gathered_ok = Signal()                 # every slice in (a clock late, with sum_len)
+        m.d.sync += gathered_ok.eq(rx_done & own_done & ~start)
         ro_started = Signal()
         ro_k = Signal(CORE_BITS)               # slices read so far
         ro_s = Signal(CORE_BITS)               # slot of core ro_k
@@ -465,6 +469,7 @@ class Router(wiring.Component):
         ds_count = Signal(wbits)
         ds_addr = Signal(abits)
         ds_slot = Signal(CORE_BITS)
+        ds_last = Signal()                     # the next read is the slice's last word
         ds_ready = Mux(ds_k == 0, own_done,
                        Mux(ds_ccw, ccw.rx_done | (ccw.rx_pos > ds_pos),
                            cw.rx_done | (cw.rx_pos > ds_pos)))
@@ -477,22 +482,26 @@ class Router(wiring.Component):
                          req_valid.eq(1), req.op.eq(RfOp.WRITE_VECTOR),
                          req.addr.eq(vdst + Mux(ds_k == 0, own_off,
                                                 Mux(ds_ccw, ccw_off, cw_off))),
-                         req.length.eq(lens[0]), req.final.eq(ds_k + 1 == n)]
-        ds_last = ds_count + 1 == ds_words
+                         req.length.eq(lens[0]), req.final.eq(ds_k + 1 == n),
+                         ds_last.eq(words_of(lens[0]) == 1)]
+        # The next offsets each way, precomputed off the step's path (an offset is used again
+        # two slices after it changed).
+        cw_off_next = Signal.like(cw_off)
+        ccw_off_next = Signal.like(ccw_off)
+        m.d.sync += [cw_off_next.eq(Mux(cw_off == 0, total - lens[0], cw_off - lens[0])),
+                     ccw_off_next.eq(Mux(ccw_off + lens[0] == total, 0, ccw_off + lens[0]))]
         with m.If(ds_busy & rreq.valid & rreq.ready):
             m.d.sync += [ds_addr.eq(ds_addr + 1), ds_count.eq(ds_count + 1),
-                         ds_words_req.eq(ds_words_req + 1)]
+                         ds_words_req.eq(ds_words_req + 1), ds_last.eq(ds_count + 2 == ds_words)]
             with m.If(ds_last):
                 m.d.sync += [ds_busy.eq(0), ds_k.eq(ds_k + 1)]
                 with m.If(ds_k == 0):               # own -> clockwise 1
                     m.d.sync += [ds_ccw.eq(0), ds_pos.eq(1), ds_slot.eq(1)]
                 with m.Elif(~ds_ccw):               # clockwise p -> counter-clockwise p
-                    m.d.sync += [ds_ccw.eq(1), ds_slot.eq(n - ds_pos),
-                                 cw_off.eq(Mux(cw_off == 0, total - lens[0], cw_off - lens[0]))]
+                    m.d.sync += [ds_ccw.eq(1), ds_slot.eq(n - ds_pos), cw_off.eq(cw_off_next)]
                 with m.Else():                      # counter-clockwise p -> clockwise p + 1
                     m.d.sync += [ds_ccw.eq(0), ds_pos.eq(ds_pos + 1), ds_slot.eq(ds_pos + 1),
-                                 ccw_off.eq(Mux(ccw_off + lens[0] == total, 0,
-                                                ccw_off + lens[0]))]
+                                 ccw_off.eq(ccw_off_next)]
 
         # in one piece: the packer path
         with m.If(start):
