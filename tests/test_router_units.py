@@ -268,3 +268,55 @@ def test_link_port_keeps_a_one_clock_soft_error_pulse():
     sim.add_testbench(core_side)
     sim.run()
     assert seen == {"soft": 1, "up": 1}
+
+
+def test_broken_segment_boundary_is_ring_protocol():
+    """Core 1 of a ring of two receives core 0's 12-word slice with a stray data beat where the
+    CONTINUE of its second segment must be: the link port's framing flag becomes a
+    RING_PROTOCOL report with the sync tag, and the router stops."""
+    from dfx_hw.spec.ring import header_value
+    dut = Router(lanes=4, max_cores=4, max_total=128, rx_depth=16)
+    result = {}
+    beats = ([header_value(BeatKind.DATA, origin=0, tag=5, seq=0, count=48)]
+             + [0x1234_0000 + i for i in range(8)] + [0xDEAD_BEEF])
+
+    async def link_side(ctx):
+        for link in (dut.link_next, dut.link_prev):
+            ctx.set(link.channel_up, 1)
+            ctx.set(link.lane_up, 1)
+        await ctx.tick("link_prev").repeat(40)
+        for beat in beats:
+            ctx.set(dut.link_prev.rx.valid, 1)
+            ctx.set(dut.link_prev.rx.payload, beat)
+            await ctx.tick("link_prev")
+        ctx.set(dut.link_prev.rx.valid, 0)
+
+    async def core_side(ctx):
+        ctx.set(dut.cores, 2)
+        ctx.set(dut.core_id, 1)
+        ctx.set(dut.rf_request.ready, 1)
+        ctx.set(dut.local.valid, 1)
+        ctx.set(dut.gathered.ready, 1)
+        await ctx.tick().repeat(3)
+        ctx.set(dut.issue.valid, 1)
+        ctx.set(dut.issue.payload, {"word": _sync(len=48, total=96, vsrc=0, vdst=128)})
+        await ctx.tick().until(dut.issue.ready)
+        ctx.set(dut.issue.valid, 0)
+        for _ in range(200):
+            await ctx.tick()
+            if ctx.get(dut.error.valid):
+                break
+        result["error"] = (ctx.get(dut.error.valid), ctx.get(dut.error.code),
+                           ctx.get(dut.error.info), ctx.get(dut.issue.ready))
+
+    sim = Simulator(dut)
+    sim.add_clock(5e-9)
+    sim.add_clock(2.56e-9, domain="link_next")
+    sim.add_clock(2.57e-9, domain="link_prev")
+    sim.add_testbench(link_side, background=True)
+    sim.add_testbench(core_side)
+    sim.run()
+    valid, code, info, ready = result["error"]
+    assert valid and not ready
+    assert ErrorCode(code) is ErrorCode.RING_PROTOCOL and info == 5
+    print(MESSAGES[ErrorCode(code)].format(info=info))
