@@ -76,19 +76,39 @@ def test_packer_matches_model_with_backpressure(lanes):
     assert got == expected
 
 
-def _run_router_issue(word, *, cores=1, core_id=0, max_total=64):
+def _run_router_issue(word, *, cores=1, core_id=0, max_total=64, link_prev_beats=(),
+                      clocks=10):
+    """Issue ``word`` to a router (4 lanes) and wait up to ``clocks`` for its error report;
+    ``link_prev_beats`` arrive on ``link_prev`` (links up, register file always ready).
+    Returns the error code and info (the router must have stopped)."""
     dut = Router(lanes=4, max_cores=4, max_total=max_total, rx_depth=16)
     result = {}
+
+    async def link_side(ctx):
+        for link in (dut.link_next, dut.link_prev):
+            ctx.set(link.channel_up, 1)
+            ctx.set(link.lane_up, 1)
+        if not link_prev_beats:
+            return
+        await ctx.tick("link_prev").repeat(40)
+        for beat in link_prev_beats:
+            ctx.set(dut.link_prev.rx.valid, 1)
+            ctx.set(dut.link_prev.rx.payload, beat)
+            await ctx.tick("link_prev")
+        ctx.set(dut.link_prev.rx.valid, 0)
 
     async def bench(ctx):
         ctx.set(dut.cores, cores)
         ctx.set(dut.core_id, core_id)
+        ctx.set(dut.rf_request.ready, 1)
+        ctx.set(dut.local.valid, 1)
+        ctx.set(dut.gathered.ready, 1)
         await ctx.tick().repeat(3)
         ctx.set(dut.issue.valid, 1)
         ctx.set(dut.issue.payload, {"word": word})
         await ctx.tick().until(dut.issue.ready)
         ctx.set(dut.issue.valid, 0)
-        for _ in range(10):
+        for _ in range(clocks):
             await ctx.tick()
             if ctx.get(dut.error.valid):
                 break
@@ -99,6 +119,7 @@ def _run_router_issue(word, *, cores=1, core_id=0, max_total=64):
     sim.add_clock(5e-9)
     sim.add_clock(2.56e-9, domain="link_next")
     sim.add_clock(2.57e-9, domain="link_prev")
+    sim.add_testbench(link_side, background=True)
     sim.add_testbench(bench)
     sim.run()
     valid, code, info, ready = result["error"]
@@ -274,49 +295,9 @@ def test_broken_segment_boundary_is_ring_protocol():
     """Core 1 of a ring of two receives core 0's 12-word slice with a stray data beat where the
     CONTINUE of its second segment must be: the link port's framing flag becomes a
     RING_PROTOCOL report with the sync tag, and the router stops."""
-    from dfx_hw.spec.ring import header_value
-    dut = Router(lanes=4, max_cores=4, max_total=128, rx_depth=16)
-    result = {}
     beats = ([header_value(BeatKind.DATA, origin=0, tag=5, seq=0, count=48)]
              + [0x1234_0000 + i for i in range(8)] + [0xDEAD_BEEF])
-
-    async def link_side(ctx):
-        for link in (dut.link_next, dut.link_prev):
-            ctx.set(link.channel_up, 1)
-            ctx.set(link.lane_up, 1)
-        await ctx.tick("link_prev").repeat(40)
-        for beat in beats:
-            ctx.set(dut.link_prev.rx.valid, 1)
-            ctx.set(dut.link_prev.rx.payload, beat)
-            await ctx.tick("link_prev")
-        ctx.set(dut.link_prev.rx.valid, 0)
-
-    async def core_side(ctx):
-        ctx.set(dut.cores, 2)
-        ctx.set(dut.core_id, 1)
-        ctx.set(dut.rf_request.ready, 1)
-        ctx.set(dut.local.valid, 1)
-        ctx.set(dut.gathered.ready, 1)
-        await ctx.tick().repeat(3)
-        ctx.set(dut.issue.valid, 1)
-        ctx.set(dut.issue.payload, {"word": _sync(len=48, total=96, vsrc=0, vdst=128)})
-        await ctx.tick().until(dut.issue.ready)
-        ctx.set(dut.issue.valid, 0)
-        for _ in range(200):
-            await ctx.tick()
-            if ctx.get(dut.error.valid):
-                break
-        result["error"] = (ctx.get(dut.error.valid), ctx.get(dut.error.code),
-                           ctx.get(dut.error.info), ctx.get(dut.issue.ready))
-
-    sim = Simulator(dut)
-    sim.add_clock(5e-9)
-    sim.add_clock(2.56e-9, domain="link_next")
-    sim.add_clock(2.57e-9, domain="link_prev")
-    sim.add_testbench(link_side, background=True)
-    sim.add_testbench(core_side)
-    sim.run()
-    valid, code, info, ready = result["error"]
-    assert valid and not ready
-    assert ErrorCode(code) is ErrorCode.RING_PROTOCOL and info == 5
-    print(MESSAGES[ErrorCode(code)].format(info=info))
+    code, info = _run_router_issue(_sync(len=48, total=96, vsrc=0, vdst=128), cores=2,
+                                   core_id=1, max_total=128, link_prev_beats=beats, clocks=200)
+    assert code is ErrorCode.RING_PROTOCOL and info == 5
+    print(MESSAGES[code].format(info=info))

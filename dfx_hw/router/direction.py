@@ -23,6 +23,12 @@ CW = "cw"
 CCW = "ccw"
 
 
+def _next_word(addr, count, last, words):
+    """Statements that step a slice's word walk: the next address and count, and whether the
+    word after this one is the last of ``words``."""
+    return [addr.eq(addr + 1), count.eq(count + 1), last.eq(count + 2 == words)]
+
+
 class RingDirection(wiring.Component):
     """The slices of a sync that travel one way round the ring, at one core
     (:mod:`dfx_hw.spec.ring`): with ``k`` = ``cfg_slices`` slices reaching this core this way,
@@ -231,8 +237,7 @@ class RingDirection(wiring.Component):
                     with m.Else():
                         m.d.sync += rx_in_data.eq(1)
             with m.Else():
-                m.d.sync += [rx_addr.eq(rx_addr + 1), rx_count.eq(rx_count + 1),
-                             rx_last.eq(rx_count + 2 == rx_words)]
+                m.d.sync += _next_word(rx_addr, rx_count, rx_last, rx_words)
                 with m.If(rx_last):
                     m.d.sync += [rx_in_data.eq(0)] + next_position()
 
@@ -290,8 +295,7 @@ class RingDirection(wiring.Component):
                 with m.Else():
                     m.d.sync += tx_in_data.eq(1)
             with m.Else():
-                m.d.sync += [tx_addr.eq(tx_addr + 1), tx_count.eq(tx_count + 1),
-                             tx_last.eq(tx_count + 2 == tx_words)]
+                m.d.sync += _next_word(tx_addr, tx_count, tx_last, tx_words)
                 with m.If(tx_last):
                     m.d.sync += next_frame()
         return m

@@ -116,26 +116,20 @@ class LinkPort(wiring.Component):
         m.submodules.splitter = splitter = DomainRenamer(dom)(
             RxSplitter(lanes=self._data_bits // 16))
         m.d.comb += [splitter.i.valid.eq(link.rx.valid), splitter.i.payload.eq(link.rx.payload)]
-        m.submodules.rx_fifo = rx_fifo = AsyncFIFO(
-            width=self._data_bits, depth=self._rx_depth, w_domain=dom, r_domain="sync",
-            exact_depth=True)
-        m.d.comb += [
-            rx_fifo.w_data.eq(splitter.data.payload),
-            rx_fifo.w_en.eq(splitter.data.valid),
-            self.rx.payload.eq(rx_fifo.r_data),
-            self.rx.valid.eq(rx_fifo.r_rdy),
-            rx_fifo.r_en.eq(self.rx.ready),
-        ]
-        m.submodules.credit_fifo = credit_fifo = AsyncFIFO(
-            width=COUNT_BITS, depth=self._rx_depth, w_domain=dom, r_domain="sync",
-            exact_depth=True)
-        m.d.comb += [
-            credit_fifo.w_data.eq(splitter.credit.payload),
-            credit_fifo.w_en.eq(splitter.credit.valid),
-            self.rx_credits.payload.eq(credit_fifo.r_data),
-            self.rx_credits.valid.eq(credit_fifo.r_rdy),
-            credit_fifo.r_en.eq(1),
-        ]
+        def crossing(name, width, source, sink):
+            """An AsyncFIFO of rx_depth from the splitter's `source` (link clock) to `sink`."""
+            m.submodules[name] = fifo = AsyncFIFO(width=width, depth=self._rx_depth,
+                                                  w_domain=dom, r_domain="sync",
+                                                  exact_depth=True)
+            m.d.comb += [
+                fifo.w_data.eq(source.payload), fifo.w_en.eq(source.valid),
+                sink.payload.eq(fifo.r_data), sink.valid.eq(fifo.r_rdy),
+                fifo.r_en.eq(sink.ready),
+            ]
+            return fifo
+
+        rx_fifo = crossing("rx_fifo", self._data_bits, splitter.data, self.rx)
+        credit_fifo = crossing("credit_fifo", COUNT_BITS, splitter.credit, self.rx_credits)
 
         overflow = Signal()
         full_seen = Signal()
