@@ -437,7 +437,10 @@ class Scheduler(wiring.Component):
         key_dep = (i_key_hits & sb.valid).any()
         m.d.comb += pf_go.eq(ok & i_weights & ~pf_sent & ~key_dep & pf_queue.w_rdy)
         h_sent, h_go = Signal(), Signal()    # the instruction at H was offered (early)
-        h_key_dep = (key_hits & sb.valid).any() | \
+        # (from the scoreboard's own hits: the slot I would take this clock is not valid yet,
+        # and the second term covers I whether it fires or not -- so I's issue, a long path,
+        # stays out of the prefetch decision)
+        h_key_dep = (sb.key_hits & sb.valid).any() | \
             (i_valid & i_issue & reads_written_key(z, i))
         m.d.comb += h_go.eq(running & z_valid & (h_err == ErrorCode.NONE) & z_weights &
                             ~h_sent & ~h_key_dep & pf_queue.w_rdy & ~pf_go &
