@@ -114,6 +114,13 @@ class DMAFront(wiring.Component):
         reads = is_ldd | is_ldtok
         to_hbm = is_sth | is_stht
 
+        # The memory window of the instruction's target, registered (the payload is held for
+        # the whole instruction and the windows are configuration): off the CHECK state's adds.
+        win_base = Signal(WINDOW_BITS)
+        win_size = Signal(WINDOW_BITS)
+        m.d.sync += [win_base.eq(Mux(to_hbm, self.hbm_base, self.ddr_base)),
+                     win_size.eq(Mux(to_hbm, self.hbm_size, self.ddr_size))]
+
         count = Signal(16)
         scalar = Signal(16)
         mul_a = Signal(_MUL_BITS)
@@ -221,9 +228,8 @@ class DMAFront(wiring.Component):
             with m.State("CHECK"):
                 m.d.sync += [
                     # the last byte, 2 * last + 1, must be below the window size
-                    outside.eq(Cat(Const(1, 1), last) >= Mux(to_hbm, self.hbm_size,
-                                                             self.ddr_size)),
-                    byte.eq(Mux(to_hbm, self.hbm_base, self.ddr_base) + (e << 1)),
+                    outside.eq(Cat(Const(1, 1), last) >= win_size),
+                    byte.eq(win_base + (e << 1)),
                 ]
                 m.next = "DECIDE"
             with m.State("DECIDE"):
