@@ -242,17 +242,24 @@ class MatrixDecoder(wiring.Component):
             is_masked = s1.op == MatOp.MASKED_MM
             is_mm = s1.op == MatOp.MM
             out_n = Mux(is_masked, padded, s1.n)
+            # The range checks compare s1.n with constants instead of reading the rounded
+            # values (keeps the rounding add off the error path): ceil(n / l) > band iff
+            # n > band * l, and the masked length ceil(n / l) * l is below 2**DIM_BITS iff
+            # n <= 2**DIM_BITS - l (and zero iff n is).
+            too_wide = s1.n > self._band * l
+            out_n_bad = (s1.n == 0) | Mux(is_masked, s1.n > (1 << DIM_BITS) - l,
+                                          s1.n >= 1 << DIM_BITS)
             fault = Signal(ErrorCode)
             info = Signal(32)
             with m.If(~s1.legal):
                 m.d.comb += [fault.eq(ErrorCode.ILLEGAL_OPCODE), info.eq(0)]
             with m.Elif(is_masked & ~s1.k_small):
                 m.d.comb += [fault.eq(ErrorCode.FIELD_RANGE), info.eq(s1.k)]
-            with m.Elif(is_mm & (col_tiles > self._band)):
+            with m.Elif(is_mm & too_wide):
                 m.d.comb += [fault.eq(ErrorCode.FIELD_RANGE), info.eq(s1.n)]
             with m.Elif((s1.k == 0) | (s1.k > self._max_rows)):
                 m.d.comb += [fault.eq(ErrorCode.FIELD_RANGE), info.eq(s1.k)]
-            with m.Elif((out_n == 0) | (out_n >= 1 << DIM_BITS)):
+            with m.Elif(out_n_bad):
                 m.d.comb += [fault.eq(ErrorCode.FIELD_RANGE), info.eq(out_n)]
             m.d.sync += s2_valid.eq(s1.valid & (fault == ErrorCode.NONE) & ~stopped)
             with m.If(s1.valid & (fault != ErrorCode.NONE) & ~stopped):

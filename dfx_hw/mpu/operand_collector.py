@@ -103,6 +103,9 @@ class OperandCollector(wiring.Component):
         op_band = Signal(range(band + 1))    # this operation's band width
         band_start = Signal(DIM_BITS + 1)    # first column tile of the band
         band_width = Signal(range(band + 1))
+        # band_width - 1, registered beside it: keeps the subtraction off the end-of-row test,
+        # which steers the input-buffer read address (-1 for an empty operation)
+        band_last = Signal(range(-1, band))
         first_band = Signal()
         r = Signal(DIM_BITS)
         s = Signal(range(band))
@@ -110,8 +113,8 @@ class OperandCollector(wiring.Component):
         en = ~self.o.valid | self.o.ready
         reverse = Signal()
         m.d.comb += reverse.eq(r[0] if self._serpentine else 0)
-        start_of_row = Mux(reverse, s == band_width - 1, s == 0)
-        end_of_row = Mux(reverse, s == 0, s == band_width - 1)
+        start_of_row = Mux(reverse, s == band_last, s == 0)
+        end_of_row = Mux(reverse, s == 0, s == band_last)
         need_x = first_band & start_of_row
         need_bias = (r == 0) & cur.bias
         can_issue = (active & self.weights.valid & (~need_x | self.x.valid)
@@ -176,18 +179,19 @@ class OperandCollector(wiring.Component):
             with m.If(end_of_row):
                 m.d.sync += s.eq(0)
                 with m.If(r == last_row_tile):
+                    left = col_tiles - band_start - op_band
                     m.d.sync += [
                         r.eq(0),
                         first_band.eq(0),
                         band_start.eq(band_start + op_band),
-                        band_width.eq(Mux(col_tiles - band_start - op_band >= op_band, op_band,
-                                          col_tiles - band_start - op_band)),
+                        band_width.eq(Mux(left >= op_band, op_band, left)),
+                        band_last.eq(Mux(left >= op_band, op_band - 1, left - 1)),
                     ]
                 with m.Else():
                     m.d.sync += r.eq(r + 1)
                     if self._serpentine:
                         with m.If(~r[0]):
-                            m.d.sync += s.eq(band_width - 1)
+                            m.d.sync += s.eq(band_last)
             with m.Elif(reverse):
                 m.d.sync += s.eq(s - 1)
             with m.Else():
@@ -207,6 +211,9 @@ class OperandCollector(wiring.Component):
                 col_tiles.eq(n_col_tiles),
                 band_start.eq(0),
                 band_width.eq(Mux(n_col_tiles >= new_band, new_band, n_col_tiles)),
+                # n_col_tiles - 1 without the rounding add in its path
+                band_last.eq(Mux(n_col_tiles >= new_band, new_band - 1,
+                                 (new.n - 1) >> log_l)),
                 first_band.eq(1),
                 r.eq(0),
                 s.eq(0),

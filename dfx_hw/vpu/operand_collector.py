@@ -246,9 +246,9 @@ class OperandCollector(wiring.Component):
         slot_pair = [Signal(name=f"slot{k}_pair") for k in range(self._slots)]
         slot_pair_reg = [Signal(cfg.srf_addr_width, name=f"slot{k}_pair_reg")
                          for k in range(self._slots)]
+        # valid & (issuing | timer != 0), kept as a register beside the three (the bookkeeping
+        # below updates it with them), so the hazard check starts from flip-flops
         active = [Signal(name=f"slot{k}_active") for k in range(self._slots)]
-        for k in range(self._slots):
-            m.d.comb += active[k].eq(slot_valid[k] & (slot_issuing[k] | (slot_timer[k] != 0)))
 
         def overlaps(k, scalar, lo, hi):
             return active[k] & slot_guards[k] & (slot_scalar[k] == scalar) & \
@@ -365,10 +365,12 @@ class OperandCollector(wiring.Component):
             (cur.sink == Sink.VECTOR_AMAX)
         for k in range(self._slots):
             with m.If(slot_valid[k] & ~slot_issuing[k] & (slot_timer[k] != 0)):
-                m.d.sync += slot_timer[k].eq(slot_timer[k] - 1)
+                m.d.sync += [slot_timer[k].eq(slot_timer[k] - 1),
+                             active[k].eq(slot_timer[k] != 1)]
             with m.If(accept & ~illegal & (free_index == k)):
                 m.d.sync += [
-                    slot_valid[k].eq(1), slot_issuing[k].eq(1), slot_scalar[k].eq(~sink_vec),
+                    slot_valid[k].eq(1), slot_issuing[k].eq(1), active[k].eq(1),
+                    slot_scalar[k].eq(~sink_vec),
                     slot_guards[k].eq(writes),
                     slot_lo[k].eq(ranges["dst"][0]),
                     slot_hi[k].eq(ranges["dst"][1]),
@@ -376,17 +378,14 @@ class OperandCollector(wiring.Component):
                     slot_pair_reg[k].eq(pair_reg),
                 ]
             with m.If(issue & last & (cur_slot == k)):
-                m.d.sync += [
-                    slot_issuing[k].eq(0),
-                    slot_timer[k].eq(Mux(is_store, 0,
-                                         Mux(cur_reduction,
-                                             Mux(is_long, w_long_reduction - 1,
-                                                 self._w_reduction - 1),
-                                             Mux(is_long, self._w_long - 1,
-                                                 self._w_short - 1)))),
-                ]
+                timer = Mux(is_store, 0,
+                            Mux(cur_reduction,
+                                Mux(is_long, w_long_reduction - 1, self._w_reduction - 1),
+                                Mux(is_long, self._w_long - 1, self._w_short - 1)))
+                m.d.sync += [slot_issuing[k].eq(0), slot_timer[k].eq(timer),
+                             active[k].eq(timer != 0)]
             with m.If(retiring & (order.r_data == k)):
-                m.d.sync += slot_valid[k].eq(0)
+                m.d.sync += [slot_valid[k].eq(0), active[k].eq(0)]
 
         # Register-file reads for the beat.
         m.d.comb += [

@@ -172,13 +172,14 @@ class UnaryUnit(LeafComponent):
         too_low = a_sign & (big | (a_mag_r > -tables.EXP_A_MIN))
         coarse_addr = Mux(a_sign, -tables.EXP_A_MIN - a_mag_r, -tables.EXP_A_MIN + a_mag_r)
 
-        # ROMs (synchronous read: data one clock after the address), then one more register.
+        # ROMs: the address registered (it is the end of stage B's logic), then a synchronous
+        # read (data one clock later), so the table lookup starts from flip-flops.
         def rom(name, words, width, addr):
             mem = Memory(shape=unsigned(width), depth=len(words), init=words)
             m.submodules[name] = mem
             port = mem.read_port()
-            m.d.comb += port.addr.eq(addr)
-            return reg(port.data, f"{name}_q")
+            m.d.comb += port.addr.eq(reg(addr, f"{name}_addr"))
+            return port.data
 
         coarse = None
         t_d = {}
