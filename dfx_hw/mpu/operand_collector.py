@@ -106,6 +106,8 @@ class OperandCollector(wiring.Component):
         # band_width - 1, registered beside it: keeps the subtraction off the end-of-row test,
         # which steers the input-buffer read address (-1 for an empty operation)
         band_last = Signal(range(-1, band))
+        # band_start + band_width == col_tiles (this band is the operation's last), registered
+        last_band = Signal()
         first_band = Signal()
         r = Signal(DIM_BITS)
         s = Signal(range(band))
@@ -121,7 +123,7 @@ class OperandCollector(wiring.Component):
                      & (~need_bias | self.bias.valid))
         issue = Signal()
         end_of_band = end_of_row & (r == last_row_tile)
-        end_of_op = end_of_band & (band_start + band_width == col_tiles)
+        end_of_op = end_of_band & last_band
         take_desc = Signal()
 
         m.d.comb += [
@@ -186,6 +188,7 @@ class OperandCollector(wiring.Component):
                         band_start.eq(band_start + op_band),
                         band_width.eq(Mux(left >= op_band, op_band, left)),
                         band_last.eq(Mux(left >= op_band, op_band - 1, left - 1)),
+                        last_band.eq(left <= op_band),
                     ]
                 with m.Else():
                     m.d.sync += r.eq(r + 1)
@@ -214,6 +217,7 @@ class OperandCollector(wiring.Component):
                 # n_col_tiles - 1 without the rounding add in its path
                 band_last.eq(Mux(n_col_tiles >= new_band, new_band - 1,
                                  (new.n - 1) >> log_l)),
+                last_band.eq(n_col_tiles <= new_band),
                 first_band.eq(1),
                 r.eq(0),
                 s.eq(0),

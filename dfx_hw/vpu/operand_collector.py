@@ -293,6 +293,7 @@ class OperandCollector(wiring.Component):
         cur_imm = Signal(16)
         cur_slot = Signal(range(self._slots))
         index = Signal(wbits + 1)                    # beat number
+        last = Signal()                              # index == cur_words - 1, registered
         wait = Signal(max(self._sum_interval, self._max_interval).bit_length())
         store_out = Signal(range(self._store_depth + 1))
         error = Signal()
@@ -307,14 +308,13 @@ class OperandCollector(wiring.Component):
                     busy_issuing.eq(1), cur.eq(ctrl), cur_words.eq(words),
                     cur_length.eq(op.length), cur_src1.eq(op.src1), cur_src2.eq(op.src2),
                     cur_dst.eq(op.dst), cur_imm.eq(op.imm), cur_slot.eq(free_index),
-                    index.eq(0), wait.eq(0),
+                    index.eq(0), last.eq(words == 1), wait.eq(0),
                 ]
 
         # Issue one beat when its operands can be taken this clock.
         is_stream = cur.a == ASource.STREAM
         is_store = cur.sink == Sink.STORE
         is_long = cur.unary != Unary.NONE
-        last = index == cur_words - 1
         # Clocks until a short beat's write would follow the last long beat's write.
         shadow = Signal(range(self._w_long - self._w_short + 1))
         can_issue = busy_issuing & (wait == 0) & (~is_stream | self.load.valid) & \
@@ -334,7 +334,8 @@ class OperandCollector(wiring.Component):
         with m.Elif(shadow != 0):
             m.d.sync += shadow.eq(shadow - 1)
         with m.If(issue):
-            m.d.sync += [index.eq(index + 1), wait.eq(interval)]
+            m.d.sync += [index.eq(index + 1), last.eq(index + 2 == cur_words),
+                         wait.eq(interval)]
             with m.If(last):
                 m.d.sync += busy_issuing.eq(0)
         pop = self.store_pop

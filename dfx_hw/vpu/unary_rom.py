@@ -236,19 +236,25 @@ class UnaryUnit(LeafComponent):
             m_late = delay(m, coarse_late[:16], lm, name="mant")
             m.d.comb += [add_m.a.eq(m_late), add_m.b.eq(mul_mg.result)]
             y_exp = add_m.result                         # clock 3 + 2 (lm + la)
-            e_late = delay(m, coarse_late[16:], lm + la, name="exp_e")
         y_other = delay(m, g, lm + la, name="y")
-        n_late = delay(m, c_n, 2 * (lm + la), name="n")
         fn_y = delay(m, c_fn, 2 * (lm + la), name="fn_y")
+        # The ldexp amount is chosen at clock 3, where both candidates are registers (exp: the
+        # coarse table's exponent; RECIP, RSQRT: n), and waits for y in one delay line, so the
+        # choice is off the exponent add's path.
+        amount_c = Signal(signed(_N_BITS))
+        m.d.comb += amount_c.eq(c_n)
+        if coarse is not None:
+            with m.If(c_fn == Unary.EXP):
+                m.d.comb += amount_c.eq(coarse[16:].as_signed())
+        amount = delay(m, amount_c, 2 * (lm + la), name="amount")
 
         y = Signal(16)
-        amount = Signal(signed(_N_BITS))
         with m.Switch(fn_y):
             if coarse is not None:
                 with m.Case(Unary.EXP):
-                    m.d.comb += [y.eq(y_exp), amount.eq(e_late.as_signed())]
+                    m.d.comb += y.eq(y_exp)
             with m.Default():
-                m.d.comb += [y.eq(y_other), amount.eq(n_late)]
+                m.d.comb += y.eq(y_other)
         scaled = self._ldexp(m, y, amount)               # registered inside: clock 4 + ...
 
         # ---- special cases and pass-through (clock 4 + 2 (lm + la)) ------------------------
@@ -310,7 +316,9 @@ class UnaryUnit(LeafComponent):
         sig = Cat(y[:10], C(1, 1))                       # 11 bits
         # Subnormal: shift right by 1 - new (clamped to 12: everything below the guard bit).
         sh = Signal(4)
-        m.d.comb += sh.eq(Mux(new >= 1, 0, Mux(1 - new > 12, 12, 1 - new)))
+        # 1 - new > 12 iff new < -11 (a constant compare); the shift needs only 1 - new's low
+        # four bits
+        m.d.comb += sh.eq(Mux(new >= 1, 0, Mux(new < -11, 12, (1 - new)[:4])))
         shifted = Signal(23)
         m.d.comb += shifted.eq(Cat(C(0, 12), sig) >> sh)  # sig << 12 >> sh
         l_new = delay(m, new, 1, name="l_new")
