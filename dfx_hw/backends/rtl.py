@@ -84,6 +84,7 @@ class RtlBackend(Backend):
         sim = CoreSim(self._core_config, cores=model.n_cores, hbm_bytes=port_bytes,
                       ddr_bytes=ddr_bytes)
         sim.set_hbm_timing(read_latency=self._hbm_latency)
+        sim.set_ring_hop_latency()        # the hop the ISA simulator's estimate assumes
         try:
             yield from device_generate(self, rtl_ring(sim, hbm_bytes=port_bytes,
                                                       ddr_bytes=ddr_bytes),

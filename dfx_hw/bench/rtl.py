@@ -181,15 +181,13 @@ def measure_point(config, weights, *, cores, context, core_config, rtl=True,
     }
     if not rtl:
         return point
-    from ..rtlsim.sim import CORE_PERIOD_PS, LINK_PERIOD_PS, CoreSim
+    from ..rtlsim.sim import CoreSim
     hbm_bytes = -(-max(2 * c.hbm.size for c in model.cores) // core_config.hbm_channels) + 4096
     ddr_bytes = max(2 * c.ddr.size for c in model.cores) + 4096
     sim = CoreSim(core_config, cores=cores, hbm_bytes=hbm_bytes, ddr_bytes=ddr_bytes)
     try:
         sim.set_hbm_timing(read_latency=hbm_latency)
-        # the ring links' latency the timing model assumes (costs.RING_HOP_LATENCY core clocks)
-        sim.set_link_timing(latency=round(costs.RING_HOP_LATENCY * CORE_PERIOD_PS
-                                          / LINK_PERIOD_PS))
+        sim.set_ring_hop_latency()
         for c in range(cores):
             sim.trace(c)
         ring = rtl_ring(sim, hbm_bytes=hbm_bytes, ddr_bytes=ddr_bytes)

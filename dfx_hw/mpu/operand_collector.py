@@ -1,7 +1,7 @@
 """The matrix operand collector: turns one matrix-operation descriptor into the MFU's tile
 sequence."""
 
-from amaranth.hdl import Module, Mux, Signal
+from amaranth.hdl import Module, Mux, Signal, signed
 from amaranth.lib import stream, wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
@@ -98,16 +98,18 @@ class OperandCollector(wiring.Component):
         active = Signal()
         cur = Signal(descriptor_layout())
         last_row_tile = Signal(DIM_BITS)     # row tiles - 1
-        col_tiles = Signal(DIM_BITS + 1)
         # Walk position.
         op_band = Signal(range(band + 1))    # this operation's band width
         band_start = Signal(DIM_BITS + 1)    # first column tile of the band
-        band_width = Signal(range(band + 1))
-        # band_width - 1, registered beside it: keeps the subtraction off the end-of-row test,
-        # which steers the input-buffer read address (-1 for an empty operation)
+        # The band's width is kept as the registers the walk's tests read, each one compare
+        # or subtraction from registers (no chain in front of the input-buffer address or
+        # the descriptor handshake):
+        # the band's last column tile in it, width - 1 (-1 for an empty operation)
         band_last = Signal(range(-1, band))
-        # band_start + band_width == col_tiles (this band is the operation's last), registered
+        # this band is the operation's last
         last_band = Signal()
+        # column tiles after a full-width band from here: col_tiles - band_start - op_band
+        rest = Signal(signed(DIM_BITS + 3))
         first_band = Signal()
         r = Signal(DIM_BITS)
         s = Signal(range(band))
@@ -181,14 +183,13 @@ class OperandCollector(wiring.Component):
             with m.If(end_of_row):
                 m.d.sync += s.eq(0)
                 with m.If(r == last_row_tile):
-                    left = col_tiles - band_start - op_band
                     m.d.sync += [
                         r.eq(0),
                         first_band.eq(0),
                         band_start.eq(band_start + op_band),
-                        band_width.eq(Mux(left >= op_band, op_band, left)),
-                        band_last.eq(Mux(left >= op_band, op_band - 1, left - 1)),
-                        last_band.eq(left <= op_band),
+                        band_last.eq(Mux(rest >= op_band, op_band - 1, rest - 1)),
+                        last_band.eq(rest <= op_band),
+                        rest.eq(rest - op_band),
                     ]
                 with m.Else():
                     m.d.sync += r.eq(r + 1)
@@ -211,13 +212,12 @@ class OperandCollector(wiring.Component):
                 active.eq(1),
                 cur.eq(new),
                 last_row_tile.eq(((new.k + d - 1) >> log_d) - 1),
-                col_tiles.eq(n_col_tiles),
                 band_start.eq(0),
-                band_width.eq(Mux(n_col_tiles >= new_band, new_band, n_col_tiles)),
                 # n_col_tiles - 1 without the rounding add in its path
                 band_last.eq(Mux(n_col_tiles >= new_band, new_band - 1,
                                  (new.n - 1) >> log_l)),
                 last_band.eq(n_col_tiles <= new_band),
+                rest.eq(n_col_tiles - new_band),
                 first_band.eq(1),
                 r.eq(0),
                 s.eq(0),

@@ -94,6 +94,14 @@ class CoreSim:
         """Every ring link: ``latency`` and ``up_delay`` in link clocks (``LINK_PERIOD_PS``)."""
         self._lib.dfx_set_link_timing(self._sim, latency, beats_per_clock, idle, up_delay)
 
+    def set_ring_hop_latency(self, core_clocks=None):
+        """Every ring link's latency set to ``core_clocks`` core clocks (rounded to link
+        clocks; default :data:`dfx_hw.spec.costs.RING_HOP_LATENCY`, the hop the ISA simulator's
+        timing model assumes), so the RTL and the model time the same ring."""
+        from ..spec.costs import RING_HOP_LATENCY
+        clocks = RING_HOP_LATENCY if core_clocks is None else core_clocks
+        self.set_link_timing(latency=round(clocks * CORE_PERIOD_PS / LINK_PERIOD_PS))
+
     def drop_link(self, core):
         self._lib.dfx_drop_link(self._sim, core)
 

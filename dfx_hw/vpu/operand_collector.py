@@ -254,9 +254,16 @@ class OperandCollector(wiring.Component):
             return active[k] & slot_guards[k] & (slot_scalar[k] == scalar) & \
                 (slot_lo[k] <= hi) & (lo <= slot_hi[k])
 
+        srf_bits = cfg.srf_addr_width
+
         def scalar_busy(k, reg):
-            return overlaps(k, 1, reg, reg) | \
-                (active[k] & slot_pair[k] & (slot_pair_reg[k] == reg))
+            # A legal micro-op's scalar addresses are below srf_words (a power of two), so
+            # their low bits name them: equality on those, no range compare (an illegal
+            # micro-op is accepted whatever the hazards)
+            reg = reg[:srf_bits]
+            return active[k] & (
+                (slot_guards[k] & slot_scalar[k] & (slot_lo[k][:srf_bits] == reg)) |
+                (slot_pair[k] & (slot_pair_reg[k] == reg)))
 
         conflicts = []
         for k in range(self._slots):
