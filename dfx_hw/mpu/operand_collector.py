@@ -1,7 +1,7 @@
 """The matrix operand collector: turns one matrix-operation descriptor into the MFU's tile
 sequence."""
 
-from amaranth.hdl import Module, Mux, Signal, signed
+from amaranth.hdl import C, Module, Mux, Signal, signed
 from amaranth.lib import stream, wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
@@ -206,18 +206,25 @@ class OperandCollector(wiring.Component):
         with m.If(take_desc & self.desc.valid):
             new = self.desc.payload
             n_col_tiles = (new.n + l - 1) >> log_l
-            new_band = Mux((new.band == 0) | (new.band > band), band, new.band)
+            # The band is the descriptor's (1 .. band) or, for 0 or one too large, `band`. Each
+            # register below is computed for both and chosen at the end, so the choice is not
+            # in front of the compares and subtractions.
+            own_band = (new.band != 0) & (new.band <= band)
+
+            def per_band(f):
+                return Mux(own_band, f(new.band), f(C(band, len(new.band))))
+
             m.d.sync += [
-                op_band.eq(new_band),
+                op_band.eq(per_band(lambda b: b)),
                 active.eq(1),
                 cur.eq(new),
                 last_row_tile.eq(((new.k + d - 1) >> log_d) - 1),
                 band_start.eq(0),
                 # n_col_tiles - 1 without the rounding add in its path
-                band_last.eq(Mux(n_col_tiles >= new_band, new_band - 1,
-                                 (new.n - 1) >> log_l)),
-                last_band.eq(n_col_tiles <= new_band),
-                rest.eq(n_col_tiles - new_band),
+                band_last.eq(per_band(lambda b: Mux(n_col_tiles >= b, b - 1,
+                                                    (new.n - 1) >> log_l))),
+                last_band.eq(per_band(lambda b: n_col_tiles <= b)),
+                rest.eq(per_band(lambda b: n_col_tiles - b)),
                 first_band.eq(1),
                 r.eq(0),
                 s.eq(0),
