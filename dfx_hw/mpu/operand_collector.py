@@ -205,11 +205,12 @@ class OperandCollector(wiring.Component):
 
         with m.If(take_desc & self.desc.valid):
             new = self.desc.payload
-            n_col_tiles = (new.n + l - 1) >> log_l
             # The band is the descriptor's (1 .. band) or, for 0 or one too large, `band`. Each
             # register below is computed for both and chosen at the end, so the choice is not
             # in front of the compares and subtractions.
             own_band = (new.band != 0) & (new.band <= band)
+            n_signed = Signal(signed(DIM_BITS + 3))
+            m.d.comb += n_signed.eq(new.n)
 
             def per_band(f):
                 return Mux(own_band, f(new.band), f(C(band, len(new.band))))
@@ -220,11 +221,14 @@ class OperandCollector(wiring.Component):
                 cur.eq(new),
                 last_row_tile.eq(((new.k + d - 1) >> log_d) - 1),
                 band_start.eq(0),
-                # n_col_tiles - 1 without the rounding add in its path
-                band_last.eq(per_band(lambda b: Mux(n_col_tiles >= b, b - 1,
+                # n_col_tiles = ceil(n / l) compared through n (no rounding add in front):
+                # ceil(n / l) >= b iff n > (b - 1) l, ceil(n / l) <= b iff n <= b l, and
+                # ceil(n / l) - b = floor((n - (b l - (l - 1))) / l); n_col_tiles - 1 is
+                # (n - 1) >> log_l
+                band_last.eq(per_band(lambda b: Mux(new.n > ((b - 1) << log_l), b - 1,
                                                     (new.n - 1) >> log_l))),
-                last_band.eq(per_band(lambda b: n_col_tiles <= b)),
-                rest.eq(per_band(lambda b: n_col_tiles - b)),
+                last_band.eq(per_band(lambda b: new.n <= (b << log_l))),
+                rest.eq(per_band(lambda b: (n_signed - ((b << log_l) - (l - 1))) >> log_l)),
                 first_band.eq(1),
                 r.eq(0),
                 s.eq(0),
