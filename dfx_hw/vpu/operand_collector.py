@@ -76,7 +76,10 @@ class OperandCollector(wiring.Component):
     operands are written; independent micro-ops follow back to back (one idle clock between
     micro-ops). Reads happen at issue, before any later write, so there are no write-after-read
     hazards. A micro-op whose destination overlaps its own source other than exactly (same start)
-    is not supported.
+    is not supported. Word ranges are compared slot by slot; scalar registers through a
+    scoreboard (one bit per register, the union of the active slots' guarded registers,
+    registered from the slots' state of the clock before: exact whenever a micro-op can be
+    accepted, since none can be on the clock after one was).
 
     Reductions: beats of ``ACCUM`` are issued every ``sum_interval`` clocks (1 with the
     interleaved partial sums of :class:`~dfx_hw.vpu.accumulator.Accumulator`), of
@@ -242,37 +245,47 @@ class OperandCollector(wiring.Component):
         slot_lo = [Signal(wbits, name=f"slot{k}_lo") for k in range(self._slots)]
         slot_hi = [Signal(wbits, name=f"slot{k}_hi") for k in range(self._slots)]
         slot_timer = [Signal(tbits, name=f"slot{k}_timer") for k in range(self._slots)]
-        # a vector-and-reduction micro-op also guards the scalar register of its reduction
-        slot_pair = [Signal(name=f"slot{k}_pair") for k in range(self._slots)]
-        slot_pair_reg = [Signal(cfg.srf_addr_width, name=f"slot{k}_pair_reg")
-                         for k in range(self._slots)]
         # valid & (issuing | timer != 0), kept as a register beside the three (the bookkeeping
         # below updates it with them), so the hazard check starts from flip-flops
         active = [Signal(name=f"slot{k}_active") for k in range(self._slots)]
 
-        def overlaps(k, scalar, lo, hi):
-            return active[k] & slot_guards[k] & (slot_scalar[k] == scalar) & \
+        def overlaps(k, lo, hi):
+            return active[k] & slot_guards[k] & ~slot_scalar[k] & \
                 (slot_lo[k] <= hi) & (lo <= slot_hi[k])
 
+        # ---- scalar scoreboard -------------------------------------------------------------
+        # A legal micro-op's scalar addresses are below srf_words (a power of two), so their
+        # low bits name them (an illegal micro-op is accepted whatever the hazards). Each slot
+        # keeps the scalar registers it guards as a mask, one bit per register (its scalar
+        # destination; a vector-and-reduction micro-op's reduction register), set when it is
+        # taken. `busy_s` is the union over the active slots, registered from the slots'
+        # registers of the clock before: `valid & (issuing | timer > 1)` is then a slot's
+        # `active` now (an issuing slot stays active, its timer starting at 1 or more; a timer
+        # of 1 has reached 0), a superset when a write timer starts at 0 (a clock later, never
+        # early). Only a slot taken on the clock before is missing, and no micro-op can be
+        # accepted on the clock after one was (it issues first), so the check is exact when it
+        # matters.
         srf_bits = cfg.srf_addr_width
+        srf_words = 1 << srf_bits
 
-        def scalar_busy(k, reg):
-            # A legal micro-op's scalar addresses are below srf_words (a power of two), so
-            # their low bits name them: equality on those, no range compare (an illegal
-            # micro-op is accepted whatever the hazards)
-            reg = reg[:srf_bits]
-            return active[k] & (
-                (slot_guards[k] & slot_scalar[k] & (slot_lo[k][:srf_bits] == reg)) |
-                (slot_pair[k] & (slot_pair_reg[k] == reg)))
+        def onehot(address, when):
+            return Mux(when, C(1, srf_words) << address[:srf_bits], 0)
 
-        conflicts = []
+        slot_smask = [Signal(srf_words, name=f"slot{k}_smask") for k in range(self._slots)]
+        busy_s = Signal(srf_words)
+        lingering = [slot_valid[k] & (slot_issuing[k] | (slot_timer[k] > 1))
+                     for k in range(self._slots)]
+        busy_next = C(0, srf_words)
         for k in range(self._slots):
-            conflicts.append(a_vec & overlaps(k, 0, *ranges["src1"]))
-            conflicts.append(b_vec & overlaps(k, 0, *ranges["src2"]))
-            conflicts.append(a_scalar & scalar_busy(k, ranges["src1"][0]))
-            conflicts.append(b_scalar & scalar_busy(k, ranges["src2"][0]))
-            conflicts.append(~sink_vec & writes & scalar_busy(k, ranges["dst"][0]))
-            conflicts.append(pair & scalar_busy(k, pair_reg))
+            busy_next = busy_next | Mux(lingering[k], slot_smask[k], 0)
+        m.d.sync += busy_s.eq(busy_next)
+        p_smask = (onehot(ranges["src1"][0], a_scalar) | onehot(ranges["src2"][0], b_scalar) |
+                   onehot(ranges["dst"][0], ~sink_vec & writes) | onehot(pair_reg, pair))
+
+        conflicts = [(p_smask & busy_s).any()]
+        for k in range(self._slots):
+            conflicts.append(a_vec & overlaps(k, *ranges["src1"]))
+            conflicts.append(b_vec & overlaps(k, *ranges["src2"]))
         hazard = Signal()
         m.d.comb += hazard.eq(Cat(*conflicts).any())
         free = Signal(self._slots)
@@ -307,6 +320,10 @@ class OperandCollector(wiring.Component):
         m.d.comb += self.error.eq(error)
 
         m.d.comb += accept.eq(p_valid & ~busy_issuing & (illegal | (~hazard & has_free)))
+        # accept & ~illegal, written so that only its last gate follows the hazard check
+        take = Signal()
+        can_take = p_valid & ~busy_issuing & ~illegal & has_free
+        m.d.comb += take.eq(can_take & ~hazard)
         with m.If(accept):
             with m.If(illegal):
                 m.d.sync += error.eq(1)
@@ -356,7 +373,7 @@ class OperandCollector(wiring.Component):
         head_done = Signal()
         retiring = Signal()
         m.d.comb += [
-            order.w_en.eq(accept & ~illegal),
+            order.w_en.eq(take),
             order.w_data.eq(free_index),
             head_done.eq(Array(slot_valid)[order.r_data] & ~Array(slot_issuing)[order.r_data]
                          & (Array(slot_timer)[order.r_data] == 0)),
@@ -375,15 +392,15 @@ class OperandCollector(wiring.Component):
             with m.If(slot_valid[k] & ~slot_issuing[k] & (slot_timer[k] != 0)):
                 m.d.sync += [slot_timer[k].eq(slot_timer[k] - 1),
                              active[k].eq(slot_timer[k] != 1)]
-            with m.If(accept & ~illegal & (free_index == k)):
+            with m.If(take & (free_index == k)):
                 m.d.sync += [
                     slot_valid[k].eq(1), slot_issuing[k].eq(1), active[k].eq(1),
                     slot_scalar[k].eq(~sink_vec),
                     slot_guards[k].eq(writes),
                     slot_lo[k].eq(ranges["dst"][0]),
                     slot_hi[k].eq(ranges["dst"][1]),
-                    slot_pair[k].eq(pair),
-                    slot_pair_reg[k].eq(pair_reg),
+                    slot_smask[k].eq(onehot(ranges["dst"][0], ~sink_vec & writes) |
+                                     onehot(pair_reg, pair)),
                 ]
             with m.If(issue & last & (cur_slot == k)):
                 timer = Mux(is_store, 0,
