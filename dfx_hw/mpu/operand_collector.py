@@ -8,7 +8,8 @@ from amaranth.lib.wiring import In, Out
 
 from ..spec.params import check_positive, check_power_of_two
 from .layouts import (
-    DIM_BITS, MatOp, collector_payload_layout, descriptor_layout, tile_layout, vector_layout,
+    BAND_BITS, DIM_BITS, MatOp, collector_payload_layout, descriptor_layout, tile_layout,
+    vector_layout,
 )
 
 __all__ = ["OperandCollector", "check_max_rows"]
@@ -87,7 +88,7 @@ class OperandCollector(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         d, l, band = self._d, self._l, self._band
-        log_d, log_l = d.bit_length() - 1, l.bit_length() - 1
+        log_l = l.bit_length() - 1
         depth = self.row_tiles_max
 
         m.submodules.xbuf = xbuf = Memory(shape=vector_layout(d), depth=depth, init=[])
@@ -203,34 +204,87 @@ class OperandCollector(wiring.Component):
             with m.If(end_of_op):
                 m.d.sync += active.eq(0)
 
+        # A descriptor's first band registers, computed in a submodule of their own: the
+        # walk's band-change subtraction and these are never used on the same clock, and Yosys's
+        # resource sharing would otherwise put one subtractor, with the descriptor handshake
+        # steering its operands, in front of `rest`.
+        m.submodules.plan = plan = _DescriptorPlan(d=d, l=l, band=band)
+        m.d.comb += [plan.n.eq(self.desc.payload.n), plan.k.eq(self.desc.payload.k),
+                     plan.band.eq(self.desc.payload.band)]
         with m.If(take_desc & self.desc.valid):
-            new = self.desc.payload
-            # The band is the descriptor's (1 .. band) or, for 0 or one too large, `band`. Each
-            # register below is computed for both and chosen at the end, so the choice is not
-            # in front of the compares and subtractions.
-            own_band = (new.band != 0) & (new.band <= band)
-            n_signed = Signal(signed(DIM_BITS + 3))
-            m.d.comb += n_signed.eq(new.n)
-
-            def per_band(f):
-                return Mux(own_band, f(new.band), f(C(band, len(new.band))))
-
             m.d.sync += [
-                op_band.eq(per_band(lambda b: b)),
+                op_band.eq(plan.op_band),
                 active.eq(1),
-                cur.eq(new),
-                last_row_tile.eq(((new.k + d - 1) >> log_d) - 1),
+                cur.eq(self.desc.payload),
+                last_row_tile.eq(plan.last_row_tile),
                 band_start.eq(0),
-                # n_col_tiles = ceil(n / l) compared through n (no rounding add in front):
-                # ceil(n / l) >= b iff n > (b - 1) l, ceil(n / l) <= b iff n <= b l, and
-                # ceil(n / l) - b = floor((n - (b l - (l - 1))) / l); n_col_tiles - 1 is
-                # (n - 1) >> log_l
-                band_last.eq(per_band(lambda b: Mux(new.n > ((b - 1) << log_l), b - 1,
-                                                    (new.n - 1) >> log_l))),
-                last_band.eq(per_band(lambda b: new.n <= (b << log_l))),
-                rest.eq(per_band(lambda b: (n_signed - ((b << log_l) - (l - 1))) >> log_l)),
+                band_last.eq(plan.band_last),
+                last_band.eq(plan.last_band),
+                rest.eq(plan.rest),
                 first_band.eq(1),
                 r.eq(0),
                 s.eq(0),
             ]
+        return m
+
+
+class _DescriptorPlan(wiring.Component):
+    """Combinational: the walk's first values from a descriptor's ``n``, ``k`` and ``band``.
+
+    The band is the descriptor's (1 .. ``band``), or ``band`` for 0 or one too large; every
+    output is computed for both and chosen last. ``ceil(n / l)`` (the column tiles) is never
+    formed: ``ceil(n / l) >= b`` iff ``n > (b - 1) l``, ``ceil(n / l) <= b`` iff ``n <= b l``,
+    ``ceil(n / l) - b = floor((n - (b l - (l - 1))) / l)`` and ``ceil(n / l) - 1 =
+    (n - 1) >> log2(l)``.
+
+    Members
+    -------
+    n, k, band : In
+        The descriptor's fields.
+    op_band : Out
+        The operation's band width.
+    band_last : Out
+        The first band's width - 1 (-1 for ``n = 0``).
+    last_band : Out(1)
+        The first band is the last.
+    rest : Out(signed)
+        Column tiles after a full-width first band (negative when there are fewer).
+    last_row_tile : Out(DIM_BITS)
+        Row tiles - 1.
+    """
+
+    def __init__(self, *, d, l, band):
+        self._d, self._l, self._band = d, l, band
+        super().__init__({
+            "n": In(DIM_BITS),
+            "k": In(DIM_BITS),
+            "band": In(BAND_BITS),
+            "op_band": Out(range(band + 1)),
+            "band_last": Out(range(-1, band)),
+            "last_band": Out(1),
+            "rest": Out(signed(DIM_BITS + 3)),
+            "last_row_tile": Out(DIM_BITS),
+        })
+
+    def elaborate(self, platform):
+        m = Module()
+        log_l = self._l.bit_length() - 1
+        log_d = self._d.bit_length() - 1
+        n = self.n
+        n_signed = Signal(signed(DIM_BITS + 3))
+        m.d.comb += n_signed.eq(n)
+        own_band = (self.band != 0) & (self.band <= self._band)
+
+        def per_band(f):
+            return Mux(own_band, f(self.band), f(C(self._band, len(self.band))))
+
+        m.d.comb += [
+            self.op_band.eq(per_band(lambda b: b)),
+            self.band_last.eq(per_band(lambda b: Mux(n > ((b - 1) << log_l), b - 1,
+                                                     (n - 1) >> log_l))),
+            self.last_band.eq(per_band(lambda b: n <= (b << log_l))),
+            self.rest.eq(per_band(lambda b: (n_signed - ((b << log_l) - (self._l - 1)))
+                                  >> log_l)),
+            self.last_row_tile.eq((self.k - 1) >> log_d),
+        ]
         return m

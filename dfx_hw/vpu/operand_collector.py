@@ -197,16 +197,37 @@ class OperandCollector(wiring.Component):
         d_dst_w = d_op.dst >> shift
         misaligned = ((d_a_vec & (d_op.src1[:shift] != 0)) | (d_b_vec & (d_op.src2[:shift] != 0))
                       | (d_sink_vec & (d_op.dst[:shift] != 0))) if shift else C(0, 1)
-        past_end = ((d_a_vec & (d_src1_w + d_words > cfg.vrf_words)) |
-                    (d_b_vec & (d_src2_w + d_words > cfg.vrf_words)) |
-                    (d_sink_vec & (d_dst_w + d_words > cfg.vrf_words)) |
+        # w + words > vrf_words for a vector operand at word w, through element addresses so
+        # that no add follows another: w lanes + len > vrf_words lanes (len 1 for a one-word
+        # micro-op; a misaligned address is illegal anyway)
+        d_len = Mux(d_one_word, 1, d_op.length)
+
+        def beyond(address):
+            aligned = Cat(C(0, shift), address[shift:]) if shift else address
+            return aligned + d_len > cfg.vrf_words * lanes
+
+        past_end = ((d_a_vec & beyond(d_op.src1)) |
+                    (d_b_vec & beyond(d_op.src2)) |
+                    (d_sink_vec & beyond(d_op.dst)) |
                     (d_a_scalar & (d_op.src1 >= cfg.srf_words)) |
                     (d_b_scalar & (d_op.src2 >= cfg.srf_words)) |
                     (~d_sink_vec & d_writes & (d_op.dst >= cfg.srf_words)) |
                     (d_pair & (d_op.imm >= cfg.srf_words)))
         d_illegal = misaligned | past_end | (~d_one_word & (d_op.length == 0))
 
+        # The scalar registers the micro-op touches (scoreboard mask, below), one bit per
+        # register: its scalar sources, its scalar destination, a reduction's register.
+        srf_bits = cfg.srf_addr_width
+        srf_words = 1 << srf_bits
+
+        def onehot(address, when):
+            return Mux(when, C(1, srf_words) << address[:srf_bits], 0)
+
+        d_smask = (onehot(d_op.src1, d_a_scalar) | onehot(d_op.src2, d_b_scalar) |
+                   onehot(d_op.dst, ~d_sink_vec & d_writes) | onehot(d_op.imm, d_pair))
+
         p_valid = Signal()
+        p_smask = Signal(srf_words)
         op = Signal.like(d_op)
         ctrl = Signal(control_layout)
         words = Signal(wbits + 1)
@@ -218,19 +239,22 @@ class OperandCollector(wiring.Component):
         m.d.comb += self.instr.ready.eq(~p_valid | accept)
         with m.If(self.instr.valid & self.instr.ready):
             m.d.sync += [p_valid.eq(1), op.eq(d_op), ctrl.eq(d_ctrl), words.eq(d_words),
-                         illegal.eq(d_illegal)]
+                         illegal.eq(d_illegal), p_smask.eq(d_smask)]
+            # the last word's offset, (len - 1) / lanes (0 for one word), the subtraction in
+            # parallel with the decode
+            d_last_offset = Mux(d_one_word, 0, (d_op.length - 1) >> shift)
             for name, word, vector in (("src1", d_src1_w, d_a_vec), ("src2", d_src2_w, d_b_vec),
                                        ("dst", d_dst_w, d_sink_vec)):
                 lo, hi = ranges[name]
                 scalar_address = getattr(d_op, name)
+                # the last word: w + ceil(len / lanes) - 1 = w + (len - 1) / lanes (len >= 1
+                # for a vector operand of a legal micro-op)
                 m.d.sync += [lo.eq(Mux(vector, word, scalar_address)),
-                             hi.eq(Mux(vector, word + d_words - 1, scalar_address))]
+                             hi.eq(Mux(vector, word + d_last_offset, scalar_address))]
         with m.Elif(accept):
             m.d.sync += p_valid.eq(0)
         a_vec = ctrl.a == ASource.VECTOR
-        a_scalar = ctrl.a == ASource.SCALAR
         b_vec = ctrl.b == BSource.VECTOR
-        b_scalar = ctrl.b == BSource.SCALAR
         pair = (ctrl.sink == Sink.VECTOR_SUM) | (ctrl.sink == Sink.VECTOR_AMAX)
         sink_vec = (ctrl.sink == Sink.VECTOR) | pair
         pair_reg = op.imm[:cfg.srf_addr_width]
@@ -265,12 +289,6 @@ class OperandCollector(wiring.Component):
         # early). Only a slot taken on the clock before is missing, and no micro-op can be
         # accepted on the clock after one was (it issues first), so the check is exact when it
         # matters.
-        srf_bits = cfg.srf_addr_width
-        srf_words = 1 << srf_bits
-
-        def onehot(address, when):
-            return Mux(when, C(1, srf_words) << address[:srf_bits], 0)
-
         slot_smask = [Signal(srf_words, name=f"slot{k}_smask") for k in range(self._slots)]
         busy_s = Signal(srf_words)
         lingering = [slot_valid[k] & (slot_issuing[k] | (slot_timer[k] > 1))
@@ -279,8 +297,6 @@ class OperandCollector(wiring.Component):
         for k in range(self._slots):
             busy_next = busy_next | Mux(lingering[k], slot_smask[k], 0)
         m.d.sync += busy_s.eq(busy_next)
-        p_smask = (onehot(ranges["src1"][0], a_scalar) | onehot(ranges["src2"][0], b_scalar) |
-                   onehot(ranges["dst"][0], ~sink_vec & writes) | onehot(pair_reg, pair))
 
         conflicts = [(p_smask & busy_s).any()]
         for k in range(self._slots):
@@ -311,7 +327,12 @@ class OperandCollector(wiring.Component):
         cur_src2 = Signal(len(op.src2))
         cur_dst = Signal(len(op.dst))
         cur_imm = Signal(16)
-        cur_slot = Signal(range(self._slots))
+        # registered at acceptance beside `cur`, so the issue decision and the slot update
+        # start from flip-flops: the slot one-hot, and the control facts it reads
+        cur_slot_onehot = Signal(self._slots)
+        is_stream = Signal()
+        is_store = Signal()
+        is_long = Signal()
         index = Signal(wbits + 1)                    # beat number
         last = Signal()                              # index == cur_words - 1, registered
         wait = Signal(max(self._sum_interval, self._max_interval).bit_length())
@@ -331,18 +352,22 @@ class OperandCollector(wiring.Component):
                 m.d.sync += [
                     busy_issuing.eq(1), cur.eq(ctrl), cur_words.eq(words),
                     cur_length.eq(op.length), cur_src1.eq(op.src1), cur_src2.eq(op.src2),
-                    cur_dst.eq(op.dst), cur_imm.eq(op.imm), cur_slot.eq(free_index),
-                    index.eq(0), last.eq(words == 1), wait.eq(0),
+                    cur_dst.eq(op.dst), cur_imm.eq(op.imm),
+                    cur_slot_onehot.eq(1 << free_index),
+                    is_stream.eq(ctrl.a == ASource.STREAM), is_store.eq(ctrl.sink == Sink.STORE),
+                    is_long.eq(ctrl.unary != Unary.NONE),
+                    index.eq(0), last.eq(words == 1),
                 ]
 
         # Issue one beat when its operands can be taken this clock.
-        is_stream = cur.a == ASource.STREAM
-        is_store = cur.sink == Sink.STORE
-        is_long = cur.unary != Unary.NONE
         # Clocks until a short beat's write would follow the last long beat's write.
         shadow = Signal(range(self._w_long - self._w_short + 1))
-        can_issue = busy_issuing & (wait == 0) & (~is_stream | self.load.valid) & \
-            (~is_store | (store_out < self._store_depth)) & (is_long | (shadow == 0))
+        # wait == 0 and shadow == 0, registered from the counters' next values (no compare
+        # in front of the issue decision)
+        wait_zero = Signal(init=1)
+        shadow_zero = Signal(init=1)
+        can_issue = busy_issuing & wait_zero & (~is_stream | self.load.valid) & \
+            (~is_store | (store_out < self._store_depth)) & (is_long | shadow_zero)
         issue = Signal()
         m.d.comb += issue.eq(can_issue)
         m.d.comb += self.load.ready.eq(can_issue & is_stream)
@@ -351,15 +376,24 @@ class OperandCollector(wiring.Component):
                        Mux((cur.sink == Sink.MAX) | (cur.sink == Sink.AMAX) |
                            (cur.sink == Sink.VECTOR_AMAX),
                            self._max_interval - 1, 0))
+        wait_next = Signal.like(wait)
+        m.d.comb += wait_next.eq(wait)
+        with m.If(take):
+            m.d.comb += wait_next.eq(0)
         with m.If(wait != 0):
-            m.d.sync += wait.eq(wait - 1)
-        with m.If(issue & is_long):
-            m.d.sync += shadow.eq(self._w_long - self._w_short)
-        with m.Elif(shadow != 0):
-            m.d.sync += shadow.eq(shadow - 1)
+            m.d.comb += wait_next.eq(wait - 1)
         with m.If(issue):
-            m.d.sync += [index.eq(index + 1), last.eq(index + 2 == cur_words),
-                         wait.eq(interval)]
+            m.d.comb += wait_next.eq(interval)
+        shadow_next = Signal.like(shadow)
+        m.d.comb += shadow_next.eq(shadow)
+        with m.If(issue & is_long):
+            m.d.comb += shadow_next.eq(self._w_long - self._w_short)
+        with m.Elif(shadow != 0):
+            m.d.comb += shadow_next.eq(shadow - 1)
+        m.d.sync += [wait.eq(wait_next), wait_zero.eq(wait_next == 0),
+                     shadow.eq(shadow_next), shadow_zero.eq(shadow_next == 0)]
+        with m.If(issue):
+            m.d.sync += [index.eq(index + 1), last.eq(index + 2 == cur_words)]
             with m.If(last):
                 m.d.sync += busy_issuing.eq(0)
         pop = self.store_pop
@@ -375,8 +409,8 @@ class OperandCollector(wiring.Component):
         m.d.comb += [
             order.w_en.eq(take),
             order.w_data.eq(free_index),
-            head_done.eq(Array(slot_valid)[order.r_data] & ~Array(slot_issuing)[order.r_data]
-                         & (Array(slot_timer)[order.r_data] == 0)),
+            # valid & ~issuing & timer == 0 is valid & ~active (registers: no timer compare)
+            head_done.eq(Array(slot_valid)[order.r_data] & ~Array(active)[order.r_data]),
             retiring.eq(order.r_rdy & head_done),
             order.r_en.eq(retiring),
         ]
@@ -402,7 +436,7 @@ class OperandCollector(wiring.Component):
                     slot_smask[k].eq(onehot(ranges["dst"][0], ~sink_vec & writes) |
                                      onehot(pair_reg, pair)),
                 ]
-            with m.If(issue & last & (cur_slot == k)):
+            with m.If(issue & last & cur_slot_onehot[k]):
                 timer = Mux(is_store, 0,
                             Mux(cur_reduction,
                                 Mux(is_long, w_long_reduction - 1, self._w_reduction - 1),
