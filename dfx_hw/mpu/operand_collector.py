@@ -88,7 +88,6 @@ class OperandCollector(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         d, l, band = self._d, self._l, self._band
-        log_l = l.bit_length() - 1
         depth = self.row_tiles_max
 
         m.submodules.xbuf = xbuf = Memory(shape=vector_layout(d), depth=depth, init=[])
@@ -113,6 +112,11 @@ class OperandCollector(wiring.Component):
         rest = Signal(signed(DIM_BITS + 3))
         first_band = Signal()
         r = Signal(DIM_BITS)
+        # r == 0, r == last_row_tile and r + 1, registered beside r (no compare or add of the
+        # row counter in front of the issue decision or the input-buffer address)
+        r_first = Signal()
+        r_last = Signal()
+        r_plus1 = Signal(DIM_BITS)
         s = Signal(range(band))
 
         en = ~self.o.valid | self.o.ready
@@ -121,11 +125,11 @@ class OperandCollector(wiring.Component):
         start_of_row = Mux(reverse, s == band_last, s == 0)
         end_of_row = Mux(reverse, s == 0, s == band_last)
         need_x = first_band & start_of_row
-        need_bias = (r == 0) & cur.bias
+        need_bias = r_first & cur.bias
         can_issue = (active & self.weights.valid & (~need_x | self.x.valid)
                      & (~need_bias | self.bias.valid))
         issue = Signal()
-        end_of_band = end_of_row & (r == last_row_tile)
+        end_of_band = end_of_row & r_last
         end_of_op = end_of_band & last_band
         take_desc = Signal()
 
@@ -146,30 +150,31 @@ class OperandCollector(wiring.Component):
         r_next = Signal(DIM_BITS)
         m.d.comb += r_next.eq(r)
         with m.If(issue & end_of_row):
-            m.d.comb += r_next.eq(Mux(r == last_row_tile, 0, r + 1))
+            m.d.comb += r_next.eq(Mux(r_last, 0, r_plus1))
         with m.If(take_desc & self.desc.valid):
             m.d.comb += r_next.eq(0)
         m.d.comb += xrd.addr.eq(r_next)
 
         # The beat to the MFU.
         col_tile = Signal(DIM_BITS + 1)
-        remaining = Signal(DIM_BITS + 1)
+        # only the operation's last column tile can have fewer than l lanes: its index and
+        # lanes come from the descriptor (registered at acceptance), so a tile's lanes are one
+        # compare after the column add instead of a subtraction and a compare
+        last_col = Signal(DIM_BITS + 1)
+        tail_lanes = Signal(range(l + 1))
         out = self.o.payload
-        m.d.comb += [
-            col_tile.eq(band_start + s),
-            remaining.eq(cur.n - (col_tile << log_l)),
-        ]
+        m.d.comb += col_tile.eq(band_start + s)
         with m.If(en):
             m.d.sync += self.o.valid.eq(can_issue)
         with m.If(issue):
             m.d.sync += [
                 out.w.eq(self.weights.payload),
                 out.meta.slot.eq(s),
-                out.meta.first.eq(r == 0),
-                out.meta.last_row.eq(r == last_row_tile),
+                out.meta.first.eq(r_first),
+                out.meta.last_row.eq(r_last),
                 out.meta.bias.eq(Mux(need_bias, self.bias.payload, 0)),
                 out.meta.column.col_tile.eq(col_tile),
-                out.meta.column.lanes.eq(Mux(remaining >= l, l, remaining)),
+                out.meta.column.lanes.eq(Mux(col_tile == last_col, tail_lanes, l)),
                 out.meta.column.last.eq(end_of_op),
                 out.meta.column.mask.eq(cur.op == MatOp.MASKED_MM),
                 out.meta.column.token.eq(cur.token),
@@ -183,9 +188,9 @@ class OperandCollector(wiring.Component):
             # Advance the walk.
             with m.If(end_of_row):
                 m.d.sync += s.eq(0)
-                with m.If(r == last_row_tile):
+                with m.If(r_last):
                     m.d.sync += [
-                        r.eq(0),
+                        r.eq(0), r_first.eq(1), r_last.eq(last_row_tile == 0), r_plus1.eq(1),
                         first_band.eq(0),
                         band_start.eq(band_start + op_band),
                         band_last.eq(Mux(rest >= op_band, op_band - 1, rest - 1)),
@@ -193,7 +198,8 @@ class OperandCollector(wiring.Component):
                         rest.eq(rest - op_band),
                     ]
                 with m.Else():
-                    m.d.sync += r.eq(r + 1)
+                    m.d.sync += [r.eq(r_plus1), r_first.eq(0),
+                                 r_last.eq(r_plus1 == last_row_tile), r_plus1.eq(r_plus1 + 1)]
                     if self._serpentine:
                         with m.If(~r[0]):
                             m.d.sync += s.eq(band_last)
@@ -222,8 +228,9 @@ class OperandCollector(wiring.Component):
                 last_band.eq(plan.last_band),
                 rest.eq(plan.rest),
                 first_band.eq(1),
-                r.eq(0),
+                r.eq(0), r_first.eq(1), r_last.eq(plan.last_row_tile == 0), r_plus1.eq(1),
                 s.eq(0),
+                last_col.eq(plan.last_col), tail_lanes.eq(plan.tail_lanes),
             ]
         return m
 
@@ -251,6 +258,9 @@ class _DescriptorPlan(wiring.Component):
         Column tiles after a full-width first band (negative when there are fewer).
     last_row_tile : Out(DIM_BITS)
         Row tiles - 1.
+    last_col, tail_lanes : Out
+        The last column tile, ``ceil(n / l) - 1``, and its lanes, ``n - l last_col``
+        (``n >= 1``).
     """
 
     def __init__(self, *, d, l, band):
@@ -264,6 +274,8 @@ class _DescriptorPlan(wiring.Component):
             "last_band": Out(1),
             "rest": Out(signed(DIM_BITS + 3)),
             "last_row_tile": Out(DIM_BITS),
+            "last_col": Out(DIM_BITS + 1),
+            "tail_lanes": Out(range(l + 1)),
         })
 
     def elaborate(self, platform):
@@ -286,5 +298,7 @@ class _DescriptorPlan(wiring.Component):
             self.rest.eq(per_band(lambda b: (n_signed - ((b << log_l) - (self._l - 1)))
                                   >> log_l)),
             self.last_row_tile.eq((self.k - 1) >> log_d),
+            self.last_col.eq((n - 1) >> log_l),
+            self.tail_lanes.eq(((n - 1) & (self._l - 1)) + 1),
         ]
         return m
